@@ -1,0 +1,33 @@
+"""dagrad's autograd: a scalar automatic-differentiation engine.
+
+>>> from autograd import Value
+>>> x = Value(2.0, label="x")
+>>> y = x * x + x.sin()
+>>> y.backward()
+>>> round(x.grad, 6)
+3.583853
+"""
+
+from autograd.value import Value, apply
+from autograd.ops import OPS, Op, define_op
+from autograd.engine import backward, grad, is_recording, no_grad, topological_order
+from autograd.functional import dot, logsumexp, mean, softmax, sum
+
+__all__ = [
+    "Value",
+    "Op",
+    "OPS",
+    "apply",
+    "define_op",
+    "backward",
+    "grad",
+    "no_grad",
+    "is_recording",
+    "topological_order",
+    "sum",
+    "mean",
+    "dot",
+    "softmax",
+    "logsumexp",
+]
+__version__ = "0.1.0"

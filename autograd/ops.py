@@ -1,0 +1,197 @@
+"""The op table: every operation's float forward and its derivative rules, side by side.
+
+A rule is `rule(grad, out, *inputs) -> contribution` for one input: `grad` is the upstream
+gradient d(final)/d(out). Rules use ordinary arithmetic, so the same rule runs on floats
+(a first-order backward pass) and on Values (`create_graph=True`: higher order for free).
+Functions other than arithmetic are called through their table entry (`COS(x)`), which
+likewise works on floats and on Values.
+
+An n-ary op (sum, dot) has instead one `nary_rule(grad, out, inputs) -> [one per input]`.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+from autograd.value import Value, apply
+
+__all__ = ["Op", "OPS", "define_op"]
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """One entry of the op table. Calling it applies the op to Values or numbers.
+
+    >>> from autograd.ops import TANH
+    >>> TANH(0.0), TANH.name
+    (0.0, 'tanh')
+    """
+
+    name: str
+    forward: Callable[..., float]
+    rules: Optional[tuple] = None  # one rule(grad, out, *inputs) per input
+    nary_rule: Optional[Callable] = None  # rule(grad, out, inputs) -> one gradient per input
+    symbol: str = ""  # how the renderer draws the op node
+    domain: str = ""  # the valid inputs, quoted in the error when forward rejects them
+    builtin: bool = field(default=False, repr=False)
+
+    @property
+    def arity(self) -> Optional[int]:
+        """Number of inputs; None for an n-ary op."""
+        return None if self.rules is None else len(self.rules)
+
+    def __call__(self, *args):
+        return apply(self, *args)
+
+
+OPS: dict[str, Op] = {}
+
+
+def define_op(
+    name: str,
+    forward: Callable[..., float],
+    rules: Optional[Sequence[Callable]] = None,
+    *,
+    nary_rule: Optional[Callable] = None,
+    symbol: str = "",
+    domain: str = "",
+) -> Op:
+    """Add an op to the table and return it; call the result on Values or numbers.
+
+    `forward` computes the output from float inputs. Give either `rules`, one derivative
+    rule `rule(grad, out, *inputs)` per input, or `nary_rule(grad, out, inputs)` returning
+    one gradient per input for an op taking any number of inputs. Write rules with
+    arithmetic and table ops so they also run on Values (higher-order derivatives).
+    Redefining a user op replaces it; built-in names are reserved.
+
+    >>> import math
+    >>> from autograd import Value, define_op
+    >>> cube = define_op("cube", lambda x: x ** 3, [lambda grad, out, x: grad * 3 * x * x])
+    >>> x = Value(2.0); y = cube(x); y.backward()
+    >>> y.data, x.grad, y.op
+    (8.0, 12.0, 'cube')
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"define_op: name must be a non-empty string, got {name!r}")
+    existing = OPS.get(name)
+    if existing is not None and existing.builtin:
+        raise ValueError(f"define_op: {name!r} is a built-in op and cannot be redefined")
+    if not callable(forward):
+        raise TypeError(f"define_op({name!r}): forward must be callable, got {forward!r}")
+    if (rules is None) == (nary_rule is None):
+        raise TypeError(f"define_op({name!r}): give exactly one of rules= or nary_rule=")
+    if rules is not None:
+        rules = tuple(rules)
+        if not rules or not all(callable(r) for r in rules):
+            raise TypeError(f"define_op({name!r}): rules must be a non-empty sequence of callables")
+    op = Op(name, _float_result(name, forward), rules, nary_rule, symbol or name, domain)
+    OPS[name] = op
+    return op
+
+
+def _float_result(name, forward):
+    """A user forward may return an int or a numpy scalar; anything else is a clear error."""
+
+    def checked(*inputs):
+        out = forward(*inputs)
+        try:
+            return float(out)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}: forward must return a real number, got {out!r}") from None
+
+    return checked
+
+
+def _builtin(name, forward, rules=None, *, nary_rule=None, symbol="", domain="") -> Op:
+    op = Op(name, forward, rules, nary_rule, symbol or name, domain, builtin=True)
+    OPS[name] = op
+    return op
+
+
+def _data(x) -> float:
+    """The number behind a rule's input, whether it is a float or a Value."""
+    return x.data if isinstance(x, Value) else x
+
+
+# -- forwards that need care -----------------------------------------------------------------
+
+
+def _pow(x: float, y: float) -> float:
+    if x == 0.0 and y < 0.0:
+        raise ZeroDivisionError("0 cannot be raised to a negative power")
+    if x < 0.0 and not y.is_integer():
+        raise ValueError("a negative base needs an integer exponent (the result would be complex)")
+    return math.pow(x, y)
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)  # never overflows for x < 0
+    return z / (1.0 + z)
+
+
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _pow_base_rule(grad, out, x, y):
+    # d/dx x**y = y * x**(y-1), which is 0 for y == 0 even at x == 0 (0**-1 would raise).
+    if _data(y) == 0.0:
+        return grad * 0.0
+    return grad * y * x ** (y - 1)
+
+
+# -- the table -------------------------------------------------------------------------------
+
+# Arithmetic
+ADD = _builtin("add", operator.add, (lambda g, out, x, y: g, lambda g, out, x, y: g), symbol="+")
+SUB = _builtin("sub", operator.sub, (lambda g, out, x, y: g, lambda g, out, x, y: -g), symbol="-")
+MUL = _builtin("mul", operator.mul, (lambda g, out, x, y: g * y, lambda g, out, x, y: g * x), symbol="*")
+DIV = _builtin(
+    "div", operator.truediv, (lambda g, out, x, y: g / y, lambda g, out, x, y: -g * out / y), symbol="/"
+)
+POW = _builtin(
+    "pow", _pow, (_pow_base_rule, lambda g, out, x, y: g * out * LOG(x)), symbol="**"
+)
+NEG = _builtin("neg", operator.neg, (lambda g, out, x: -g,), symbol="-")
+ABS = _builtin("abs", abs, (lambda g, out, x: g * ((x > 0) - (x < 0)),))  # 0 at the kink
+
+# Exponentials and logarithms
+EXP = _builtin("exp", math.exp, (lambda g, out, x: g * out,))
+LOG = _builtin("log", math.log, (lambda g, out, x: g / x,), domain="input must be > 0")
+SQRT = _builtin("sqrt", math.sqrt, (lambda g, out, x: g * 0.5 / out,), domain="input must be >= 0")
+SOFTPLUS = _builtin("softplus", _softplus, (lambda g, out, x: g * SIGMOID(x),))
+
+# Activations
+TANH = _builtin("tanh", math.tanh, (lambda g, out, x: g * (1 - out * out),))
+SIGMOID = _builtin("sigmoid", _sigmoid, (lambda g, out, x: g * out * (1 - out),))
+RELU = _builtin("relu", lambda x: x if x > 0.0 else 0.0, (lambda g, out, x: g * (x > 0),))
+LEAKY_RELU = _builtin(
+    "leaky_relu",
+    lambda x, slope: x if x > 0.0 else slope * x,
+    (lambda g, out, x, slope: g * ((x > 0) + (x <= 0) * slope), lambda g, out, x, slope: g * (x <= 0) * x),
+)
+
+# Trigonometry
+SIN = _builtin("sin", math.sin, (lambda g, out, x: g * COS(x),), domain="input must be finite")
+COS = _builtin("cos", math.cos, (lambda g, out, x: -g * SIN(x),), domain="input must be finite")
+
+# n-ary: one node for many inputs, so a wide sum is a shallow graph
+SUM = _builtin("sum", lambda *xs: math.fsum(xs), nary_rule=lambda g, out, xs: [g] * len(xs), symbol="Σ")
+
+
+def _dot(*xs: float) -> float:
+    n = len(xs) // 2
+    return math.fsum(map(operator.mul, xs[:n], xs[n:]))
+
+
+def _dot_rule(g, out, xs):
+    n = len(xs) // 2  # inputs are (w_1..w_n, x_1..x_n): d/dw_i = x_i and d/dx_i = w_i
+    return [g * x for x in xs[n:]] + [g * w for w in xs[:n]]
+
+
+DOT = _builtin("dot", _dot, nary_rule=_dot_rule, symbol="·")

@@ -1,0 +1,1 @@
+"""Public gradient-checking tools and hypothesis strategies (see issue: gradcheck)."""

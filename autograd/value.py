@@ -1,0 +1,359 @@
+"""`Value`: one scalar node of the computation graph, and `apply`, which records an op.
+
+A Value holds data, not behaviour: its `_op` points at a shared entry of the op table
+(`autograd.ops`), and references run only child -> parent, so a dropped graph is freed by
+reference counting alone.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+__all__ = ["Value", "apply"]
+
+# False inside `no_grad()`: ops then return leaves that record no parents.
+_recording = True
+
+
+class Value:
+    """A scalar that records the operations applied to it.
+
+    `data` is a float; `grad` is d(output)/d(this node) after a backward pass (0.0 before).
+    `parents` is the ordered tuple of inputs (repeats kept: `a * a` has parents `(a, a)`),
+    `op` the name of the op that made the node ("" for a leaf).
+
+    Comparisons: `==`/`!=` and `hash` are by identity (a Value is a graph node, usable as a
+    dict key); `<`, `<=`, `>`, `>=` compare `data` and return a plain bool (no graph).
+
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x + 1
+    >>> y.backward()
+    >>> y.data, x.grad
+    (10.0, 6.0)
+    """
+
+    __slots__ = ("data", "_grad", "parents", "_op", "label", "requires_grad", "__weakref__")
+
+    def __init__(self, data, label: str = "", *, requires_grad: bool = True):
+        self.data = _as_float(data)
+        self._grad = None
+        self.parents = ()
+        self._op = None
+        self.label = str(label)
+        self.requires_grad = bool(requires_grad)
+
+    # -- gradient -------------------------------------------------------------------------
+    @property
+    def grad(self) -> float:
+        """d(output)/d(self) from the latest backward pass; leaves accumulate across passes."""
+        return 0.0 if self._grad is None else self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = None if value is None else _as_float(value)
+
+    @property
+    def has_grad(self) -> bool:
+        """True once a backward pass has reached this node (False again after `zero_grad`).
+
+        >>> x = Value(1.0); x.has_grad
+        False
+        """
+        return self._grad is not None
+
+    def zero_grad(self) -> None:
+        """Forget this node's gradient: `grad` reads 0.0 and `has_grad` is False.
+
+        >>> x = Value(2.0); (x * x).backward(); x.zero_grad(); x.grad
+        0.0
+        """
+        self._grad = None
+
+    @property
+    def op(self) -> str:
+        """Name of the op that produced this node; "" for a leaf."""
+        return "" if self._op is None else self._op.name
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a node with no parents (an input, a parameter or a constant)."""
+        return not self.parents
+
+    def backward(self, grad=1.0) -> None:
+        """Backpropagate from this node, seeding d(self)/d(self) with `grad`.
+
+        Leaves accumulate into `.grad` (call `zero_grad` between steps); interior nodes hold
+        the gradient of this pass only.
+
+        >>> a = Value(2.0); b = a * 3
+        >>> b.backward(); b.backward(); a.grad, b.grad
+        (6.0, 1.0)
+        """
+        from autograd.engine import backward
+
+        backward(self, grad)
+
+    def detach(self) -> "Value":
+        """A new leaf with the same data and label, cut off from this node's graph.
+
+        >>> x = Value(2.0); y = (x * x).detach(); y.parents
+        ()
+        """
+        return Value(self.data, self.label)
+
+    # -- representation and conversion -----------------------------------------------------
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __bool__(self) -> bool:
+        return self.data != 0.0
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from autograd.render import repr_mimebundle
+
+        return repr_mimebundle(self, include=include, exclude=exclude)
+
+    # -- comparisons on data (no graph) ---------------------------------------------------
+    def __lt__(self, other):
+        return self.data < _data_of(other, "<")
+
+    def __le__(self, other):
+        return self.data <= _data_of(other, "<=")
+
+    def __gt__(self, other):
+        return self.data > _data_of(other, ">")
+
+    def __ge__(self, other):
+        return self.data >= _data_of(other, ">=")
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    # -- arithmetic: each operator is a lookup into the op table ---------------------------
+    def __add__(self, other):
+        return _binary(ADD, self, other)
+
+    def __radd__(self, other):
+        return _binary(ADD, other, self)
+
+    def __sub__(self, other):
+        return _binary(SUB, self, other)
+
+    def __rsub__(self, other):
+        return _binary(SUB, other, self)
+
+    def __mul__(self, other):
+        return _binary(MUL, self, other)
+
+    def __rmul__(self, other):
+        return _binary(MUL, other, self)
+
+    def __truediv__(self, other):
+        return _binary(DIV, self, other)
+
+    def __rtruediv__(self, other):
+        return _binary(DIV, other, self)
+
+    def __pow__(self, other, modulo=None):
+        if modulo is not None:
+            raise TypeError("pow: a three-argument pow (modulo) is not differentiable")
+        return _binary(POW, self, other)
+
+    def __rpow__(self, other):
+        return _binary(POW, other, self)
+
+    def __neg__(self):
+        return _unary(NEG, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _unary(ABS, self)
+
+    # -- elementary functions ---------------------------------------------------------------
+    def exp(self) -> "Value":
+        """e ** self. `Value(0.0).exp().data == 1.0`"""
+        return _unary(EXP, self)
+
+    def log(self) -> "Value":
+        """Natural logarithm; ValueError for data <= 0. `Value(1.0).log().data == 0.0`"""
+        return _unary(LOG, self)
+
+    def sqrt(self) -> "Value":
+        """Square root; ValueError for data < 0. `Value(4.0).sqrt().data == 2.0`"""
+        return _unary(SQRT, self)
+
+    def tanh(self) -> "Value":
+        """Hyperbolic tangent. `Value(0.0).tanh().data == 0.0`"""
+        return _unary(TANH, self)
+
+    def sigmoid(self) -> "Value":
+        """Logistic 1 / (1 + e**-x), stable for large |x|. `Value(0.0).sigmoid().data == 0.5`"""
+        return _unary(SIGMOID, self)
+
+    def relu(self) -> "Value":
+        """max(0, x); derivative 0 at x = 0 (like PyTorch). `Value(-2.0).relu().data == 0.0`"""
+        return _unary(RELU, self)
+
+    def leaky_relu(self, slope=0.01) -> "Value":
+        """x for x > 0 else slope * x. `Value(-2.0).leaky_relu(0.1).data == -0.2`"""
+        return _binary(LEAKY_RELU, self, slope)
+
+    def softplus(self) -> "Value":
+        """log(1 + e**x), stable for large |x|. `Value(1000.0).softplus().data == 1000.0`"""
+        return _unary(SOFTPLUS, self)
+
+    def sin(self) -> "Value":
+        """Sine. `Value(0.0).sin().data == 0.0`"""
+        return _unary(SIN, self)
+
+    def cos(self) -> "Value":
+        """Cosine. `Value(0.0).cos().data == 1.0`"""
+        return _unary(COS, self)
+
+
+# ---------------------------------------------------------------------------------------
+# Recording an op: forward on floats, errors named after the op, a node when recording.
+# ---------------------------------------------------------------------------------------
+
+
+def _as_float(data) -> float:
+    if type(data) is float:
+        return data
+    if isinstance(data, numbers.Real) and not isinstance(data, Value):
+        return float(data)
+    if isinstance(data, Value):
+        raise TypeError("Value(data): data is already a Value; use v.data or v.detach()")
+    raise TypeError(f"Value(data): data must be a real number, got {type(data).__name__}: {data!r}")
+
+
+def _data_of(other, op_name: str) -> float:
+    if isinstance(other, Value):
+        return other.data
+    if isinstance(other, numbers.Real):
+        return other
+    raise TypeError(f"{op_name}: cannot compare a Value with {type(other).__name__}: {other!r}")
+
+
+def _as_value(x, op) -> Value:
+    """A number used in an op becomes a constant leaf: it gets no gradient."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        return Value(x, requires_grad=False)
+    raise TypeError(f"{op.name}: unsupported operand of type {type(x).__name__}: {x!r}")
+
+
+def _forward_error(op, inputs, error: Exception) -> Exception:
+    """The float forward raised: say which op, on which values, and why."""
+    args = ", ".join(repr(x) for x in inputs)
+    if isinstance(error, OverflowError):
+        reason = f"result overflows a float ({error})"
+    elif isinstance(error, ValueError) and op.domain:
+        reason = op.domain
+    else:
+        reason = str(error)
+    kind = next(k for k in _ERROR_KINDS if isinstance(error, k))
+    return kind(f"{op.name}({args}): {reason}")
+
+
+# The most specific builtin class first, so the re-raised error keeps its meaning.
+_ERROR_KINDS = (ZeroDivisionError, OverflowError, ArithmeticError, ValueError, TypeError)
+
+
+def _nonfinite_error(op, inputs, out: float):
+    """Finite inputs gave inf/nan: overflow. Non-finite inputs propagate (IEEE 754)."""
+    if all(math.isfinite(x) for x in inputs):
+        args = ", ".join(repr(x) for x in inputs)
+        if math.isnan(out):
+            return ValueError(f"{op.name}({args}): result is NaN for finite inputs")
+        return OverflowError(f"{op.name}({args}): result {out} overflows a float")
+    return None
+
+
+def _compute(op, inputs) -> float:
+    try:
+        out = op.forward(*inputs)
+    except (ValueError, ArithmeticError, TypeError) as error:
+        raise _forward_error(op, inputs, error) from None
+    if out - out != 0.0:  # inf or nan (cheap test on the hot path)
+        error = _nonfinite_error(op, inputs, out)
+        if error is not None:
+            raise error
+    return out
+
+
+def _node(op, parents: tuple, out: float) -> Value:
+    node = Value.__new__(Value)
+    node.data = out
+    node._grad = None
+    node.label = ""
+    node.requires_grad = True
+    if _recording:
+        node.parents = parents
+        node._op = op
+    else:
+        node.parents = ()
+        node._op = None
+    return node
+
+
+def _unary(op, x: Value) -> Value:
+    return _node(op, (x,), _compute(op, (x.data,)))
+
+
+def _binary(op, x, y) -> Value:
+    if type(x) is not Value:
+        x = _as_value(x, op)
+    if type(y) is not Value:
+        y = _as_value(y, op)
+    return _node(op, (x, y), _compute(op, (x.data, y.data)))
+
+
+def apply(op, *args):
+    """Apply an op-table entry to Values and/or numbers.
+
+    With at least one Value among `args` the result is a new Value recorded in the graph;
+    with numbers only it is a float computed by the op's forward (the fast path that the
+    derivative rules use during a first-order backward pass).
+
+    >>> from autograd.ops import MUL
+    >>> apply(MUL, 2.0, 3.0)
+    6.0
+    >>> apply(MUL, Value(2.0), 3.0).data
+    6.0
+    """
+    if op.arity is not None and len(args) != op.arity:
+        raise TypeError(f"{op.name}: expected {op.arity} inputs, got {len(args)}")
+    if not any(isinstance(a, Value) for a in args):
+        return _compute(op, tuple(_as_float(a) for a in args))
+    parents = tuple(_as_value(a, op) for a in args)
+    return _node(op, parents, _compute(op, tuple(p.data for p in parents)))
+
+
+# The op table needs `Value` and `apply` (its rules run on Values too), so it is imported last.
+from autograd.ops import (  # noqa: E402
+    ABS,
+    ADD,
+    COS,
+    DIV,
+    EXP,
+    LEAKY_RELU,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    RELU,
+    SIGMOID,
+    SIN,
+    SOFTPLUS,
+    SQRT,
+    SUB,
+    TANH,
+)

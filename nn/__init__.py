@@ -1,0 +1,1 @@
+"""dagrad's nn: models, losses, optimizers and training on top of `autograd`."""
