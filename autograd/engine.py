@@ -151,7 +151,7 @@ def grad(
 def no_grad() -> Iterator[None]:
     """Inside this block (or a function decorated with it) ops record no parents.
 
-    Results are leaves: nothing is kept for backward, so it is faster and lighter. Not
+    Results are constant leaves (`requires_grad=False`): nothing is kept for backward. Not
     thread-safe: the switch is global to the process.
 
     >>> x = Value(2.0)

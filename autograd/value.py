@@ -95,12 +95,12 @@ class Value:
         backward(self, grad)
 
     def detach(self) -> "Value":
-        """A new leaf with the same data and label, cut off from this node's graph.
+        """A new constant leaf (`requires_grad=False`) with the same data and label.
 
-        >>> x = Value(2.0); y = (x * x).detach(); y.parents
-        ()
+        >>> x = Value(2.0); y = (x * x).detach(); y.parents, y.requires_grad
+        ((), False)
         """
-        return Value(self.data, self.label)
+        return Value(self.data, self.label, requires_grad=False)
 
     # -- representation and conversion -----------------------------------------------------
     def __repr__(self) -> str:
@@ -289,23 +289,26 @@ def _compute(op, inputs) -> float:
     return out
 
 
-def _node(op, parents: tuple, out: float) -> Value:
+def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
+    """The op's result. It is recorded in the graph only when recording and some input needs a
+    gradient (as in PyTorch); otherwise it is a constant leaf, so no rule ever runs for it."""
     node = Value.__new__(Value)
     node.data = out
     node._grad = None
     node.label = ""
-    node.requires_grad = True
-    if _recording:
+    if requires_grad and _recording:
         node.parents = parents
         node._op = op
+        node.requires_grad = True
     else:
         node.parents = ()
         node._op = None
+        node.requires_grad = False
     return node
 
 
 def _unary(op, x: Value) -> Value:
-    return _node(op, (x,), _compute(op, (x.data,)))
+    return _node(op, (x,), _compute(op, (x.data,)), x.requires_grad)
 
 
 def _binary(op, x, y) -> Value:
@@ -313,7 +316,7 @@ def _binary(op, x, y) -> Value:
         x = _as_value(x, op)
     if type(y) is not Value:
         y = _as_value(y, op)
-    return _node(op, (x, y), _compute(op, (x.data, y.data)))
+    return _node(op, (x, y), _compute(op, (x.data, y.data)), x.requires_grad or y.requires_grad)
 
 
 def apply(op, *args):
@@ -334,7 +337,8 @@ def apply(op, *args):
     if not any(isinstance(a, Value) for a in args):
         return _compute(op, tuple(_as_float(a) for a in args))
     parents = tuple(_as_value(a, op) for a in args)
-    return _node(op, parents, _compute(op, tuple(p.data for p in parents)))
+    out = _compute(op, tuple(p.data for p in parents))
+    return _node(op, parents, out, any(p.requires_grad for p in parents))
 
 
 # The op table needs `Value` and `apply` (its rules run on Values too), so it is imported last.
