@@ -12,6 +12,7 @@ from autograd.value import Value, apply
 from autograd.ops import OPS, Op, define_op
 from autograd.engine import backward, grad, is_recording, no_grad, topological_order
 from autograd.functional import dot, logsumexp, mean, softmax, sum
+from autograd.render import draw_dot, render, to_dot
 
 __all__ = [
     "Value",
@@ -29,5 +30,8 @@ __all__ = [
     "dot",
     "softmax",
     "logsumexp",
+    "to_dot",
+    "draw_dot",
+    "render",
 ]
 __version__ = "0.1.0"
