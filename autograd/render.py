@@ -87,11 +87,26 @@ def _cluster_of(nodes: list, clusters, cluster_depth: Optional[int]) -> dict:
     else:
         raise TypeError(f"to_dot: clusters must be 'prefix', a mapping or a callable, got {clusters!r}")
     result = {}
-    for node in nodes:
+    for node in nodes:  # parents come first, so a parent's cluster is known before its child's
         name = name_of(node)
+        if name is None and clusters == "prefix" and node.parents and not node.label:
+            name = _inherited_cluster(node, result)
         if name is not None:
             result[node] = str(name)
     return result
+
+
+def _inherited_cluster(node: Value, cluster_of: dict) -> Optional[str]:
+    """An unlabelled op result joins the cluster of the parameters it consumes, so a neuron's
+    dot, bias add and activation are drawn inside its layer: the one cluster shared by its
+    clustered leaf parents or, failing those, by its clustered interior parents."""
+    for wanted_leaf in (True, False):
+        names = {cluster_of[p] for p in node.parents if p in cluster_of and (not p.parents) == wanted_leaf}
+        if len(names) == 1:
+            return names.pop()
+        if names:
+            return None
+    return None
 
 
 def _on_paths(nodes: list, targets: Iterable[Value]) -> set:
@@ -253,7 +268,8 @@ def to_dot(root: Value, **options) -> str:
     parameters, constants, intermediates and the output in different colours), `highlight` (a
     Value or several: the paths from the output down to them are drawn in red), `clusters`
     ("prefix" groups labelled nodes by their dotted label prefix, as nn names parameters, with
-    `cluster_depth` components kept; or a mapping/callable Value -> cluster name).
+    `cluster_depth` components kept, and an unlabelled op result joins the cluster of the
+    parameters it consumes; or a mapping/callable Value -> cluster name).
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a"); b = a * a

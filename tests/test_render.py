@@ -170,6 +170,23 @@ def test_clusters_by_label_prefix_and_by_mapping():
     assert "label=<first>" in mapped and "label=<second>" in mapped
 
 
+def test_prefix_clusters_take_in_the_ops_of_their_parameters():
+    x = Value(0.5, label="x")
+    w0 = Value(0.3, label="layer0.w")
+    b0 = Value(0.1, label="layer0.b")
+    hidden = (w0 * x + b0).tanh()  # mul, add and tanh all belong to layer0
+    w1 = Value(0.7, label="layer1.w")
+    out = w1 * hidden  # consumes a layer1 parameter: layer1, though its other parent is in layer0
+    out.label = "out"
+    text = to_dot(out, clusters="prefix", cluster_depth=1)
+    body = {m.group(1): m.group(2) for m in re.finditer(r"label=<(layer\d)> [^\n]*\n((?:\t\t.*\n)*)", text)}
+    ops_in = {name: re.findall(r"\t\top\d+ \[label=<([^>]*)>", lines) for name, lines in body.items()}
+    assert sorted(ops_in["layer0"]) == ["*", "+", "tanh"]
+    assert ops_in["layer1"] == []  # the labelled output has no dotted prefix: it stays outside
+    assert len(node_lines(body["layer0"], "v")) == 5  # w, b and the three op results
+    assert len(node_lines(body["layer1"], "v")) == 1
+
+
 def test_dot_text_is_deterministic_across_builds():
     def build():
         out, _ = neuron()
