@@ -1,1 +1,56 @@
-"""Public gradient-checking tools and hypothesis strategies (see issue: gradcheck)."""
+"""Public testing tools: gradient checks and hypothesis strategies for random programs.
+
+`gradcheck`, `gradgradcheck`, `check_grads` and `numerical_grad` need only the engine.
+`Program`, `OpDomain` and `register_domain` need only the engine too. The hypothesis
+strategies (`programs`, `valid_inputs`, `programs_and_inputs`) live in
+`autograd.testing.strategies` and are imported on first use, so hypothesis is needed only
+by code that uses them.
+
+>>> from autograd.testing import gradcheck
+>>> gradcheck(lambda x: x.exp().sin(), [0.3])
+True
+"""
+
+from autograd.testing.domains import DOMAINS, OpDomain, domain_of, register_domain
+from autograd.testing.gradcheck import (
+    DerivativeRow,
+    FiniteDifferenceError,
+    GradcheckError,
+    check_grads,
+    gradcheck,
+    gradgradcheck,
+    numerical_grad,
+)
+from autograd.testing.program import Node, Program
+
+_STRATEGIES = ("programs", "valid_inputs", "programs_and_inputs")
+
+__all__ = [
+    "gradcheck",
+    "gradgradcheck",
+    "check_grads",
+    "numerical_grad",
+    "GradcheckError",
+    "FiniteDifferenceError",
+    "DerivativeRow",
+    "Program",
+    "Node",
+    "OpDomain",
+    "DOMAINS",
+    "register_domain",
+    "domain_of",
+    *_STRATEGIES,
+]
+
+
+def __getattr__(name):
+    # The strategies import hypothesis: load them only when asked for (PEP 562).
+    if name in _STRATEGIES:
+        from autograd.testing import strategies
+
+        return getattr(strategies, name)
+    raise AttributeError(f"module 'autograd.testing' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_STRATEGIES))

@@ -1,0 +1,268 @@
+"""`Program`: a straight-line program over the op table, runnable on floats, Values or anything.
+
+Values 0..n_inputs-1 are the inputs x0, x1, ...; node k computes value n_inputs + k by applying
+one op to earlier values (any of them, repeats allowed, so shared sub-expressions make DAGs).
+The last node is the output. The strategies in `autograd.testing.strategies` generate programs;
+`repr(program)` is Python source, so a failing example reads as code.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Callable, Mapping, Optional, Sequence, Union
+
+from autograd.ops import OPS, Op
+from autograd.testing.domains import domain_of
+from autograd.value import Value, apply
+
+__all__ = ["Node", "Program"]
+
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+_METHODS = {"exp", "log", "sqrt", "softplus", "tanh", "sigmoid", "relu", "sin", "cos"}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One step of a program: `op` applied to the values at indices `args`."""
+
+    op: Op
+    args: tuple
+
+
+def _as_op(op: Union[str, Op]) -> Op:
+    if isinstance(op, Op):
+        return op
+    if isinstance(op, str):
+        if op not in OPS:
+            raise ValueError(f"Program: unknown op {op!r}; known ops: {', '.join(sorted(OPS))}")
+        return OPS[op]
+    raise TypeError(f"Program: an op must be a name or an Op, got {type(op).__name__}: {op!r}")
+
+
+class Program:
+    """A straight-line program: `n_inputs` inputs, then `nodes`, each `(op, *arg indices)`.
+
+    Call it (or `run`) on floats to get a float, on Values to get a Value (so it can be passed
+    to `gradcheck` directly); `trace` returns every intermediate value.
+
+    >>> from autograd.testing import Program
+    >>> p = Program(2, [("mul", 0, 1), ("tanh", 2), ("add", 3, 2)])
+    >>> p
+    def program(x0, x1):
+        v2 = x0 * x1
+        v3 = v2.tanh()
+        v4 = v3 + v2
+        return v4
+    >>> round(p(0.5, 2.0), 6)
+    1.761594
+    >>> from autograd.testing import gradcheck
+    >>> gradcheck(p, [0.5, 2.0])
+    True
+    """
+
+    __slots__ = ("n_inputs", "nodes")
+
+    def __init__(self, n_inputs: int, nodes: Sequence):
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 1:
+            raise ValueError(f"Program: n_inputs must be an int >= 1, got {n_inputs!r}")
+        checked = []
+        for k, node in enumerate(nodes):
+            if isinstance(node, Node):
+                op, args = node.op, node.args
+            else:
+                op, *args = node
+            op, args = _as_op(op), tuple(args)
+            available = n_inputs + k
+            if not all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a < available for a in args):
+                raise ValueError(f"Program: node {k} ({op.name}) args {args} must be indices of earlier values (0..{available - 1})")
+            if op.arity is not None and len(args) != op.arity:
+                raise ValueError(f"Program: node {k}: {op.name} takes {op.arity} inputs, got {len(args)}")
+            if not args:
+                raise ValueError(f"Program: node {k}: {op.name} needs at least one input")
+            checked.append(Node(op, args))
+        if not checked:
+            raise ValueError("Program: needs at least one node")
+        self.n_inputs = n_inputs
+        self.nodes = tuple(checked)
+
+    @classmethod
+    def from_op(cls, op: Union[str, Op], n_inputs: Optional[int] = None) -> "Program":
+        """The one-node program `op(x0, x1, ...)`; `n_inputs` defaults to the op's arity.
+
+        >>> from autograd.testing import Program
+        >>> Program.from_op("dot", 4)
+        def program(x0, x1, x2, x3):
+            v4 = autograd.dot([x0, x1], [x2, x3])
+            return v4
+        """
+        op = _as_op(op)
+        if n_inputs is None:
+            if op.arity is None:
+                raise ValueError(f"Program.from_op: {op.name} is n-ary; give n_inputs")
+            n_inputs = op.arity
+        return cls(n_inputs, [(op, *range(n_inputs))])
+
+    # -- running -----------------------------------------------------------------------------
+    def _check_inputs(self, inputs) -> list:
+        inputs = list(inputs)
+        if len(inputs) != self.n_inputs:
+            raise ValueError(f"Program: expected {self.n_inputs} inputs, got {len(inputs)}")
+        for i, x in enumerate(inputs):
+            if not isinstance(x, (Value, numbers.Real)):
+                raise TypeError(f"Program: inputs[{i}] must be a number or a Value, got {type(x).__name__}: {x!r}")
+        return inputs
+
+    def trace(self, inputs: Sequence) -> list:
+        """Every value of the program: the inputs, then one per node (floats, or Values if any
+        input is a Value). Domain errors propagate, naming the op.
+
+        >>> from autograd.testing import Program
+        >>> Program(1, [("exp", 0), ("neg", 1)]).trace([0.0])
+        [0.0, 1.0, -1.0]
+        """
+        values = self._check_inputs(inputs)
+        if not any(isinstance(x, Value) for x in values):
+            values = [float(x) for x in values]
+        for node in self.nodes:
+            values.append(apply(node.op, *[values[a] for a in node.args]))
+        return values
+
+    def run(self, inputs: Sequence):
+        """The output (last node) on `inputs`: a float for numbers, a Value if any input is one.
+
+        >>> from autograd import Value
+        >>> from autograd.testing import Program
+        >>> p = Program(1, [("mul", 0, 0)])
+        >>> p.run([3.0]), p.run([Value(3.0)]).data
+        (9.0, 9.0)
+        """
+        return self.trace(inputs)[-1]
+
+    def __call__(self, *inputs):
+        return self.run(inputs)
+
+    def run_with(self, implementations: Mapping[str, Callable], inputs: Sequence):
+        """Run on another backend: `implementations[op_name](*args)` computes each node.
+
+        Useful as an oracle (PyTorch, mpmath, numpy). Inputs are passed through unchanged.
+
+        >>> import math
+        >>> from autograd.testing import Program
+        >>> Program(1, [("sin", 0), ("mul", 1, 0)]).run_with({"sin": math.sin, "mul": lambda a, b: a * b}, [0.0])
+        0.0
+        """
+        values = list(inputs)
+        if len(values) != self.n_inputs:
+            raise ValueError(f"Program.run_with: expected {self.n_inputs} inputs, got {len(values)}")
+        for node in self.nodes:
+            try:
+                implementation = implementations[node.op.name]
+            except KeyError:
+                raise KeyError(f"Program.run_with: no implementation given for op {node.op.name!r}") from None
+            values.append(implementation(*[values[a] for a in node.args]))
+        return values[-1]
+
+    def admits(
+        self,
+        inputs: Sequence[float],
+        *,
+        domains: Optional[Mapping] = None,
+        max_magnitude: float = 1e3,
+        kink_margin: float = 1e-2,
+        radius: float = 1e-3,
+    ) -> bool:
+        """True when finite differences are meaningful at `inputs`: every node's inputs are in its
+        op's domain and at least `kink_margin` from its kinks, every value is finite with
+        |value| <= `max_magnitude`, and moving any one input by +-`radius` keeps every node in
+        its domain and on the same side of every kink.
+
+        >>> from autograd.testing import Program
+        >>> p = Program(1, [("relu", 0), ("log", 0)])
+        >>> p.admits([2.0]), p.admits([0.05]), p.admits([-1.0])
+        (True, False, False)
+        """
+        inputs = [float(x) for x in self._check_inputs(inputs)]
+        node_domains = [domain_of(node.op, domains) for node in self.nodes]
+        center = self._safe_trace(inputs)
+        if center is None or not all(math.isfinite(v) and abs(v) <= max_magnitude for v in center):
+            return False
+        signs = []
+        for node, domain in zip(self.nodes, node_domains):
+            args = [center[a] for a in node.args]
+            if not domain.admits(args, kink_margin):
+                return False
+            signs.append(domain.kink_signs(args))
+        for i in range(self.n_inputs):
+            for step in (radius, -radius):
+                moved = list(inputs)
+                moved[i] += step
+                values = self._safe_trace(moved)
+                if values is None or not all(math.isfinite(v) for v in values):
+                    return False
+                for node, domain, sign in zip(self.nodes, node_domains, signs):
+                    args = [values[a] for a in node.args]
+                    if not domain.admits(args) or domain.kink_signs(args) != sign:
+                        return False
+        return True
+
+    def _safe_trace(self, inputs):
+        try:
+            return self.trace(inputs)
+        except (ArithmeticError, ValueError):
+            return None
+
+    # -- reading -----------------------------------------------------------------------------
+    @property
+    def ops(self) -> tuple:
+        """The op names of the nodes, in order."""
+        return tuple(node.op.name for node in self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def source(self) -> str:
+        """Python source of a function computing the program on Values (needs `autograd` and
+        `OPS` in scope for n-ary and user ops)."""
+        names = [f"x{i}" for i in range(self.n_inputs)]
+        lines = [f"def program({', '.join(names)}):"]
+        for node in self.nodes:
+            name = f"v{len(names)}"
+            lines.append(f"    {name} = {_expression(node, [names[a] for a in node.args])}")
+            names.append(name)
+        lines.append(f"    return {names[-1]}")
+        return "\n".join(lines)
+
+    __repr__ = __str__ = lambda self: self.source
+
+    def _key(self):
+        return (self.n_inputs, tuple((node.op.name, node.args) for node in self.nodes))
+
+    def __eq__(self, other):
+        return isinstance(other, Program) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+
+def _expression(node: Node, args: list) -> str:
+    name = node.op.name
+    if node.op.builtin:
+        if name in _INFIX:
+            return f"{args[0]} {_INFIX[name]} {args[1]}"
+        if name == "neg":
+            return f"-{args[0]}"
+        if name == "abs":
+            return f"abs({args[0]})"
+        if name in _METHODS:
+            return f"{args[0]}.{name}()"
+        if name == "leaky_relu":
+            return f"{args[0]}.leaky_relu({args[1]})"
+        if name == "sum":
+            return f"autograd.sum([{', '.join(args)}])"
+        if name == "dot":
+            half = len(args) // 2
+            return f"autograd.dot([{', '.join(args[:half])}], [{', '.join(args[half:])}])"
+    return f"OPS[{name!r}]({', '.join(args)})"
