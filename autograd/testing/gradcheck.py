@@ -137,7 +137,7 @@ def _data(x) -> float:
     return x.data if isinstance(x, Value) else float(x)
 
 
-def _partials_at(f, points, names, order, where, perturbed, step):
+def _partials_at(f, points, names, order, where, perturbed, step, center):
     """Float values of all order-th partials at a perturbed point; domain trouble is explained."""
     leaves = _leaves(points, names)
     try:
@@ -149,11 +149,13 @@ def _partials_at(f, points, names, order, where, perturbed, step):
             values = [_data(out)]
         else:
             values = [_data(g) for _, g in _partials(f, leaves, order, where, keep_graph_last=False)]
-    except (ArithmeticError, ValueError) as error:
-        raise FiniteDifferenceError(_edge_message(where, f, order, names, points, perturbed, step, error)) from error
+    except (ArithmeticError, ValueError, TypeError) as error:
+        # f ran at the checked point, so failing a step away means a domain edge (a user op's
+        # forward may even return a complex number there, a TypeError).
+        raise FiniteDifferenceError(_edge_message(where, f, order, names, center, perturbed, step, error)) from error
     if not all(math.isfinite(v) for v in values):
         raise FiniteDifferenceError(
-            _edge_message(where, f, order, names, points, perturbed, step, "the result is not finite")
+            _edge_message(where, f, order, names, center, perturbed, step, "the result is not finite")
         )
     return values
 
@@ -162,8 +164,10 @@ def _edge_message(where, f, order, names, points, perturbed, step, reason) -> st
     what = "f" if order == 0 else f"the order-{order} derivatives of f"
     at = ", ".join(f"{n}={x!r}" for n, x in zip(names, points))
     sign = "+" if step > 0 else "-"
+    moved = points[perturbed] + step
     return (
-        f"{where}: {what} ({_describe(f)}) failed at {names[perturbed]} {sign} eps ({at}): {reason}. "
+        f"{where}: {what} ({_describe(f)}) failed at {names[perturbed]} {sign} eps = {moved!r}, "
+        f"checking the point {at}: {reason}. "
         f"The checked point is within eps={abs(step)!r} of the edge of f's domain (or f overflows "
         "there), so finite differences cannot check it: move the point or pass a smaller eps."
     )
@@ -179,8 +183,8 @@ def _numeric_level(f, points, names, order, eps, where):
         down[i] -= eps
         # The actual step taken in float64 (x + eps is rounded), as PyTorch does not but should.
         h = up[i] - down[i]
-        plus = _partials_at(f, up, names, order - 1, where, i, eps)
-        minus = _partials_at(f, down, names, order - 1, where, i, -eps)
+        plus = _partials_at(f, up, names, order - 1, where, i, eps, points)
+        minus = _partials_at(f, down, names, order - 1, where, i, -eps, points)
         columns.append([(p - m) / h for p, m in zip(plus, minus)])
     return [[columns[i][k] for i in range(len(points))] for k in range(len(columns[0]))]
 

@@ -210,7 +210,7 @@ class Program:
     def _safe_trace(self, inputs):
         try:
             return self.trace(inputs)
-        except (ArithmeticError, ValueError):
+        except (ArithmeticError, ValueError, TypeError):  # TypeError: a user forward gave a complex
             return None
 
     # -- reading -----------------------------------------------------------------------------

@@ -135,19 +135,30 @@ def programs(
     return _programs(op_list, arities, min_inputs, max_inputs, min_nodes, max_nodes)
 
 
+def _node_strategy(op, arities, max_back):
+    # A node's arguments are offsets back from the newest value, reduced modulo the number of
+    # values available where the node lands. So a node means something at any position, and the
+    # shrinker can delete whole nodes from the list: offset 0 (the shrink target) is "the value
+    # just before", which shrinks programs to chains, the easiest to read.
+    offset = st.integers(0, max_back)
+    if op.arity is not None:
+        offsets = st.lists(offset, min_size=op.arity, max_size=op.arity)
+    else:
+        offsets = st.sampled_from(arities[op.name]).flatmap(lambda k: st.lists(offset, min_size=k, max_size=k))
+    return st.tuples(st.just(op), offsets)
+
+
 @st.composite
 def _programs(draw, op_list, arities, min_inputs, max_inputs, min_nodes, max_nodes):
     n_inputs = draw(st.integers(min_inputs, max_inputs))
-    n_nodes = draw(st.integers(min_nodes, max_nodes))
-    choose_op = st.sampled_from(op_list)
+    max_back = max_inputs + max_nodes - 2
+    # one_of shrinks towards its first branch: the first op of `ops`.
+    node = st.one_of([_node_strategy(op, arities, max_back) for op in op_list])
+    drawn = draw(st.lists(node, min_size=min_nodes, max_size=max_nodes))
     nodes = []
-    for k in range(n_nodes):
+    for k, (op, offsets) in enumerate(drawn):
         available = n_inputs + k
-        op = draw(choose_op)
-        arity = op.arity if op.arity is not None else draw(st.sampled_from(arities[op.name]))
-        # Counting back from the newest value: shrinking to 0 makes a chain, the easiest to read.
-        back = st.integers(0, available - 1)
-        nodes.append(Node(op, tuple(available - 1 - draw(back) for _ in range(arity))))
+        nodes.append(Node(op, tuple(available - 1 - offset % available for offset in offsets)))
     return Program(n_inputs, nodes)
 
 
