@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from autograd.engine import grad, no_grad
+from autograd.ops import Op
 from autograd.value import Value
 
 __all__ = [
@@ -99,7 +100,12 @@ def _check_arguments(f, inputs, eps, atol, rtol, where: str):
 
 
 def _describe(f) -> str:
-    return getattr(f, "__qualname__", None) or repr(f)
+    """How to name f in a message: a function by its qualified name, an op by its op name, a
+    Program (or other callable) by its repr, which for a Program is its source."""
+    if isinstance(f, Op):
+        return f"op {f.name!r}"
+    name = getattr(f, "__qualname__", None)
+    return name if isinstance(name, str) else repr(f)
 
 
 # -- derivatives of every order ---------------------------------------------------------------
@@ -166,11 +172,16 @@ def _edge_message(where, f, order, names, points, perturbed, step, reason) -> st
     sign = "+" if step > 0 else "-"
     moved = points[perturbed] + step
     return (
-        f"{where}: {what} ({_describe(f)}) failed at {names[perturbed]} {sign} eps = {moved!r}, "
+        f"{where}: {what} failed at {names[perturbed]} {sign} eps = {moved!r}, "
         f"checking the point {at}: {reason}. "
         f"The checked point is within eps={abs(step)!r} of the edge of f's domain (or f overflows "
-        "there), so finite differences cannot check it: move the point or pass a smaller eps."
+        "there), so finite differences cannot check it: move the point or pass a smaller eps.\n"
+        f"f = {_indented(_describe(f))}"
     )
+
+
+def _indented(text: str) -> str:
+    return text.replace("\n", "\n    ")
 
 
 def _numeric_level(f, points, names, order, eps, where):
@@ -234,9 +245,10 @@ def _run(f, inputs, orders, eps, atol, rtol, raise_exception, where) -> bool:
                 return False
             kind = {1: "first derivatives", 2: "second derivatives"}.get(order, f"order-{order} derivatives")
             message = (
-                f"{where}: {failures} of {len(rows)} {kind} of {_describe(f)} differ from central finite "
-                f"differences (eps={eps!r}, atol={atol!r}, rtol={rtol!r}; an entry fails when "
-                f"|analytic - numeric| > atol + rtol * |numeric|)\n{_table(rows)}"
+                f"{where}: {failures} of {len(rows)} {kind} differ from central finite differences\n"
+                f"(eps={eps!r}, atol={atol!r}, rtol={rtol!r}; an entry fails when "
+                f"|analytic - numeric| > atol + rtol * |numeric|)\n"
+                f"f = {_indented(_describe(f))}\n{_table(rows)}"
             )
             raise GradcheckError(message, order, rows)
     return True
@@ -266,7 +278,9 @@ def gradcheck(f: Callable, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exce
     >>> gradcheck(bad, [3.0])
     Traceback (most recent call last):
     ...
-    autograd.testing.gradcheck.GradcheckError: gradcheck: 1 of 1 first derivatives of ... differ ...
+    autograd.testing.gradcheck.GradcheckError: gradcheck: 1 of 1 first derivatives differ from central finite differences
+    (eps=1e-06, atol=1e-05, rtol=0.001; an entry fails when |analytic - numeric| > atol + rtol * |numeric|)
+    f = op 'doctest_bad_square'
           derivative  input  value  analytic  numeric  abs error  rel error
     FAIL  df/dx0      x0     3      3         6        3          0.5
     """
