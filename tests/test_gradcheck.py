@@ -196,6 +196,17 @@ def test_gradgradcheck_checks_every_mixed_entry():
     assert rows[(0, 1)].analytic == pytest.approx(3.0) and rows[(1, 0)].analytic == pytest.approx(3.0)  # 2x
 
 
+def test_gradcheck_of_a_gradient_built_by_hand_with_create_graph():
+    # PyTorch-style gradgradcheck by hand: f differentiates inside, so its graph must be recorded
+    # at the perturbed points as well.
+    def derivative_of_cube(x):
+        [dx] = grad(x**3, [x], create_graph=True)
+        return dx
+
+    assert gradcheck(derivative_of_cube, [2.0])  # d/dx 3x**2 = 12
+    assert not gradcheck(lambda x: grad(DETACHED_SQUARE(x), [x], create_graph=True)[0], [2.0], raise_exception=False)
+
+
 def test_check_grads_finds_the_first_wrong_order():
     assert check_grads(QUARTIC, [1.5], order=2)
     with pytest.raises(GradcheckError) as caught:

@@ -15,7 +15,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from autograd.engine import grad, no_grad
+from autograd.engine import grad
 from autograd.ops import Op
 from autograd.value import Value
 
@@ -148,8 +148,9 @@ def _partials_at(f, points, names, order, where, perturbed, step, center):
     leaves = _leaves(points, names)
     try:
         if order == 0:
-            with no_grad():  # only the value is needed: record nothing
-                out = f(*leaves)
+            # Not under no_grad: f may itself differentiate (a gradient built by hand with
+            # create_graph=True), which needs its graph recorded.
+            out = f(*leaves)
             if not isinstance(out, (Value, numbers.Real)) or isinstance(out, bool):
                 raise TypeError(f"{where}: f must return a Value, got {type(out).__name__}: {out!r}")
             values = [_data(out)]
