@@ -1,18 +1,156 @@
-"""`make demo` until the nn library lands: a small expression, its backward pass, the gradients."""
+"""`make demo`: train an MLP on two moons and write pictures and the model to `out/`.
 
+Run as `python -m nn.demo [--out DIR] [--epochs N] [--seed S] [--no-progress]`. Writes
+- decision_boundary.png: the trained model's score over the plane, with the training points;
+- training_curves.png: loss and training accuracy per epoch;
+- neuron_graph.svg: one first-layer neuron's part of the backward pass for one sample (values,
+  gradients and the local derivative on each edge; parameters clustered by their names);
+- model.json: the trained model (`nn.load` reads it back).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import autograd
 from autograd import Value
 
+import nn
 
-def main() -> None:
-    x = Value(2.0, label="x")
-    w = Value(-3.0, label="w")
-    b = Value(6.8813735870195432, label="b")
-    y = (x * w + b).tanh()
-    y.label = "y"
-    y.backward()
-    for v in (x, w, b, y):
-        print(f"{v.label}: data={v.data:.6f} grad={v.grad:.6f}")
+TARGET_ACCURACY = 0.97
+
+
+def train(epochs: int = 100, seed: int = 0, progress=None):
+    """The demo's model, trained on 100 two-moons points with hinge loss and Adam.
+
+    Returns (model, X, y, history) with y in {-1, +1}.
+    """
+    X, labels = nn.datasets.make_moons(100, noise=0.1, seed=seed)
+    y = nn.datasets.to_signed(labels)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=seed)
+    optimizer = nn.Adam(model.parameters(), lr=0.02)
+    history = nn.fit(model, X, y, loss="hinge", optimizer=optimizer, epochs=epochs, l2=1e-4, progress=progress)
+    return model, X, y, history
+
+
+def plot_decision_boundary(model, X, y, path: str, resolution: int = 60) -> str:
+    """The model's score on a grid (no_grad forward passes through the engine) and the points."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    xs = [p[0] for p in X]
+    ys = [p[1] for p in X]
+    x_min, x_max = min(xs) - 0.5, max(xs) + 0.5
+    y_min, y_max = min(ys) - 0.5, max(ys) + 0.5
+    grid_x = [x_min + (x_max - x_min) * i / (resolution - 1) for i in range(resolution)]
+    grid_y = [y_min + (y_max - y_min) * j / (resolution - 1) for j in range(resolution)]
+    scores = nn.outputs(model, [[gx, gy] for gy in grid_y for gx in grid_x])
+    rows = [scores[j * resolution : (j + 1) * resolution] for j in range(resolution)]
+
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.contourf(grid_x, grid_y, [[1.0 if s > 0 else -1.0 for s in row] for row in rows], levels=[-2, 0, 2],
+                colors=["#f4c7c3", "#c6dbef"], alpha=0.8)
+    ax.contour(grid_x, grid_y, rows, levels=[-1.0, 0.0, 1.0], colors=["#999999", "k", "#999999"],
+               linestyles=["--", "-", "--"], linewidths=1)
+    for label, colour, marker in ((-1, "#d62728", "o"), (1, "#1f77b4", "s")):
+        ax.scatter([p[0] for p, t in zip(X, y) if t == label], [p[1] for p, t in zip(X, y) if t == label],
+                   c=colour, marker=marker, edgecolors="k", linewidths=0.5, s=30, label=f"class {label:+d}")
+    ax.set_title(f"MLP(2, [16, 16, 1]) on two moons: training accuracy {nn.accuracy(model, X, y):.0%}")
+    ax.set_xlabel("x0")
+    ax.set_ylabel("x1")
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_training_curves(history, path: str) -> str:
+    """Loss (log scale) and training accuracy per epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = range(1, history.epochs + 1)
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    loss_ax.plot(epochs, history.loss, color="#d62728")
+    loss_ax.set_yscale("log")
+    loss_ax.set_xlabel("epoch")
+    loss_ax.set_ylabel("hinge loss + L2")
+    loss_ax.set_title("training loss")
+    acc_ax.plot(epochs, history.accuracy, color="#1f77b4")
+    acc_ax.axhline(TARGET_ACCURACY, color="#999999", linestyle="--", linewidth=1, label=f"target {TARGET_ACCURACY:.0%}")
+    acc_ax.set_ylim(0.4, 1.02)
+    acc_ax.set_xlabel("epoch")
+    acc_ax.set_ylabel("training accuracy")
+    acc_ax.set_title("accuracy")
+    acc_ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def render_neuron_graph(model, sample, path: str) -> str:
+    """Backpropagate the model's score for one sample and draw one first-layer neuron's graph.
+
+    The neuron drawn is the one whose weights get the largest gradient for this sample (a relu
+    neuron that is off for it would show only zeros). Its parameters' gradients are d score / d w.
+    """
+    inputs = [Value(sample[0], label="x0"), Value(sample[1], label="x1")]
+    hidden = model.layers[0](inputs)
+    score = hidden
+    for layer in model.layers[1:]:
+        score = layer(score)
+    model.zero_grad()
+    score.backward()
+    first_layer = model.layers[0].neurons
+    index = max(range(len(hidden)), key=lambda k: sum(abs(w.grad) for w in first_layer[k].w))
+    neuron_out = hidden[index]
+    neuron_out.label = f"layers.0.neurons.{index}.out"
+    return autograd.render(neuron_out, path, clusters="prefix", cluster_depth=4, edge_derivatives=True,
+                           number_format=".4g")
+
+
+def main(out_dir: str = "out", epochs: int = 100, seed: int = 0, progress=None) -> dict:
+    """Train, write the four files to `out_dir` (created if missing), print where they went and
+    return {"accuracy", "seconds", "history", and each file's path}."""
+    started = time.perf_counter()
+    os.makedirs(out_dir, exist_ok=True)
+    model, X, y, history = train(epochs=epochs, seed=seed, progress=progress)
+    train_accuracy = nn.accuracy(model, X, y, decision=history.decision)
+    print(f"trained {model} for {history.epochs} epochs: loss {history.loss[-1]:.4g}, "
+          f"training accuracy {train_accuracy:.1%} ({history.stopped_by})")
+    paths = {
+        "decision_boundary": plot_decision_boundary(model, X, y, os.path.join(out_dir, "decision_boundary.png")),
+        "training_curves": plot_training_curves(history, os.path.join(out_dir, "training_curves.png")),
+        "neuron_graph": render_neuron_graph(model, X[0], os.path.join(out_dir, "neuron_graph.svg")),
+        "model": model.save(os.path.join(out_dir, "model.json")),
+    }
+    for what, path in paths.items():
+        print(f"{what.replace('_', ' '):>17}: {path}")
+    seconds = time.perf_counter() - started
+    print(f"done in {seconds:.1f} s")
+    return {"accuracy": train_accuracy, "seconds": seconds, "history": history, **paths}
+
+
+def _parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m nn.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="out", help="output directory (default: out)")
+    parser.add_argument("--epochs", type=int, default=100, help="training epochs (default: 100)")
+    parser.add_argument("--seed", type=int, default=0, help="data and weight seed (default: 0)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
-    main()
+    args = _parse_args(sys.argv[1:])
+    result = main(args.out, epochs=args.epochs, seed=args.seed, progress=False if args.no_progress else True)
+    if result["accuracy"] < TARGET_ACCURACY:
+        sys.exit(f"training accuracy {result['accuracy']:.1%} is below the {TARGET_ACCURACY:.0%} target")
