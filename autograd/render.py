@@ -10,11 +10,11 @@ from __future__ import annotations
 import html
 import os
 import shutil
-import tempfile
 import unicodedata
 from typing import Callable, Iterable, Mapping, Optional, Union
 
 from autograd.engine import topological_order
+from autograd.files import write_atomically
 from autograd.value import Value
 
 __all__ = ["to_dot", "draw_dot", "render", "GraphTooLargeError", "GraphvizNotFoundError", "repr_mimebundle"]
@@ -342,19 +342,7 @@ def render(
         raise ValueError(f"render: format must be one of {', '.join(FORMATS)}, got {format!r}")
     _check_size(root, max_nodes, "render")
     data = _run_dot(to_dot(root, **options), format, timeout)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".render-", suffix="." + format)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_atomically(path, data)
 
 
 def repr_mimebundle(value: Value, include=None, exclude=None, *, max_nodes: int = DEFAULT_MAX_NODES) -> dict:

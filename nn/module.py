@@ -17,10 +17,10 @@ import json
 import math
 import numbers
 import os
-import tempfile
 from typing import Iterator, Union
 
 from autograd import Value
+from autograd.files import write_atomically
 
 __all__ = ["Module", "ModelFileError", "load", "FORMAT", "FORMAT_VERSION"]
 
@@ -218,7 +218,7 @@ class Module:
             "parameters": state,
         }
         text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-        _write_atomically(path, text)
+        write_atomically(path, text)
         return path
 
     @classmethod
@@ -273,25 +273,6 @@ def _walk_item(item, name: str, seen: set) -> Iterator[tuple]:
 def _shorten(names: list, limit: int = 5) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
-
-
-def _write_atomically(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _reject_constant(name: str):

@@ -344,3 +344,11 @@ def test_user_defined_op_is_drawn_with_its_symbol():
     y.backward()
     text = to_dot(y, edge_derivatives=True)
     assert "<x³>" in text and "∂ 12" in text
+
+
+def test_rendered_file_gets_the_mode_a_plain_open_gives(tmp_path, needs_dot):
+    out, _ = neuron()
+    path = render(out, tmp_path / "mode.svg")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600

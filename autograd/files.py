@@ -1,0 +1,42 @@
+"""Writing files so that a crash never leaves half of one: used by `render` and `nn`'s save."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Union
+
+__all__ = ["write_atomically"]
+
+
+def write_atomically(path: Union[str, os.PathLike], data: Union[bytes, str]) -> str:
+    """Write `data` (bytes, or text as UTF-8) to `path` completely or not at all; return the path.
+
+    The data goes to a temporary file in the same directory, is flushed to disk, and is then
+    renamed over `path` (an atomic step), so readers see the old file or the new one, never a
+    part. The directory is created if missing; the file gets the mode a plain `open()` gives.
+
+    >>> import os, tempfile
+    >>> path = write_atomically(os.path.join(tempfile.mkdtemp(), "note.txt"), "hello")
+    >>> open(path).read()
+    'hello'
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
