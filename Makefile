@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= dev
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench notebooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(VENV)/.test-installed: pyproject.toml | $(PY)
 
 $(VENV)/.demo-installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[demo]"
+	touch $@
+
+$(VENV)/.notebooks-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[notebooks]"
 	touch $@
 
 $(VENV)/.bench-installed: pyproject.toml | $(PY)
@@ -30,6 +34,9 @@ test: $(VENV)/.test-installed
 
 bench: $(VENV)/.bench-installed
 	$(PY) -m benchmarks
+
+notebooks: $(VENV)/.notebooks-installed
+	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
