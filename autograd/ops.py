@@ -139,8 +139,9 @@ def _softplus(x: float) -> float:
 
 
 def _pow_base_rule(grad, out, x, y):
-    # d/dx x**y = y * x**(y-1), which is 0 for y == 0 even at x == 0 (0**-1 would raise).
-    if _data(y) == 0.0:
+    # d/dx x**y = y * x**(y-1). At x == 0, y == 0 that is 0 * 0**-1, which would raise, yet the
+    # limit is 0. Elsewhere keep y in the expression, so d/dy of this rule (= 1/x at y == 0) is right.
+    if _data(y) == 0.0 and _data(x) == 0.0:
         return grad * 0.0
     return grad * y * x ** (y - 1)
 

@@ -37,15 +37,6 @@ OP_CASES = [
 RANDOM_PROGRAMS = programs_and_inputs(max_inputs=3, max_nodes=10)
 
 
-def hits_pow_zero_exponent_bug(program, inputs) -> bool:
-    """True when a pow node gets an exponent of exactly 0.0: the engine's rule for d/dx x**y
-    returns a constant there, dropping y from the graph, so d2/dx dy is 0 instead of 1/x.
-    Documented by the strict xfail test below; second-order properties exclude just that point
-    until the engine is fixed."""
-    values = program.trace(list(inputs))
-    return any(node.op.name == "pow" and values[node.args[1]] == 0.0 for node in program.nodes)
-
-
 # -- every op over its domain -----------------------------------------------------------------------
 
 
@@ -60,13 +51,15 @@ def test_every_op_passes_gradcheck_and_gradgradcheck_over_its_domain(name, arity
     program = Program.from_op(name, arity)
     inputs = data.draw(valid_inputs(program, min_value=-5.0, max_value=5.0), label="inputs")
     assert gradcheck(program, inputs)
-    assume(not hits_pow_zero_exponent_bug(program, inputs))
     assert gradgradcheck(program, inputs)
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: ops._pow_base_rule returns grad * 0.0 when y == 0, "
-                   "so d/dy (d/dx x**y) is 0 instead of 1/x at y = 0 (with create_graph=True)")
 def test_pow_mixed_second_derivative_at_zero_exponent():
+    # d/dy (d/dx x**y) = x**(y-1) (1 + y log x), which is 1/x at y = 0: the rule must keep y.
+    x, y = Value(2.5), Value(0.0)
+    [dx] = grad(x**y, [x], create_graph=True)
+    [dxdy] = grad(dx, [y])
+    assert dx.data == 0.0 and dxdy == pytest.approx(1 / 2.5, rel=1e-15)
     assert gradgradcheck(lambda x, y: x**y, [2.5, 0.0])
 
 
@@ -84,7 +77,6 @@ def test_random_programs_pass_gradcheck(case):
 @given(RANDOM_PROGRAMS)
 def test_random_programs_pass_gradgradcheck(case):
     program, inputs = case
-    assume(not hits_pow_zero_exponent_bug(program, inputs))
     assert gradgradcheck(program, inputs)
 
 
@@ -92,7 +84,6 @@ def test_random_programs_pass_gradgradcheck(case):
 @given(programs_and_inputs(max_inputs=2, max_nodes=5))
 def test_small_random_programs_pass_check_grads_to_order_three(case):
     program, inputs = case
-    assume(not hits_pow_zero_exponent_bug(program, inputs))
     assert check_grads(program, inputs, order=3)
 
 
@@ -262,9 +253,9 @@ def test_random_programs_agree_with_torch_float64(torch, case):
     assert out.data == close(expected_value)
     first = grad(out, leaves, create_graph=True)
     assert [g.data for g in first] == [pytest.approx(e, rel=1e-9, abs=1e-9) for e in expected_grad]
-    # At an exponent of exactly 0 torch's pow backward has the same special case as ours (its
-    # Hessian is asymmetric there too), so it is no independent oracle at that point.
-    assume(not hits_pow_zero_exponent_bug(program, inputs))
+    # At an exponent of exactly 0 torch's pow backward has a special case (its Hessian is
+    # asymmetric there), so it is no independent oracle at that point.
+    assume(not any(node.op.name == "pow" and values[node.args[1]].data == 0.0 for node in program.nodes))
     hessian = [grad(g, leaves) for g in first]
     for row, expected_row in zip(hessian, expected_hessian):
         assert row == [pytest.approx(e, rel=1e-9, abs=1e-9) for e in expected_row]
