@@ -10,9 +10,60 @@ import numbers
 from typing import Iterator, Sequence, Union
 
 from autograd import value as _value_module
-from autograd.value import Value
+from autograd.value import _UNSEEN, Value
+
+# A node's `_pass` while `_visit` has pushed its parents but not yet finished it.
+_EXPANDED = object()
 
 __all__ = ["topological_order", "grad", "backward", "no_grad", "is_recording"]
+
+
+def _visit(root: Value) -> list[Value]:
+    """Every node `root` depends on, each after all of its parents (`root` last), leaving each
+    one's `_pass` at None. The caller must set every `_pass` back to `_UNSEEN` (`_release`).
+
+    Iterative depth-first search; the per-node mark replaces a set of visited nodes. A node is
+    pushed once to expand it (mark `_EXPANDED`, push it again, then its unseen parents) and is
+    finished when it comes back up with that mark; every node above it on the stack is one of
+    its ancestors, so nothing else can see it half-done.
+    """
+    order: list[Value] = []
+    stack: list[Value] = [root]
+    push, pop, append = stack.append, stack.pop, order.append
+    unseen, expanded = _UNSEEN, _EXPANDED
+    try:
+        while stack:
+            node = pop()
+            mark = node._pass
+            if mark is unseen:
+                node._pass = expanded
+                push(node)
+                parents = node.parents
+                if len(parents) == 2:  # the common case, without reversing a tuple
+                    a, b = parents
+                    if b._pass is unseen:
+                        push(b)
+                    if a._pass is unseen:
+                        push(a)
+                else:
+                    for parent in reversed(parents):
+                        if parent._pass is unseen:
+                            push(parent)
+            elif mark is expanded:
+                node._pass = None
+                append(node)
+    except BaseException:
+        _release(order)
+        _release(stack)
+        raise
+    return order
+
+
+def _release(nodes) -> None:
+    """Mark `nodes` as outside any backward pass again (and drop the gradients they held)."""
+    unseen = _UNSEEN
+    for node in nodes:
+        node._pass = unseen
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -25,58 +76,82 @@ def topological_order(root: Value) -> list[Value]:
     >>> [v.label or v.op for v in topological_order(c)]
     ['a', 'mul', 'add']
     """
-    order: list[Value] = []
-    visited: set[Value] = set()
-    stack: list = [(root, False)]
-    push, pop, append, mark = stack.append, stack.pop, order.append, visited.add
-    while stack:
-        node, parents_done = pop()
-        if parents_done:
-            append(node)
-        elif node not in visited:
-            mark(node)
-            push((node, True))
-            for parent in reversed(node.parents):
-                if parent not in visited:
-                    push((parent, False))
+    order = _visit(root)
+    _release(order)
     return order
 
 
-def _backpropagate(root: Value, seed, create_graph: bool) -> dict:
-    """d(root)/d(node) for every node that needs a gradient, keyed by node.
+def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> list[Value]:
+    """The one backward pass: d(root)/d(node) for every node that needs a gradient.
 
-    Walks the nodes in reverse topological order, so each node's gradient is complete before
-    it is passed on. With `create_graph` the rules run on Values and build a new graph.
+    Walks the nodes in reverse topological order, so each node's gradient (held in its `_pass`
+    slot while the pass runs) is complete before it is passed on to the parents through the
+    op's rules. With `create_graph` the rules run on Values and build a new graph.
+
+    With `write_grad` each node's gradient goes to `.grad` as soon as it is complete (leaves
+    accumulate, interior nodes are overwritten) and every mark is released on the way; the
+    list returned is then empty. Otherwise the nodes are returned still holding their
+    gradients in `_pass`, and the caller reads them and calls `_release`.
     """
-    grads = {root: seed}
-    for node in reversed(topological_order(root)):
-        op = node._op
-        if op is None:
-            continue
-        g = grads.get(node)
-        if g is None:  # only below a node a user marked requires_grad=False
-            continue
-        parents = node.parents
-        if create_graph:
-            out, inputs = node, parents
-        else:
-            out, inputs = node.data, [p.data for p in parents]
-        try:
-            if op.rules is not None:
-                for parent, rule in zip(parents, op.rules):
-                    if parent.requires_grad:
-                        contribution = rule(g, out, *inputs)
-                        previous = grads.get(parent)
-                        grads[parent] = contribution if previous is None else previous + contribution
+    order = _visit(root)
+    root._pass = seed
+    node = root
+    try:
+        for node in reversed(order):
+            g = node._pass
+            if write_grad:
+                node._pass = _UNSEEN
+                if g is None:
+                    continue
+                if node.parents or node._grad is None:
+                    node._grad = g
+                else:
+                    node._grad += g
+            elif g is None:  # only below a node a user marked requires_grad=False
+                continue
+            op = node._op
+            if op is None:
+                continue
+            parents = node.parents
+            rules = op.rules
+            out = node if create_graph else node.data
+            # Hot cases first: one and two inputs without building argument lists.
+            if rules is not None and len(rules) == 2:
+                a, b = parents
+                x, y = (a, b) if create_graph else (a.data, b.data)
+                if a.requires_grad:
+                    contribution = rules[0](g, out, x, y)
+                    previous = a._pass
+                    a._pass = contribution if previous is None else previous + contribution
+                if b.requires_grad:
+                    contribution = rules[1](g, out, x, y)
+                    previous = b._pass
+                    b._pass = contribution if previous is None else previous + contribution
+            elif rules is not None and len(rules) == 1:
+                (a,) = parents
+                if a.requires_grad:
+                    contribution = rules[0](g, out, a if create_graph else a.data)
+                    previous = a._pass
+                    a._pass = contribution if previous is None else previous + contribution
             else:
-                for parent, contribution in zip(parents, op.nary_rule(g, out, inputs)):
+                inputs = parents if create_graph else [p.data for p in parents]
+                if rules is not None:
+                    contributions = [rule(g, out, *inputs) if p.requires_grad else None for p, rule in zip(parents, rules)]
+                else:
+                    contributions = op.nary_rule(g, out, inputs)
+                for parent, contribution in zip(parents, contributions):
                     if parent.requires_grad:
-                        previous = grads.get(parent)
-                        grads[parent] = contribution if previous is None else previous + contribution
-        except (ArithmeticError, ValueError) as error:
-            at = ", ".join(repr(p.data) for p in parents)
-            raise type(error)(f"backward of {op.name}({at}): {error}") from error
-    return grads
+                        previous = parent._pass
+                        parent._pass = contribution if previous is None else previous + contribution
+    except BaseException as error:
+        _release(order)
+        if isinstance(error, (ArithmeticError, ValueError)) and node._op is not None:
+            at = ", ".join(repr(p.data) for p in node.parents)
+            raise type(error)(f"backward of {node._op.name}({at}): {error}") from error
+        raise
+    if write_grad:
+        return []
+    return order
 
 
 def _check_seed(seed, where: str):
@@ -102,11 +177,7 @@ def backward(root: Value, grad=1.0) -> None:
     seed = _check_seed(grad, "backward")
     if isinstance(seed, Value):
         seed = seed.data
-    for node, g in _backpropagate(root, seed, create_graph=False).items():
-        if node.parents or node._grad is None:
-            node._grad = g
-        else:
-            node._grad += g
+    _backpropagate(root, seed, create_graph=False, write_grad=True)
 
 
 def grad(
@@ -139,12 +210,15 @@ def grad(
         if not isinstance(seed, Value):
             seed = Value(seed, requires_grad=False)
         zero = Value(0.0, requires_grad=False)
-        grads = _backpropagate(output, seed, create_graph=True)
-        return [grads.get(x, zero) for x in inputs]
-    if isinstance(seed, Value):
-        seed = seed.data
-    grads = _backpropagate(output, seed, create_graph=False)
-    return [grads.get(x, 0.0) for x in inputs]
+    else:
+        zero = 0.0
+        if isinstance(seed, Value):
+            seed = seed.data
+    order = _backpropagate(output, seed, create_graph=create_graph, write_grad=False)
+    # Read before releasing: an input outside the graph (or a constant) holds no gradient.
+    grads = [x._pass if x._pass is not _UNSEEN and x._pass is not None else zero for x in inputs]
+    _release(order)
+    return grads
 
 
 @contextlib.contextmanager

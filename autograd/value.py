@@ -15,6 +15,9 @@ __all__ = ["Value", "apply"]
 # False inside `no_grad()`: ops then return leaves that record no parents.
 _recording = True
 
+# The engine's mark for "not visited by a backward pass running now" (see `Value._pass`).
+_UNSEEN = object()
+
 
 class Value:
     """A scalar that records the operations applied to it.
@@ -33,11 +36,14 @@ class Value:
     (10.0, 6.0)
     """
 
-    __slots__ = ("data", "_grad", "parents", "_op", "label", "requires_grad", "__weakref__")
+    # `_pass` belongs to the engine: a node's gradient while a backward pass runs, and
+    # `_UNSEEN` between passes (a per-node visit mark, cheaper than a set of visited nodes).
+    __slots__ = ("data", "_grad", "_pass", "parents", "_op", "label", "requires_grad", "__weakref__")
 
     def __init__(self, data, label: str = "", *, requires_grad: bool = True):
         self.data = _as_float(data)
         self._grad = None
+        self._pass = _UNSEEN
         self.parents = ()
         self._op = None
         self.label = str(label)
@@ -134,88 +140,21 @@ class Value:
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
-    # -- arithmetic: each operator is a lookup into the op table ---------------------------
-    def __add__(self, other):
-        return _binary(ADD, self, other)
-
-    def __radd__(self, other):
-        return _binary(ADD, other, self)
-
-    def __sub__(self, other):
-        return _binary(SUB, self, other)
-
-    def __rsub__(self, other):
-        return _binary(SUB, other, self)
-
-    def __mul__(self, other):
-        return _binary(MUL, self, other)
-
-    def __rmul__(self, other):
-        return _binary(MUL, other, self)
-
-    def __truediv__(self, other):
-        return _binary(DIV, self, other)
-
-    def __rtruediv__(self, other):
-        return _binary(DIV, other, self)
+    # -- arithmetic and elementary functions ----------------------------------------------
+    # Each operator and method is one op-table entry, attached below the table's import by
+    # `_binary_method` / `_unary_method` (see the end of this module): `x + y` records ADD.
 
     def __pow__(self, other, modulo=None):
         if modulo is not None:
             raise TypeError("pow: a three-argument pow (modulo) is not differentiable")
-        return _binary(POW, self, other)
-
-    def __rpow__(self, other):
-        return _binary(POW, other, self)
-
-    def __neg__(self):
-        return _unary(NEG, self)
+        return _pow(self, other)
 
     def __pos__(self):
         return self
 
-    def __abs__(self):
-        return _unary(ABS, self)
-
-    # -- elementary functions ---------------------------------------------------------------
-    def exp(self) -> "Value":
-        """e ** self. `Value(0.0).exp().data == 1.0`"""
-        return _unary(EXP, self)
-
-    def log(self) -> "Value":
-        """Natural logarithm; ValueError for data <= 0. `Value(1.0).log().data == 0.0`"""
-        return _unary(LOG, self)
-
-    def sqrt(self) -> "Value":
-        """Square root; ValueError for data < 0. `Value(4.0).sqrt().data == 2.0`"""
-        return _unary(SQRT, self)
-
-    def tanh(self) -> "Value":
-        """Hyperbolic tangent. `Value(0.0).tanh().data == 0.0`"""
-        return _unary(TANH, self)
-
-    def sigmoid(self) -> "Value":
-        """Logistic 1 / (1 + e**-x), stable for large |x|. `Value(0.0).sigmoid().data == 0.5`"""
-        return _unary(SIGMOID, self)
-
-    def relu(self) -> "Value":
-        """max(0, x); derivative 0 at x = 0 (like PyTorch). `Value(-2.0).relu().data == 0.0`"""
-        return _unary(RELU, self)
-
     def leaky_relu(self, slope=0.01) -> "Value":
         """x for x > 0 else slope * x. `Value(-2.0).leaky_relu(0.1).data == -0.2`"""
-        return _binary(LEAKY_RELU, self, slope)
-
-    def softplus(self) -> "Value":
-        """log(1 + e**x), stable for large |x|. `Value(1000.0).softplus().data == 1000.0`"""
-        return _unary(SOFTPLUS, self)
-
-    def sin(self) -> "Value":
-        """Sine. `Value(0.0).sin().data == 0.0`"""
-        return _unary(SIN, self)
-
-    def cos(self) -> "Value":
-        """Cosine. `Value(0.0).cos().data == 1.0`"""
-        return _unary(COS, self)
+        return _leaky_relu(self, slope)
 
 
 # ---------------------------------------------------------------------------------------
@@ -282,19 +221,27 @@ def _compute(op, inputs) -> float:
         out = op.forward(*inputs)
     except (ValueError, ArithmeticError, TypeError) as error:
         raise _forward_error(op, inputs, error) from None
-    if out - out != 0.0:  # inf or nan (cheap test on the hot path)
-        error = _nonfinite_error(op, inputs, out)
-        if error is not None:
-            raise error
+    if out - out:  # inf or nan give nan, which is truthy; finite gives 0.0 (cheap on the hot path)
+        _check_nonfinite(op, inputs, out)
     return out
+
+
+def _check_nonfinite(op, inputs, out: float) -> None:
+    error = _nonfinite_error(op, inputs, out)
+    if error is not None:
+        raise error
+
+
+_new = object.__new__
 
 
 def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
     """The op's result. It is recorded in the graph only when recording and some input needs a
     gradient (as in PyTorch); otherwise it is a constant leaf, so no rule ever runs for it."""
-    node = Value.__new__(Value)
+    node = _new(Value)
     node.data = out
     node._grad = None
+    node._pass = _UNSEEN
     node.label = ""
     if requires_grad and _recording:
         node.parents = parents
@@ -307,16 +254,74 @@ def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
     return node
 
 
-def _unary(op, x: Value) -> Value:
-    return _node(op, (x,), _compute(op, (x.data,)), x.requires_grad)
+# The operators and methods of Value. Each is made from ONE table entry; `_compute` and `_node`
+# are inlined here because they run once per op of every graph (about 3x cheaper than calls).
 
 
-def _binary(op, x, y) -> Value:
-    if type(x) is not Value:
-        x = _as_value(x, op)
-    if type(y) is not Value:
-        y = _as_value(y, op)
-    return _node(op, (x, y), _compute(op, (x.data, y.data)), x.requires_grad or y.requires_grad)
+def _binary_method(op, reflected: bool = False):
+    """`x <op> y` as a method of Value; `reflected` gives `__radd__` and friends (y <op> x)."""
+    forward = op.forward
+
+    def method(self, other):
+        if type(other) is not Value:
+            other = _as_value(other, op)
+        x, y = (other, self) if reflected else (self, other)
+        a, b = x.data, y.data
+        try:
+            out = forward(a, b)
+        except (ValueError, ArithmeticError, TypeError) as error:
+            raise _forward_error(op, (a, b), error) from None
+        if out - out:  # inf or nan (see _compute)
+            _check_nonfinite(op, (a, b), out)
+        node = _new(Value)
+        node.data = out
+        node._grad = None
+        node._pass = _UNSEEN
+        node.label = ""
+        if _recording and (x.requires_grad or y.requires_grad):
+            node.parents = (x, y)
+            node._op = op
+            node.requires_grad = True
+        else:
+            node.parents = ()
+            node._op = None
+            node.requires_grad = False
+        return node
+
+    method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
+    return method
+
+
+def _unary_method(op, name: str, doc: str):
+    """`x.<name>()` (or a unary operator) as a method of Value."""
+    forward = op.forward
+
+    def method(self):
+        a = self.data
+        try:
+            out = forward(a)
+        except (ValueError, ArithmeticError, TypeError) as error:
+            raise _forward_error(op, (a,), error) from None
+        if out - out:  # inf or nan (see _compute)
+            _check_nonfinite(op, (a,), out)
+        node = _new(Value)
+        node.data = out
+        node._grad = None
+        node._pass = _UNSEEN
+        node.label = ""
+        if _recording and self.requires_grad:
+            node.parents = (self,)
+            node._op = op
+            node.requires_grad = True
+        else:
+            node.parents = ()
+            node._op = None
+            node.requires_grad = False
+        return node
+
+    method.__name__ = name
+    method.__doc__ = doc
+    return method
 
 
 def apply(op, *args):
@@ -334,6 +339,23 @@ def apply(op, *args):
     """
     if op.arity is not None and len(args) != op.arity:
         raise TypeError(f"{op.name}: expected {op.arity} inputs, got {len(args)}")
+    # Fast path: Values and floats only (a neuron's dot, a sum). Anything else takes the general
+    # path below, which converts numbers and names the op in its errors.
+    inputs, some_value, requires_grad = [], False, False
+    for a in args:
+        if isinstance(a, Value):
+            some_value = True
+            requires_grad = requires_grad or a.requires_grad
+            inputs.append(a.data)
+        elif type(a) is float:
+            inputs.append(a)
+        else:
+            break
+    else:
+        if some_value:
+            parents = tuple(a if isinstance(a, Value) else _as_value(a, op) for a in args)
+            return _node(op, parents, _compute(op, tuple(inputs)), requires_grad)
+        return _compute(op, tuple(inputs))
     if not any(isinstance(a, Value) for a in args):
         return _compute(op, tuple(_as_float(a) for a in args))
     parents = tuple(_as_value(a, op) for a in args)
@@ -361,3 +383,26 @@ from autograd.ops import (  # noqa: E402
     SUB,
     TANH,
 )
+
+Value.__add__, Value.__radd__ = _binary_method(ADD), _binary_method(ADD, reflected=True)
+Value.__sub__, Value.__rsub__ = _binary_method(SUB), _binary_method(SUB, reflected=True)
+Value.__mul__, Value.__rmul__ = _binary_method(MUL), _binary_method(MUL, reflected=True)
+Value.__truediv__, Value.__rtruediv__ = _binary_method(DIV), _binary_method(DIV, reflected=True)
+Value.__rpow__ = _binary_method(POW, reflected=True)
+_pow = _binary_method(POW)
+_leaky_relu = _binary_method(LEAKY_RELU)
+Value.__neg__ = _unary_method(NEG, "__neg__", "-self.")
+Value.__abs__ = _unary_method(ABS, "__abs__", "abs(self); derivative 0 at 0.")
+Value.exp = _unary_method(EXP, "exp", "e ** self. `Value(0.0).exp().data == 1.0`")
+Value.log = _unary_method(LOG, "log", "Natural logarithm; ValueError for data <= 0. `Value(1.0).log().data == 0.0`")
+Value.sqrt = _unary_method(SQRT, "sqrt", "Square root; ValueError for data < 0. `Value(4.0).sqrt().data == 2.0`")
+Value.tanh = _unary_method(TANH, "tanh", "Hyperbolic tangent. `Value(0.0).tanh().data == 0.0`")
+Value.sigmoid = _unary_method(
+    SIGMOID, "sigmoid", "Logistic 1 / (1 + e**-x), stable for large |x|. `Value(0.0).sigmoid().data == 0.5`"
+)
+Value.relu = _unary_method(RELU, "relu", "max(0, x); derivative 0 at x = 0 (like PyTorch). `Value(-2.0).relu().data == 0.0`")
+Value.softplus = _unary_method(
+    SOFTPLUS, "softplus", "log(1 + e**x), stable for large |x|. `Value(1000.0).softplus().data == 1000.0`"
+)
+Value.sin = _unary_method(SIN, "sin", "Sine. `Value(0.0).sin().data == 0.0`")
+Value.cos = _unary_method(COS, "cos", "Cosine. `Value(0.0).cos().data == 1.0`")
