@@ -33,5 +33,17 @@ __all__ = [
     "to_dot",
     "draw_dot",
     "render",
+    "trace",
+    "Tape",
+    "TraceError",
 ]
+
+
+def __getattr__(name):
+    # The compiled batch path needs numpy: import it only when asked for.
+    if name in ("trace", "Tape", "TraceError"):
+        from autograd import tape
+
+        return getattr(tape, name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
 __version__ = "0.1.0"

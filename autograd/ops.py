@@ -159,7 +159,7 @@ POW = _builtin(
     "pow", _pow, (_pow_base_rule, lambda g, out, x, y: g * out * LOG(x)), symbol="**"
 )
 NEG = _builtin("neg", operator.neg, (lambda g, out, x: -g,), symbol="-")
-ABS = _builtin("abs", abs, (lambda g, out, x: g * ((x > 0) - (x < 0)),))  # 0 at the kink
+ABS = _builtin("abs", abs, (lambda g, out, x: g * ((x > 0) * 1.0 - (x < 0)),))  # 0 at the kink; * 1.0: numpy has no bool - bool
 
 # Exponentials and logarithms
 EXP = _builtin("exp", math.exp, (lambda g, out, x: g * out,))

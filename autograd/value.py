@@ -18,6 +18,15 @@ _recording = True
 # The engine's mark for "not visited by a backward pass running now" (see `Value._pass`).
 _UNSEEN = object()
 
+# Set by `autograd.tape.trace` while it records a function: it is told about every place where
+# a Value's data leaves the graph (comparisons, bool, float, detach), so a tape can check them.
+_tracer = None
+
+# Array types (numpy's ndarray once `autograd.tape` is imported) that `apply` hands to
+# `_array_apply`, so rules that call table ops (`COS(x)`) also run on a tape's batches.
+_array_types: tuple = ()
+_array_apply = None
+
 
 class Value:
     """A scalar that records the operations applied to it.
@@ -106,6 +115,8 @@ class Value:
         >>> x = Value(2.0); y = (x * x).detach(); y.parents, y.requires_grad
         ((), False)
         """
+        if _tracer is not None:
+            _tracer.guard(self, "detach", None, self.data)
         return Value(self.data, self.label, requires_grad=False)
 
     # -- representation and conversion -----------------------------------------------------
@@ -114,10 +125,15 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
+        if _tracer is not None:
+            _tracer.guard(self, "float", None, self.data)
         return self.data
 
     def __bool__(self) -> bool:
-        return self.data != 0.0
+        result = self.data != 0.0
+        if _tracer is not None:
+            _tracer.guard(self, "bool", None, result)
+        return result
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         from autograd.render import repr_mimebundle
@@ -126,16 +142,28 @@ class Value:
 
     # -- comparisons on data (no graph) ---------------------------------------------------
     def __lt__(self, other):
-        return self.data < _data_of(other, "<")
+        result = self.data < _data_of(other, "<")
+        if _tracer is not None:
+            _tracer.guard(self, "<", other, result)
+        return result
 
     def __le__(self, other):
-        return self.data <= _data_of(other, "<=")
+        result = self.data <= _data_of(other, "<=")
+        if _tracer is not None:
+            _tracer.guard(self, "<=", other, result)
+        return result
 
     def __gt__(self, other):
-        return self.data > _data_of(other, ">")
+        result = self.data > _data_of(other, ">")
+        if _tracer is not None:
+            _tracer.guard(self, ">", other, result)
+        return result
 
     def __ge__(self, other):
-        return self.data >= _data_of(other, ">=")
+        result = self.data >= _data_of(other, ">=")
+        if _tracer is not None:
+            _tracer.guard(self, ">=", other, result)
+        return result
 
     __eq__ = object.__eq__
     __hash__ = object.__hash__
@@ -356,6 +384,8 @@ def apply(op, *args):
             parents = tuple(a if isinstance(a, Value) else _as_value(a, op) for a in args)
             return _node(op, parents, _compute(op, tuple(inputs)), requires_grad)
         return _compute(op, tuple(inputs))
+    if _array_types and any(isinstance(a, _array_types) for a in args):
+        return _array_apply(op, args)
     if not any(isinstance(a, Value) for a in args):
         return _compute(op, tuple(_as_float(a) for a in args))
     parents = tuple(_as_value(a, op) for a in args)

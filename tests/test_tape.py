@@ -1,0 +1,234 @@
+"""The compiled batch path: a traced tape replayed over a batch equals the scalar path."""
+
+import math
+import random
+
+import pytest
+
+np = pytest.importorskip("numpy")
+
+import autograd  # noqa: E402
+from autograd import Value, define_op  # noqa: E402
+from autograd.tape import TraceError, trace  # noqa: E402
+
+
+def scalar_batch(fn, X, params, reduction="sum"):
+    """The scalar path: per-sample graphs, loss summed (or averaged), one backward."""
+    for p in params:
+        p.zero_grad()
+    outs = [fn(*(Value(x) for x in row)) for row in X]
+    outs = [o if isinstance(o, (list, tuple)) else [o] for o in outs]
+    total = autograd.sum([v for o in outs for v in o])
+    if reduction == "mean":
+        total = total / len(X)
+    total.backward()
+    return [[v.data for v in o] for o in outs], [p.grad for p in params]
+
+
+def tape_batch(fn, X, params, reduction="sum"):
+    for p in params:
+        p.zero_grad()
+    tape = trace(fn, X[0], params=params)
+    outs = tape.forward(np.array(X))
+    grads = tape.backward(1.0 / len(X) if reduction == "mean" else None, accumulate=False)
+    return np.stack(outs, axis=1).tolist(), grads
+
+
+def assert_close(a, b):
+    assert np.allclose(np.array(a, dtype=float), np.array(b, dtype=float), rtol=1e-12, atol=1e-12), (a, b)
+
+
+# A random program: a list of (op, operand indices) over inputs, params and constants, with
+# shared nodes (a*a), n-ary sum/dot, and several outputs.
+UNARY = ["relu", "tanh", "sigmoid", "exp", "neg", "abs", "softplus", "sin", "cos", "leaky_relu"]
+BINARY = ["add", "sub", "mul", "div", "square"]
+
+
+def random_program(seed, n_inputs=3, n_params=4, n_ops=40):
+    rng = random.Random(seed)
+    params = [Value(rng.uniform(-1, 1), label=f"p{i}") for i in range(n_params)]
+    plan = []
+    for k in range(n_ops):
+        kind = rng.choice(UNARY + BINARY + ["sum", "dot", "const"])
+        plan.append((kind, [rng.randrange(n_inputs + n_params + k) for _ in range(4)], rng.uniform(-2, 2)))
+    n_outputs = rng.randint(1, 3)
+
+    def fn(*xs):
+        nodes = list(xs) + params
+        for kind, (i, j, k, m), c in plan:
+            a, b = nodes[i], nodes[j]
+            if kind in ("relu", "tanh", "sigmoid", "softplus", "sin", "cos"):
+                out = getattr(a, kind)()
+            elif kind == "exp":
+                out = (a.tanh() * 2).exp()
+            elif kind == "neg":
+                out = -a
+            elif kind == "abs":
+                out = abs(a)
+            elif kind == "leaky_relu":
+                out = a.leaky_relu(0.1)
+            elif kind == "add":
+                out = a + b
+            elif kind == "sub":
+                out = a - b
+            elif kind == "mul":
+                out = (a * b).tanh()
+            elif kind == "div":
+                out = a / (b * b + 1)
+            elif kind == "square":
+                out = a * a  # a shared node: parents (a, a)
+            elif kind == "sum":
+                out = autograd.sum([a, b, nodes[k], 0.5])
+            elif kind == "dot":
+                out = autograd.dot([a, b], [nodes[k], nodes[m]]).tanh()
+            else:
+                out = a * c + c
+            nodes.append(out)
+        return nodes[-n_outputs:]
+
+    return fn, params
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_random_programs_match_the_scalar_path(seed):
+    fn, params = random_program(seed)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(17, 3))
+    X[0] = 0.0  # relu/abs kinks at exactly 0 (inputs), and equal samples
+    X[1] = X[2]
+    X = X.tolist()
+    outs_s, grads_s = scalar_batch(fn, X, params)
+    outs_t, grads_t = tape_batch(fn, X, params)
+    assert_close(outs_t, outs_s)
+    assert_close(grads_t, grads_s)
+
+
+def test_relu_kink_at_exactly_zero_has_zero_derivative():
+    w = Value(1.0)
+    tape = trace(lambda x: (w * x).relu() + abs(w * x), [1.0], params=[w])
+    tape.forward(np.array([[0.0], [0.0]]))
+    assert tape.backward() == [0.0]
+
+
+def test_mean_loss_of_an_mlp_like_program_equals_scalar_backward():
+    rng = random.Random(0)
+    W1 = [[Value(rng.uniform(-1, 1)) for _ in range(2)] for _ in range(4)]
+    b1 = [Value(0.1 * k) for k in range(4)]
+    W2 = [Value(rng.uniform(-1, 1)) for _ in range(4)]
+    params = [w for row in W1 for w in row] + b1 + W2
+
+    def loss(x0, x1, t):
+        h = [(autograd.dot(row, [x0, x1]) + b).relu() for row, b in zip(W1, b1)]
+        return (1 - t * autograd.dot(W2, h)).relu()
+
+    X = [[rng.uniform(-1, 1), rng.uniform(-1, 1), rng.choice([-1.0, 1.0])] for _ in range(50)]
+    outs_s, grads_s = scalar_batch(loss, X, params, reduction="mean")
+    for p in params:
+        p.zero_grad()
+    tape = trace(loss, X[0], params=params)
+    loss_value = tape.loss_and_grad(np.array(X))
+    assert loss_value == pytest.approx(np.mean(outs_s), rel=1e-12)
+    assert_close([p.grad for p in params], grads_s)
+
+
+def test_gradients_match_finite_differences():
+    a, b = Value(0.3), Value(-0.7)
+    fn = lambda x, y: (a * x + b * y).sigmoid() * (a - y).exp()  # noqa: E731
+    X = np.array([[0.5, 1.0], [-1.0, 2.0], [0.0, 0.3]])
+    tape = trace(fn, X[0], params=[a, b])
+    tape.forward(X)
+    grads = tape.backward(accumulate=False)
+    eps = 1e-6
+    for i, p in enumerate([a, b]):
+        p.data += eps
+        up = tape.forward(X)[0].sum()
+        p.data -= 2 * eps
+        down = tape.forward(X)[0].sum()
+        p.data += eps
+        assert grads[i] == pytest.approx((up - down) / (2 * eps), rel=1e-6)
+
+
+def test_parameters_are_read_at_each_replay():
+    w = Value(1.0)
+    tape = trace(lambda x: w * x, [1.0], params=[w])
+    w.data = 3.0
+    assert tape.forward(np.array([[2.0]]))[0].tolist() == [6.0]
+
+
+def test_backward_accumulates_into_param_grad():
+    w = Value(2.0)
+    tape = trace(lambda x: w * x, [1.0], params=[w])
+    tape.forward(np.array([[1.0], [2.0]]))
+    tape.backward()
+    tape.backward()
+    assert w.grad == 6.0
+
+
+def test_params_default_to_leaves_that_need_a_gradient():
+    w, c = Value(2.0), Value(5.0, requires_grad=False)
+    tape = trace(lambda x: w * x + c, [1.0])
+    assert tape.params == [w]
+
+
+def test_user_op_without_numpy_forward_runs_elementwise():
+    cube = define_op("tape_test_cube", lambda x: math.pow(x, 3), [lambda g, out, x: g * 3 * math.pow(x, 2)])
+    w = Value(0.5)
+    fn = lambda x: cube(w * x)  # noqa: E731
+    X = [[1.0], [2.0], [-3.0]]
+    outs_s, grads_s = scalar_batch(fn, X, [w])
+    outs_t, grads_t = tape_batch(fn, X, [w])
+    assert_close(outs_t, outs_s)
+    assert_close(grads_t, grads_s)
+
+
+def test_pow_rule_with_a_data_branch_matches():
+    w = Value(1.5)
+    fn = lambda x: (w * x) ** 2 + (x * x + 1) ** w  # noqa: E731
+    X = [[1.0], [2.0], [0.0]]
+    outs_s, grads_s = scalar_batch(fn, X, [w])
+    outs_t, grads_t = tape_batch(fn, X, [w])
+    assert_close(outs_t, outs_s)
+    assert_close(grads_t, grads_s)
+
+
+# -- data-dependent programs are detected, never silently wrong ----------------------------------
+
+
+def branchy(x):
+    return x * 2 if x > 0 else x * -3
+
+
+def test_a_branch_on_a_value_is_checked_per_sample():
+    tape = trace(branchy, [1.0])
+    assert tape.forward(np.array([[1.0], [5.0]]))[0].tolist() == [2.0, 10.0]  # same branch: fine
+    with pytest.raises(TraceError, match=r"input 0 > 0\.0 was True when traced but is False for sample 1"):
+        tape.forward(np.array([[1.0], [-5.0]]))
+
+
+@pytest.mark.parametrize(
+    "fn, second, message",
+    [
+        (lambda x: x * 2 if bool(x) else x, 0.0, r"bool\(input 0\) was True when traced but is False for sample 1"),
+        (lambda x: x * float(x), 2.0, r"float\(input 0\) was 1\.0 when traced but is 2\.0 for sample 1"),
+        (lambda x: x * x.detach(), 2.0, r"detach\(input 0\)"),
+        (lambda x: x if x <= x * x else -x, 0.5, r"input 0 <= 0\.25 was True when traced but is False"),
+    ],
+)
+def test_other_ways_data_leaves_the_graph_are_guarded(fn, second, message):
+    tape = trace(fn, [1.0])
+    with pytest.raises(TraceError, match=message):
+        tape.forward(np.array([[1.0], [second]]))
+
+
+def test_domain_errors_name_the_op_value_and_sample():
+    tape = trace(lambda x: x.log(), [1.0])
+    with pytest.raises(ValueError, match=r"log\(-1\.0\): input must be > 0 \(sample 1 of the batch\)"):
+        tape.forward(np.array([[1.0], [-1.0]]))
+
+
+def test_import_autograd_does_not_import_numpy():
+    import subprocess
+    import sys
+
+    code = "import sys, autograd; assert 'numpy' not in sys.modules; autograd.trace; assert 'numpy' in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
