@@ -1,0 +1,1 @@
+"""dagrad's benchmarks: `python -m benchmarks [--quick] [--out PATH]` (see `__main__`)."""

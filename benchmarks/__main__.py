@@ -1,0 +1,384 @@
+"""Run W1-W4 in one process and print ratios against plain floats, micrograd and PyTorch.
+
+    python -m benchmarks            # full sizes (about a minute or two)
+    python -m benchmarks --quick    # small sizes, fewer repeats (a smoke test)
+
+Times are medians of repeated runs with Python's cycle collector ON (as users run), unless a
+row says otherwise. Results also go to out/bench.json (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+import weakref
+
+from benchmarks import workloads as W
+
+
+def median_time(fn, repeats: int, setup=None) -> float:
+    """Median wall time of fn(state) over `repeats` runs; setup() (untimed) makes the state.
+    Whatever fn returns is dropped inside the timed region (freeing a graph is part of the cost)."""
+    times = []
+    for _ in range(repeats):
+        state = setup() if setup else None
+        start = time.perf_counter()
+        fn(state)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def try_import(name):
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+
+
+# -- W1 --------------------------------------------------------------------------------------------
+
+
+def w1(n_ops, repeats, results):
+    import autograd
+
+    leaves, program = W.random_program(n_ops)
+    row = {"n_ops": n_ops}
+    row["float_s"] = median_time(lambda _: W.evaluate_floats(leaves, program), repeats)
+
+    def dagrad_run(_):
+        _, out = W.build_graph(autograd.Value, leaves, program)
+        out.backward()
+
+    row["dagrad_s"] = median_time(dagrad_run, repeats)
+    gc.disable()
+    try:
+        row["dagrad_gc_off_s"] = median_time(dagrad_run, repeats)
+    finally:
+        gc.enable()
+    mg = try_import("micrograd.engine")
+    if mg is not None:
+        from micrograd.engine import Value as MValue
+
+        tanh = W.micrograd_tanh(MValue)
+        ops = W.value_ops(MValue)
+        ops["tanh"] = lambda x, _: tanh(x)
+
+        def micrograd_run(_):
+            values = [MValue(x) for x in leaves]
+            for name, i, j in program:
+                values.append(ops[name](values[i], values[j]))
+            values[-1].backward()
+
+        row["micrograd_s"] = median_time(micrograd_run, max(1, repeats // 2))
+    results["W1"] = row
+
+
+# -- W2 --------------------------------------------------------------------------------------------
+
+
+def dagrad_model(seed=0):
+    """nn.MLP when the nn package is there, else the same network from autograd primitives."""
+    try:
+        import nn
+
+        model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=seed)
+        return model, model.parameters(), "nn.MLP"
+    except (ImportError, AttributeError, TypeError):
+        import random
+
+        import autograd
+
+        rng = random.Random(seed)
+        layers = []
+        for nin, nout in ((2, 16), (16, 16), (16, 1)):
+            layers.append([([autograd.Value(rng.uniform(-1, 1)) for _ in range(nin)], autograd.Value(0.0)) for _ in range(nout)])
+
+        def model(x):
+            for k, layer in enumerate(layers):
+                x = [autograd.dot(w, x) + b for w, b in layer]
+                if k < len(layers) - 1:
+                    x = [v.relu() for v in x]
+            return x[0]
+
+        params = [p for layer in layers for w, b in layer for p in w + [b]]
+        return model, params, "autograd primitives"
+
+
+def w2(repeats, results):
+    import autograd
+
+    X, y = W.make_moons(100)
+    row = {"batch": len(X)}
+    model, params, built_with = dagrad_model()
+    row["dagrad_model"] = built_with
+
+    def dagrad_step(_):
+        for p in params:
+            p.zero_grad()
+        loss = autograd.mean([(1 - t * model(x)).relu() for x, t in zip(X, y)])
+        loss.backward()
+        W.sgd(params)
+
+    row["dagrad_s"] = median_time(dagrad_step, repeats)
+
+    np = try_import("numpy")
+    if np is not None:
+        start = time.perf_counter()
+        tape = autograd.trace(lambda x0, x1, t: (1 - t * model([x0, x1])).relu(), X[0] + [y[0]], params=params)
+        row["tape_trace_s"] = time.perf_counter() - start
+        XY = np.array([x + [t] for x, t in zip(X, y)])
+
+        def tape_step(_):
+            for p in params:
+                p.zero_grad()
+            tape.loss_and_grad(XY)
+            W.sgd(params)
+
+        row["tape_s"] = median_time(tape_step, repeats * 4)
+        row["tape_ops"] = len(tape)
+
+    if try_import("micrograd.nn") is not None:
+        from micrograd.nn import MLP
+
+        mmodel = MLP(2, [16, 16, 1])
+
+        def micrograd_step(_):
+            mmodel.zero_grad()
+            scores = [mmodel(x) for x in X]
+            loss = sum((1 + -t * s).relu() for t, s in zip(y, scores)) * (1.0 / len(y))
+            loss.backward()
+            for p in mmodel.parameters():
+                p.data -= W.LR * p.grad
+
+        row["micrograd_s"] = median_time(micrograd_step, max(1, repeats // 2))
+
+    torch = try_import("torch")
+    if torch is not None:
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(
+            torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1)
+        ).double()
+        tX, ty = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+
+        def torch_step(_):
+            net.zero_grad()
+            loss = torch.relu(1 - ty * net(tX).squeeze(1)).mean()
+            loss.backward()
+            with torch.no_grad():
+                for p in net.parameters():
+                    p -= W.LR * p.grad
+
+        torch_step(None)  # warm-up
+        row["torch_s"] = median_time(torch_step, repeats * 4)
+        row["torch_threads"] = torch.get_num_threads()
+    results["W2"] = row
+
+
+# -- W3 --------------------------------------------------------------------------------------------
+
+
+def w3(n, repeats, results):
+    import autograd
+
+    row = {"n_ops": n, "recursion_limit": sys.getrecursionlimit()}
+    rate_f = 1.0000001
+
+    def float_chain(_):
+        y = 1.0
+        for _ in range(n):
+            y = y * rate_f
+        return y
+
+    row["float_s"] = median_time(float_chain, repeats)
+
+    def dagrad_chain(_):
+        x = autograd.Value(1.0)
+        rate = autograd.Value(rate_f, requires_grad=False)
+        y = x
+        for _ in range(n):
+            y = y * rate
+        y.backward()
+        assert math.isclose(x.grad, rate_f**n, rel_tol=1e-9)
+
+    row["dagrad_s"] = median_time(dagrad_chain, repeats)
+
+    if try_import("micrograd.engine") is not None:
+        from micrograd.engine import Value as MValue
+
+        y = x = MValue(1.0)
+        for _ in range(n):
+            y = y * rate_f
+        try:
+            y.backward()
+            row["micrograd"] = "ok"
+        except RecursionError:
+            row["micrograd"] = "RecursionError"
+        del x, y
+        gc.collect()
+
+    torch = try_import("torch")
+    if torch is not None:
+        m = min(n, 100_000)  # 0-dim tensors are slow: measure a shorter chain, report per op
+
+        def torch_chain(_):
+            x = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+            y = x
+            for _ in range(m):
+                y = y * rate_f
+            y.backward()
+
+        row["torch_n_ops"] = m
+        row["torch_s"] = median_time(torch_chain, max(1, repeats // 2))
+    results["W3"] = row
+
+
+# -- W4 --------------------------------------------------------------------------------------------
+
+
+def bytes_per_op(build, n_ops):
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    graph = build()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return (after - before) / n_ops, graph
+
+
+def freed_by_refcounting(holder: list) -> bool:
+    """Drop the only reference to a (leaves, output) graph with the cycle collector off."""
+    probe = weakref.ref(holder[0][1])
+    gc.disable()
+    try:
+        holder.clear()
+        return probe() is None
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+def w4(n_ops, results):
+    import autograd
+
+    leaves, program = W.random_program(n_ops)
+    row = {"n_ops": n_ops}
+    per_op, graph = bytes_per_op(lambda: W.build_graph(autograd.Value, leaves, program), n_ops)
+    row["dagrad_bytes_per_op"] = per_op
+    holder = [graph]
+    del graph
+    row["dagrad_freed_without_gc"] = freed_by_refcounting(holder)
+    if try_import("micrograd.engine") is not None:
+        from micrograd.engine import Value as MValue
+
+        tanh = W.micrograd_tanh(MValue)
+        ops = W.value_ops(MValue)
+        ops["tanh"] = lambda x, _: tanh(x)
+
+        def build():
+            values = [MValue(x) for x in leaves]
+            for name, i, j in program:
+                values.append(ops[name](values[i], values[j]))
+            return values[:len(leaves)], values[-1]
+
+        per_op, graph = bytes_per_op(build, n_ops)
+        row["micrograd_bytes_per_op"] = per_op
+        holder = [graph]
+        del graph
+        row["micrograd_freed_without_gc"] = freed_by_refcounting(holder)
+    results["W4"] = row
+
+
+# -- report ----------------------------------------------------------------------------------------
+
+
+def table(results) -> str:
+    lines = []
+    r = results["W1"]
+    n = r["n_ops"]
+    ns = lambda s, k=n: f"{s / k * 1e9:,.0f} ns/op"  # noqa: E731
+    lines.append(f"W1  random DAG, {n:,} ops, forward+backward (target: <= 8x plain floats)")
+    lines.append(f"    plain floats (forward only)   {ns(r['float_s'])}")
+    lines.append(f"    dagrad                        {ns(r['dagrad_s'])}   {r['dagrad_s'] / r['float_s']:.1f}x floats")
+    lines.append(f"    dagrad, cycle collector off   {ns(r['dagrad_gc_off_s'])}   {r['dagrad_gc_off_s'] / r['float_s']:.1f}x floats")
+    if "micrograd_s" in r:
+        lines.append(f"    micrograd 0.1.0               {ns(r['micrograd_s'])}   {r['micrograd_s'] / r['float_s']:.1f}x floats, "
+                     f"dagrad {r['micrograd_s'] / r['dagrad_s']:.1f}x faster")
+    else:
+        lines.append("    micrograd                     not installed")
+    r = results["W2"]
+    ms = lambda s: f"{s * 1e3:,.2f} ms"  # noqa: E731
+    lines.append(f"W2  one SGD step, MLP(2,[16,16,1]), {r['batch']} moons points, hinge loss ({r['dagrad_model']})")
+    lines.append("    (targets: scalar >= 10x micrograd; tape <= 3x PyTorch or >= 100x micrograd)")
+    mg = r.get("micrograd_s")
+    lines.append(f"    micrograd 0.1.0               {ms(mg)}" if mg else "    micrograd                     not installed")
+    lines.append(f"    dagrad scalar                 {ms(r['dagrad_s'])}" + (f"   {mg / r['dagrad_s']:.1f}x faster than micrograd" if mg else ""))
+    if "tape_s" in r:
+        extra = f"   {mg / r['tape_s']:.0f}x faster than micrograd" if mg else ""
+        if "torch_s" in r:
+            extra += f", {r['tape_s'] / r['torch_s']:.2f}x PyTorch"
+        lines.append(f"    dagrad tape ({r['tape_ops']} ops)        {ms(r['tape_s'])}{extra}  (trace once: {ms(r['tape_trace_s'])})")
+    else:
+        lines.append("    dagrad tape                   numpy not installed")
+    lines.append(f"    PyTorch (vectorized, float64) {ms(r['torch_s'])}" if "torch_s" in r else "    PyTorch                       not installed")
+    r = results["W3"]
+    lines.append(f"W3  chain of {r['n_ops']:,} ops, forward+backward, recursion limit {r['recursion_limit']} (target: <= 50x floats)")
+    lines.append(f"    plain floats                  {ns(r['float_s'], r['n_ops'])}")
+    lines.append(f"    dagrad                        {ns(r['dagrad_s'], r['n_ops'])}   {r['dagrad_s'] / r['float_s']:.1f}x floats")
+    lines.append(f"    micrograd                     {r.get('micrograd', 'not installed')}")
+    if "torch_s" in r:
+        per = r["torch_s"] / r["torch_n_ops"]
+        lines.append(f"    PyTorch 0-dim tensors         {per * 1e9:,.0f} ns/op   {per / (r['float_s'] / r['n_ops']):.0f}x floats "
+                     f"(chain of {r['torch_n_ops']:,})")
+    r = results["W4"]
+    lines.append(f"W4  memory of a {r['n_ops']:,}-op graph (tracemalloc; target: <= 250 B/op, freed by refcounting)")
+    lines.append(f"    dagrad                        {r['dagrad_bytes_per_op']:.0f} B/op, freed without the cycle collector: "
+                 f"{r['dagrad_freed_without_gc']}")
+    if "micrograd_bytes_per_op" in r:
+        lines.append(f"    micrograd 0.1.0               {r['micrograd_bytes_per_op']:.0f} B/op, freed without the cycle collector: "
+                     f"{r['micrograd_freed_without_gc']}")
+    return "\n".join(lines)
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count()}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (a smoke test)")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per measurement (median); default 5, quick 3")
+    parser.add_argument("--out", default=os.path.join("out", "bench.json"), help="where to write the JSON results")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 5)
+    n_ops = 10_000 if args.quick else 100_000
+    chain = 100_000 if args.quick else 1_000_000
+    results = {"machine": machine(), "quick": args.quick, "repeats": repeats}
+    info = results["machine"]
+    print(f"dagrad benchmarks: Python {info['python']}, {info['cpu']}, {info['cores']} cores; medians of {repeats} runs")
+    w1(n_ops, repeats, results)
+    w2(repeats, results)
+    w3(chain, max(1, repeats - 2), results)
+    w4(n_ops, results)
+    print(table(results))
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"results written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
