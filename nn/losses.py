@@ -68,6 +68,39 @@ def _reduce(where: str, terms: list, reduction: str) -> Value:
     return total / len(terms) if reduction == "mean" else total
 
 
+# Per-sample terms: each loss below is the mean (or sum) of one of these over its samples. They
+# take the target as a number or a Value, so `fit(compiled=True)` can trace them with the target
+# as a per-sample input.
+
+
+def squared_error(o, t):
+    """(o - t)^2, one sample's term of `mse_loss`.
+
+    >>> squared_error(Value(3.0), 1.0).data
+    4.0
+    """
+    return (o - t) ** 2
+
+
+def hinge(s, t):
+    """relu(1 - t * s), one sample's term of `hinge_loss` (t in {-1, +1}).
+
+    >>> hinge(Value(0.25), 1.0).data, hinge(Value(3.0), 1.0).data
+    (0.75, 0.0)
+    """
+    return (1.0 - t * s).relu()
+
+
+def logistic(z, t):
+    """softplus(z) - t * z = -(t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))), one sample's
+    term of `bce_with_logits_loss`; stable for any z.
+
+    >>> logistic(Value(1000.0), 1.0).data
+    0.0
+    """
+    return z.softplus() - t * z
+
+
 def mse_loss(preds, targets, reduction: str = "mean") -> Value:
     """Squared error (t - o)^2 over every output: averaged ("mean", PyTorch's MSELoss), summed
     ("sum"), or halved and summed ("half_sum": the seeds' E = sum 1/2 (t - o)^2, whose gradient
@@ -81,7 +114,7 @@ def mse_loss(preds, targets, reduction: str = "mean") -> Value:
     if reduction not in ("mean", "sum", "half_sum"):
         raise ValueError(f"mse_loss: reduction must be 'mean', 'sum' or 'half_sum', got {reduction!r}")
     flat_preds, flat_targets = _flatten("mse_loss", preds, targets)
-    terms = [(p - t) ** 2 if isinstance(p, Value) else Value((p - t) ** 2, requires_grad=False)
+    terms = [squared_error(p, t) if isinstance(p, Value) else Value(squared_error(p, t), requires_grad=False)
              for p, t in zip(flat_preds, flat_targets)]
     if reduction == "half_sum":
         return 0.5 * _reduce("mse_loss", terms, "sum")
@@ -147,7 +180,7 @@ def bce_with_logits_loss(logits, targets, reduction: str = "mean") -> Value:
     for z, t in zip(flat_logits, flat_targets):
         if not isinstance(z, Value):
             z = Value(z, requires_grad=False)
-        terms.append(z.softplus() - t * z)
+        terms.append(logistic(z, t))
     return _reduce("bce_with_logits_loss", terms, reduction)
 
 
@@ -168,7 +201,7 @@ def hinge_loss(scores, targets, reduction: str = "mean") -> Value:
     for s, t in zip(flat_scores, flat_targets):
         if not isinstance(s, Value):
             s = Value(s, requires_grad=False)
-        terms.append((1.0 - t * s).relu())
+        terms.append(hinge(s, t))
     return _reduce("hinge_loss", terms, reduction)
 
 
@@ -229,6 +262,15 @@ def l2_regularization(params, alpha: float) -> Value:
         return Value(0.0, requires_grad=False)
     return alpha * autograd.dot(params, params)
 
+
+# For the named losses that are a reduction of a per-sample term on one output: (term, reduction).
+# `fit(compiled=True)` traces these.
+SAMPLE_TERMS = {
+    "mse": (squared_error, "mean"),
+    "half_sse": (lambda o, t: 0.5 * squared_error(o, t), "sum"),
+    "bce_with_logits": (logistic, "mean"),
+    "hinge": (hinge, "mean"),
+}
 
 # The names `nn.fit(loss=...)` accepts.
 LOSSES = {

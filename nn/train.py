@@ -24,9 +24,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
+import autograd
 from autograd import Value, no_grad
 
-from nn.losses import LOSSES, l2_regularization
+from nn.losses import LOSSES, SAMPLE_TERMS, l2_regularization
 from nn.module import Module
 from nn.optim import SGD, Optimizer
 
@@ -195,6 +196,72 @@ def loss_and_gradients(model: Callable, loss_fn: Callable, X_batch: list, y_batc
     return loss.data
 
 
+class _CompiledPath:
+    """`fit(compiled=...)`: the model's output and the loss's per-sample term traced once with
+    `autograd.trace`, then replayed over whole batches with numpy. Same numbers as the scalar
+    path (to rounding); a model whose trace cannot be replayed raises `autograd.TraceError`."""
+
+    def __init__(self, model, loss_name: str, X: list, y: list):
+        import numpy  # the compiled path's one extra dependency
+
+        self.np = numpy
+        self.term, self.reduction = SAMPLE_TERMS[loss_name]
+        with no_grad():  # the scalar loss validates the targets (hinge needs -1/+1, ...); the tape would not
+            LOSSES[loss_name]([0.0] * len(y), y)
+        self.params = model.parameters()
+
+        def output_and_term(*features_and_target):
+            out = model(list(features_and_target[:-1]))
+            return [out, self.term(out, features_and_target[-1])]
+
+        self.tape = autograd.trace(output_and_term, list(X[0]) + [float(y[0])], params=self.params)
+
+    def _rows(self, X, y) -> "numpy.ndarray":
+        return self.np.array([list(x) + [float(t)] for x, t in zip(X, y)], dtype=float)
+
+    def loss_and_gradients(self, X_batch: list, y_batch: list, l2: float) -> float:
+        """What `loss_and_gradients` computes, over the batch at once; grads accumulate."""
+        _, terms = self.tape.forward(self._rows(X_batch, y_batch))
+        weight = 1.0 / len(X_batch) if self.reduction == "mean" else 1.0
+        self.tape.backward([0.0, weight])
+        loss = float(self.np.sum(terms)) * weight
+        if l2:
+            regularization = l2_regularization(self.params, l2)
+            regularization.backward()
+            loss += regularization.data
+        return loss
+
+    def outputs(self, X: list) -> list:
+        """The model's output for every sample (the target column is unused: 0)."""
+        out, _ = self.tape.forward(self._rows(X, [0.0] * len(X)))
+        return out.tolist()
+
+
+def _compiled_path(compiled, model, loss_name, several_outputs: bool, X, y) -> Optional[_CompiledPath]:
+    """The compiled path fit should use, or None for the scalar path (compiled=False, or
+    "auto" when it does not apply). compiled=True says why it cannot be used."""
+    if compiled is False:
+        return None
+    if compiled not in (True, "auto"):
+        raise ValueError(f"fit: compiled must be True, False or 'auto', got {compiled!r}")
+    if loss_name not in SAMPLE_TERMS:
+        reason = f"loss {loss_name!r} is not one of {', '.join(map(repr, SAMPLE_TERMS))}" if loss_name else "a custom loss callable cannot be traced per sample"
+    elif several_outputs:
+        reason = "the model has several outputs (the compiled path handles one)"
+    elif not isinstance(model, Module):
+        reason = "the model is not an nn.Module (its parameters are unknown)"
+    else:
+        try:
+            return _CompiledPath(model, loss_name, X, y)
+        except ImportError:
+            reason = "numpy is not installed (pip install numpy)"
+        except autograd.TraceError as error:
+            reason = f"the model cannot be traced: {error}"
+    if compiled is True:
+        raise ValueError(f"fit(compiled=True): {reason}; use compiled=False or 'auto'")
+    return None
+
+
 def _resolve_loss(loss) -> tuple:
     if callable(loss):
         return loss, None
@@ -249,6 +316,7 @@ def fit(
     min_delta: float = 0.0,
     progress: Optional[bool] = None,
     callback: Optional[Callable] = None,
+    compiled: Union[bool, str] = False,
 ) -> History:
     """Train `model` on (X, y) by gradient descent and return a `History`.
 
@@ -266,6 +334,12 @@ def fit(
       "max_epochs".
     - `progress`: a tqdm bar; None shows it only when stderr is a terminal (tqdm is imported
       only then), False never, True always.
+    - `compiled`: True traces the model and the loss once (`autograd.trace`) and replays each
+      batch with numpy, many times faster with the same numbers; it needs numpy, one output
+      and a loss of "mse", "half_sse", "hinge" or "bce_with_logits", and raises ValueError
+      saying which is missing. A model whose forward branches on values raises
+      `autograd.TraceError`. "auto" uses the compiled path where it applies and otherwise,
+      or after a TraceError, the scalar one.
 
     >>> import nn
     >>> X, y = nn.datasets.xor()
@@ -293,16 +367,17 @@ def fit(
     params = model.parameters() if isinstance(model, Module) else []
     if optimizer is None:
         optimizer = SGD(params, lr=lr)
+    with no_grad():
+        sample_output = _as_floats(model(X[0]))
+    several_outputs = isinstance(sample_output, list)
     if decision is None:
-        with no_grad():
-            sample_output = _as_floats(model(X[0]))
-        several_outputs = isinstance(sample_output, list)
         if loss_name in _LOSS_DECISIONS and not several_outputs and loss_name != "cross_entropy":
             decision = _LOSS_DECISIONS[loss_name]
         else:
             decision = _infer_decision(model, sample_output, y)
             if loss_name in ("mse", "half_sse") and decision == "logit":
                 decision = "probability"  # MSE regresses onto 0/1: the midpoint 0.5 separates them
+    compiled_path = _compiled_path(compiled, model, loss_name, several_outputs, X, y)
     if stop_when_all_correct and decision is None:
         raise ValueError("fit: stop_when_all_correct needs class-label targets (no decision rule fits these targets)")
 
@@ -322,7 +397,18 @@ def fit(
             for start in range(0, n, size):
                 batch = order[start : start + size]
                 optimizer.zero_grad()
-                batch_loss = loss_and_gradients(model, loss_fn, [X[i] for i in batch], [y[i] for i in batch], params, l2)
+                X_batch, y_batch = [X[i] for i in batch], [y[i] for i in batch]
+                batch_loss = None
+                if compiled_path is not None:
+                    try:
+                        batch_loss = compiled_path.loss_and_gradients(X_batch, y_batch, l2)
+                    except autograd.TraceError:
+                        if compiled is True:
+                            raise
+                        compiled_path = None  # "auto": this model branches on values; go scalar
+                        optimizer.zero_grad()
+                if batch_loss is None:
+                    batch_loss = loss_and_gradients(model, loss_fn, X_batch, y_batch, params, l2)
                 if not math.isfinite(batch_loss):
                     raise FloatingPointError(
                         f"fit: the loss became {batch_loss!r} in epoch {epoch} (lr {optimizer.lr:g}); "
@@ -331,7 +417,13 @@ def fit(
                 optimizer.step()
                 total += batch_loss * len(batch)
             epoch_loss = total / n
-            epoch_accuracy = accuracy(model, X, y, decision) if decision is not None else None
+            if decision is None:
+                epoch_accuracy = None
+            elif compiled_path is not None:
+                predictions = [_decide(out, decision) for out in compiled_path.outputs(X)]
+                epoch_accuracy = sum(p == t for p, t in zip(predictions, y)) / n
+            else:
+                epoch_accuracy = accuracy(model, X, y, decision)
             history.loss.append(epoch_loss)
             history.accuracy.append(epoch_accuracy)
             history.lr.append(epoch_lr)
