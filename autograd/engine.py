@@ -88,10 +88,11 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
     slot while the pass runs) is complete before it is passed on to the parents through the
     op's rules. With `create_graph` the rules run on Values and build a new graph.
 
-    With `write_grad` each node's gradient goes to `.grad` as soon as it is complete (leaves
-    accumulate, interior nodes are overwritten) and every mark is released on the way; the
-    list returned is then empty. Otherwise the nodes are returned still holding their
-    gradients in `_pass`, and the caller reads them and calls `_release`.
+    With `write_grad` each node's gradient goes to `.grad` once the whole pass has succeeded
+    (leaves accumulate, interior nodes are overwritten; a pass that raises changes no `.grad`)
+    and every mark is released; the list returned is then empty. Otherwise the nodes are
+    returned still holding their gradients in `_pass`, and the caller reads them and calls
+    `_release`.
     """
     order = _visit(root)
     root._pass = seed
@@ -99,15 +100,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
     try:
         for node in reversed(order):
             g = node._pass
-            if write_grad:
-                node._pass = _UNSEEN
-                if g is None:
-                    continue
-                if node.parents or node._grad is None:
-                    node._grad = g
-                else:
-                    node._grad += g
-            elif g is None:  # only below a node a user marked requires_grad=False
+            if g is None:  # only below a node a user marked requires_grad=False
                 continue
             op = node._op
             if op is None:
@@ -149,9 +142,19 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
             at = ", ".join(repr(p.data) for p in node.parents)
             raise type(error)(f"backward of {node._op.name}({at}): {error}") from error
         raise
-    if write_grad:
-        return []
-    return order
+    if not write_grad:
+        return order
+    unseen = _UNSEEN
+    for node in order:
+        g = node._pass
+        node._pass = unseen
+        if g is None:
+            continue
+        if node.parents or node._grad is None:
+            node._grad = g
+        else:
+            node._grad += g
+    return []
 
 
 def _check_seed(seed, where: str):

@@ -376,6 +376,18 @@ def test_undefined_derivative_raises_from_backward_naming_the_op():
         y.backward()
 
 
+def test_a_backward_pass_that_raises_changes_no_grad():
+    w, x = Value(2.0), Value(0.0)
+    out = w * 3.0 + (w * x).sqrt()  # d/d(w*x) sqrt at 0 raises, after out and w*3 got theirs
+    w.grad = 5.0
+    with pytest.raises(ZeroDivisionError, match="backward of sqrt"):
+        out.backward()
+    assert w.grad == 5.0 and not out.has_grad and not x.has_grad  # nothing half-written
+    out2 = w * 3.0
+    out2.backward()  # and the graph is usable again: no mark was left behind
+    assert w.grad == 8.0
+
+
 def test_nan_and_infinity_propagate():
     nan, inf = float("nan"), float("inf")
     assert math.isnan((Value(nan) + 1).data)
