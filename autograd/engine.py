@@ -38,15 +38,15 @@ def _visit(root: Value) -> list[Value]:
             if mark is unseen:
                 node._pass = expanded
                 push(node)
-                parents = node.parents
-                if len(parents) == 2:  # the common case, without reversing a tuple
-                    a, b = parents
-                    if b._pass is unseen:
+                a = node._p0
+                if a is not None:  # a unary or binary op: parents in slots
+                    b = node._p1
+                    if b is not None and b._pass is unseen:
                         push(b)
                     if a._pass is unseen:
                         push(a)
-                else:
-                    for parent in reversed(parents):
+                elif node._pn:
+                    for parent in reversed(node._pn):
                         if parent._pass is unseen:
                             push(parent)
             elif mark is expanded:
@@ -105,12 +105,11 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
             op = node._op
             if op is None:
                 continue
-            parents = node.parents
             rules = op.rules
             out = node if create_graph else node.data
             # Hot cases first: one and two inputs without building argument lists.
             if rules is not None and len(rules) == 2:
-                a, b = parents
+                a, b = node._p0, node._p1
                 x, y = (a, b) if create_graph else (a.data, b.data)
                 if a.requires_grad:
                     contribution = rules[0](g, out, x, y)
@@ -121,12 +120,13 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
                     previous = b._pass
                     b._pass = contribution if previous is None else previous + contribution
             elif rules is not None and len(rules) == 1:
-                (a,) = parents
+                a = node._p0
                 if a.requires_grad:
                     contribution = rules[0](g, out, a if create_graph else a.data)
                     previous = a._pass
                     a._pass = contribution if previous is None else previous + contribution
             else:
+                parents = node.parents
                 inputs = parents if create_graph else [p.data for p in parents]
                 if rules is not None:
                     contributions = [rule(g, out, *inputs) if p.requires_grad else None for p, rule in zip(parents, rules)]
@@ -150,7 +150,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
         node._pass = unseen
         if g is None:
             continue
-        if node.parents or node._grad is None:
+        if node._op is not None or node._grad is None:
             node._grad = g
         else:
             node._grad += g

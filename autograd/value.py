@@ -47,13 +47,16 @@ class Value:
 
     # `_pass` belongs to the engine: a node's gradient while a backward pass runs, and
     # `_UNSEEN` between passes (a per-node visit mark, cheaper than a set of visited nodes).
-    __slots__ = ("data", "_grad", "_pass", "parents", "_op", "label", "requires_grad", "__weakref__")
+    # Parents live in slots, not a tuple: `_p0` and `_p1` hold the inputs of a unary or binary
+    # op, `_pn` the tuple of an op with more. One tracked object per op instead of two halves
+    # the work of Python's cycle collector while a graph is built (it dominated build time).
+    __slots__ = ("data", "_grad", "_pass", "_p0", "_p1", "_pn", "_op", "label", "requires_grad", "__weakref__")
 
     def __init__(self, data, label: str = "", *, requires_grad: bool = True):
         self.data = _as_float(data)
         self._grad = None
         self._pass = _UNSEEN
-        self.parents = ()
+        self._p0 = self._p1 = self._pn = None
         self._op = None
         self.label = str(label)
         self.requires_grad = bool(requires_grad)
@@ -91,9 +94,23 @@ class Value:
         return "" if self._op is None else self._op.name
 
     @property
+    def parents(self) -> tuple:
+        """The inputs of the op that made this node, in order (repeats kept); () for a leaf.
+
+        >>> a = Value(2.0); (a * a).parents == (a, a)
+        True
+        """
+        p0 = self._p0
+        if p0 is None:
+            pn = self._pn
+            return () if pn is None else pn
+        p1 = self._p1
+        return (p0,) if p1 is None else (p0, p1)
+
+    @property
     def is_leaf(self) -> bool:
         """True for a node with no parents (an input, a parameter or a constant)."""
-        return not self.parents
+        return self._op is None
 
     def backward(self, grad=1.0) -> None:
         """Backpropagate from this node, seeding d(self)/d(self) with `grad`.
@@ -272,11 +289,17 @@ def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
     node._pass = _UNSEEN
     node.label = ""
     if requires_grad and _recording:
-        node.parents = parents
+        if len(parents) <= 2:
+            node._p0 = parents[0] if parents else None
+            node._p1 = parents[1] if len(parents) == 2 else None
+            node._pn = None if parents else ()
+        else:
+            node._p0 = node._p1 = None
+            node._pn = parents
         node._op = op
         node.requires_grad = True
     else:
-        node.parents = ()
+        node._p0 = node._p1 = node._pn = None
         node._op = None
         node.requires_grad = False
     return node
@@ -306,12 +329,14 @@ def _binary_method(op, reflected: bool = False):
         node._grad = None
         node._pass = _UNSEEN
         node.label = ""
+        node._pn = None
         if _recording and (x.requires_grad or y.requires_grad):
-            node.parents = (x, y)
+            node._p0 = x
+            node._p1 = y
             node._op = op
             node.requires_grad = True
         else:
-            node.parents = ()
+            node._p0 = node._p1 = None
             node._op = None
             node.requires_grad = False
         return node
@@ -337,12 +362,13 @@ def _unary_method(op, name: str, doc: str):
         node._grad = None
         node._pass = _UNSEEN
         node.label = ""
+        node._p1 = node._pn = None
         if _recording and self.requires_grad:
-            node.parents = (self,)
+            node._p0 = self
             node._op = op
             node.requires_grad = True
         else:
-            node.parents = ()
+            node._p0 = None
             node._op = None
             node.requires_grad = False
         return node
