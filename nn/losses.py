@@ -101,6 +101,11 @@ def logistic(z, t):
     return z.softplus() - t * z
 
 
+def _terms(term, preds: list, targets: list) -> list:
+    """`term(p, t)` per sample, a plain-number prediction taken as a constant Value."""
+    return [term(p if isinstance(p, Value) else Value(p, requires_grad=False), t) for p, t in zip(preds, targets)]
+
+
 def mse_loss(preds, targets, reduction: str = "mean") -> Value:
     """Squared error (t - o)^2 over every output: averaged ("mean", PyTorch's MSELoss), summed
     ("sum"), or halved and summed ("half_sum": the seeds' E = sum 1/2 (t - o)^2, whose gradient
@@ -114,8 +119,7 @@ def mse_loss(preds, targets, reduction: str = "mean") -> Value:
     if reduction not in ("mean", "sum", "half_sum"):
         raise ValueError(f"mse_loss: reduction must be 'mean', 'sum' or 'half_sum', got {reduction!r}")
     flat_preds, flat_targets = _flatten("mse_loss", preds, targets)
-    terms = [squared_error(p, t) if isinstance(p, Value) else Value(squared_error(p, t), requires_grad=False)
-             for p, t in zip(flat_preds, flat_targets)]
+    terms = _terms(squared_error, flat_preds, flat_targets)
     if reduction == "half_sum":
         return 0.5 * _reduce("mse_loss", terms, "sum")
     return _reduce("mse_loss", terms, reduction)
@@ -176,12 +180,7 @@ def bce_with_logits_loss(logits, targets, reduction: str = "mean") -> Value:
     """
     flat_logits, flat_targets = _flatten("bce_with_logits_loss", logits, targets)
     _check_binary_targets("bce_with_logits_loss", flat_targets)
-    terms = []
-    for z, t in zip(flat_logits, flat_targets):
-        if not isinstance(z, Value):
-            z = Value(z, requires_grad=False)
-        terms.append(logistic(z, t))
-    return _reduce("bce_with_logits_loss", terms, reduction)
+    return _reduce("bce_with_logits_loss", _terms(logistic, flat_logits, flat_targets), reduction)
 
 
 def hinge_loss(scores, targets, reduction: str = "mean") -> Value:
@@ -197,12 +196,7 @@ def hinge_loss(scores, targets, reduction: str = "mean") -> Value:
         if t not in (-1.0, 1.0):
             raise ValueError(f"hinge_loss: targets must be -1 or +1, got target[{i}] = {t!r} "
                              "(convert 0/1 labels with nn.datasets.to_signed)")
-    terms = []
-    for s, t in zip(flat_scores, flat_targets):
-        if not isinstance(s, Value):
-            s = Value(s, requires_grad=False)
-        terms.append(hinge(s, t))
-    return _reduce("hinge_loss", terms, reduction)
+    return _reduce("hinge_loss", _terms(hinge, flat_scores, flat_targets), reduction)
 
 
 def _one_cross_entropy(logits, target, at: str) -> Value:
