@@ -34,6 +34,9 @@ class Op:
     forward: Callable[..., float]
     rules: Optional[tuple] = None  # one rule(grad, out, *inputs) per input
     nary_rule: Optional[Callable] = None  # rule(grad, out, inputs) -> one gradient per input
+    # (forward(W, X), rule(G, W, X) -> (dW, dX)): many nodes of an n-ary op as one matrix
+    # product, for a tape's batches (see DOT); None for ops that have no such form.
+    matrix_form: Optional[tuple] = None
     symbol: str = ""  # how the renderer draws the op node
     domain: str = ""  # the valid inputs, quoted in the error when forward rejects them
     builtin: bool = field(default=False, repr=False)
@@ -87,7 +90,7 @@ def define_op(
         rules = tuple(rules)
         if not rules or not all(callable(r) for r in rules):
             raise TypeError(f"define_op({name!r}): rules must be a non-empty sequence of callables")
-    op = Op(name, _float_result(name, forward), rules, nary_rule, symbol or name, domain)
+    op = Op(name, _float_result(name, forward), rules, nary_rule, None, symbol or name, domain)
     OPS[name] = op
     return op
 
@@ -105,8 +108,8 @@ def _float_result(name, forward):
     return checked
 
 
-def _builtin(name, forward, rules=None, *, nary_rule=None, symbol="", domain="") -> Op:
-    op = Op(name, forward, rules, nary_rule, symbol or name, domain, builtin=True)
+def _builtin(name, forward, rules=None, *, nary_rule=None, matrix_form=None, symbol="", domain="") -> Op:
+    op = Op(name, forward, rules, nary_rule, matrix_form, symbol or name, domain, builtin=True)
     OPS[name] = op
     return op
 
@@ -195,4 +198,12 @@ def _dot_rule(g, out, xs):
     return [g * x for x in xs[n:]] + [g * w for w in xs[:n]]
 
 
-DOT = _builtin("dot", _dot, nary_rule=_dot_rule, symbol="·")
+def _dot_matrix_rule(G, W, X):
+    # Many dot nodes sharing their x (a layer of neurons), over a batch: W (nodes, n) holds each
+    # node's w, the same for every sample; X (n, batch) the shared x; G (nodes, batch) the upstream
+    # gradients. These are `_dot_rule`'s d/dw_i = x_i and d/dx_i = w_i, summed over the nodes for
+    # x and over the batch for w (W does not vary with the sample).
+    return G @ X.T, W.T @ G
+
+
+DOT = _builtin("dot", _dot, nary_rule=_dot_rule, matrix_form=(lambda W, X: W @ X, _dot_matrix_rule), symbol="·")

@@ -112,6 +112,94 @@ class _Tracer:
         self.guards.append((node, kind, other, result))
 
 
+class _Step:
+    """One instruction of a compiled tape: one op applied to every node of one level that shares
+    it, over the whole batch at once. Rows of the value matrix are the tape's slots."""
+
+    __slots__ = ("op", "out", "needed", "ins", "skip", "plans", "w", "x", "x_plan")
+
+    def __init__(self, op, slots, parents, needed, shared, kinds):
+        self.op = op
+        self.out = np.array(slots)
+        self.needed = needed  # False: the nodes feed guards only, so backward skips them
+        if shared is None:  # elementwise: ins[k] are the rows of every node's k-th input
+            self.ins = np.array(parents, dtype=np.intp).T.copy()
+            self.skip = [all(kinds[p] == _CONST for p in rows) for rows in self.ins.tolist()]
+            self.plans = [_scatter_plan(rows) for rows in self.ins]
+            self.w = self.x = self.x_plan = None
+        else:  # op.matrix_form: w (nodes, n) the rows that do not vary with the sample, x the shared rows
+            half = len(parents[0]) // 2
+            weights_first = tuple(parents[0][half:]) == shared
+            self.w = np.array([ps[:half] if weights_first else ps[half:] for ps in parents]).reshape(len(slots), half)
+            self.x = np.array(shared, dtype=np.intp)
+            self.x_plan = _scatter_plan(self.x)
+            self.ins = self.skip = self.plans = None
+
+
+def _scatter_plan(rows):
+    """How to add per-node gradients into `rows` of the gradient matrix: None when the rows are
+    distinct (one fancy-indexed +=); else rounds of distinct rows, or "at" for many repeats."""
+    seen = {}
+    rounds = []
+    for i, row in enumerate(rows.tolist()):
+        r = seen.get(row, 0)
+        seen[row] = r + 1
+        if r == len(rounds):
+            rounds.append([])
+        rounds[r].append(i)
+    if len(rounds) == 1:
+        return None
+    if len(rounds) > 8:
+        return "at"
+    return [(np.array(idx), rows[idx]) for idx in rounds]
+
+
+def _scatter_add(G, rows, plan, contribution):
+    if plan is None:
+        G[rows] += contribution
+    elif plan == "at":
+        np.add.at(G, rows, np.broadcast_to(contribution, (len(rows),) + G.shape[1:]))
+    else:
+        contribution = np.broadcast_to(contribution, (len(rows),) + G.shape[1:])
+        for idx, targets in plan:
+            G[targets] += contribution[idx]
+
+
+def _schedule(kinds, payloads, outputs) -> list:
+    """The tape's ops as steps: nodes grouped by level (1 + their deepest parent's level), op,
+    arity and form, so that one numpy call runs a whole layer; dot nodes whose w do not vary with
+    the sample and whose x are shared become one matrix product (`Op.matrix_form`)."""
+    n = len(kinds)
+    level = [0] * n
+    static = [kind != _INPUT for kind in kinds]  # the same for every sample
+    needed = [False] * n
+    for slot in outputs:
+        needed[slot] = True
+    for slot in range(n - 1, -1, -1):
+        if kinds[slot] == _OP and needed[slot]:
+            for p in payloads[slot][1]:
+                needed[p] = True
+    groups: dict = {}
+    for slot in range(n):
+        if kinds[slot] != _OP:
+            continue
+        op, parents = payloads[slot]
+        level[slot] = 1 + max(level[p] for p in parents)
+        static[slot] = all(static[p] for p in parents)
+        shared = None
+        if op.matrix_form is not None and len(parents) % 2 == 0:
+            half = len(parents) // 2
+            if all(static[p] for p in parents[:half]):
+                shared = tuple(parents[half:])
+            elif all(static[p] for p in parents[half:]):
+                shared = tuple(parents[:half])
+        groups.setdefault((level[slot], op, len(parents), needed[slot], shared), []).append(slot)
+    steps = []
+    for (_, op, _, is_needed, shared), slots in sorted(groups.items(), key=lambda item: item[0][0]):
+        steps.append(_Step(op, slots, [payloads[s][1] for s in slots], is_needed, shared, kinds))
+    return steps
+
+
 class Tape:
     """A traced scalar program, replayable over batches. Make one with `trace`.
 
@@ -119,6 +207,9 @@ class Tape:
     and returns one array of shape (batch,) per output; `backward()` then returns the gradient
     of the summed (or `seed`-weighted) outputs with respect to each parameter, summed over the
     batch, and adds it to the parameters' `.grad` (as `Value.backward` does for leaves).
+
+    Replay runs level by level: every node of one level with the same op is one numpy call over
+    an array (nodes, batch), and a layer of dot nodes with shared inputs is one matrix product.
     """
 
     def __init__(self, n_inputs, params, kinds, payloads, outputs, guards, labels):
@@ -129,15 +220,23 @@ class Tape:
         self._outputs = outputs  # slot of each output
         self._guards = guards  # (slot, kind, other slot or constant, traced result)
         self._labels = labels
-        self._values = None
+        self._steps = _schedule(kinds, payloads, outputs)
+        slots_of = lambda kind: [s for s, k in enumerate(kinds) if k == kind]  # noqa: E731
+        self._input_slots = slots_of(_INPUT)
+        self._param_slots = np.array(slots_of(_PARAM), dtype=np.intp)
+        self._param_index = [payloads[s] for s in self._param_slots.tolist()]
+        self._const_slots = np.array(slots_of(_CONST), dtype=np.intp)
+        self._const_values = np.array([payloads[s] for s in self._const_slots.tolist()], dtype=float)
         self._forwards = {}
+        self._values = None  # the value matrix (slots, batch) of the latest forward
+        self._gradients = None  # the gradient matrix, reused between calls
 
     def __len__(self) -> int:
         """Number of recorded ops (instructions) on the tape."""
         return sum(kind == _OP for kind in self._kinds)
 
     def __repr__(self) -> str:
-        return (f"Tape({len(self)} ops, {self.n_inputs} inputs, {len(self.params)} params, "
+        return (f"Tape({len(self)} ops in {len(self._steps)} steps, {self.n_inputs} inputs, {len(self.params)} params, "
                 f"{len(self._outputs)} outputs, {len(self._guards)} guards)")
 
     # -- forward -----------------------------------------------------------------------------
@@ -169,58 +268,69 @@ class Tape:
         [array([2., 0., 6.])]
         """
         columns = self._columns(X)
-        self.batch = batch = columns[0].shape[0] if columns else 1
-        values = [None] * len(self._kinds)
-        params = self.params
-        with np.errstate(all="ignore"):  # non-finite results are checked below, per op
-            for slot, (kind, payload) in enumerate(zip(self._kinds, self._payloads)):
-                if kind == _OP:
-                    op, parents = payload
-                    inputs = [values[p] for p in parents]
-                    forward = self._forwards.get(op)
-                    if forward is None:
-                        forward = self._forwards[op] = _array_forward(op)
-                    try:
-                        out = forward(*inputs)
-                    except (ArithmeticError, ValueError, TypeError):
-                        out = None
-                    if out is None or not np.all(np.isfinite(out)):
-                        out = self._check_sample(op, inputs, out, batch)
-                    values[slot] = out
-                elif kind == _INPUT:
-                    values[slot] = columns[payload]
-                elif kind == _PARAM:
-                    values[slot] = params[payload].data
-                else:
-                    values[slot] = payload
-        self._values = values
-        self._check_guards(values, batch)
-        return [np.broadcast_to(np.asarray(values[s], dtype=float), (batch,)) for s in self._outputs]
+        batch = columns[0].shape[0] if columns else 1
+        if batch == 0:
+            raise ValueError("Tape.forward: the batch is empty (0 samples)")
+        V = self._values
+        if V is None or V.shape[1] != batch:
+            V = np.empty((len(self._kinds), batch))
+        self._values = None  # not valid for backward until this forward succeeds
+        for slot in self._input_slots:
+            V[slot] = columns[self._payloads[slot]]
+        if len(self._param_slots):
+            V[self._param_slots] = np.array([self.params[i].data for i in self._param_index])[:, None]
+        if len(self._const_slots):
+            V[self._const_slots] = self._const_values[:, None]
+        with np.errstate(all="ignore"):  # non-finite results are explained below (rare path)
+            self._run_forward(V, careful=False)
+            if not np.isfinite(V).all():
+                self._run_forward(V, careful=True)
+        self._check_guards(V, batch)
+        self._values = V
+        return [V[s].copy() for s in self._outputs]
 
     __call__ = forward
 
-    def _check_sample(self, op, inputs, out, batch):
-        """A forward raised or gave inf/nan somewhere: run the scalar forward on the first such
-        sample, so the error is the scalar path's (naming the op and the values)."""
-        if out is None:
-            bad = range(batch)
-        else:
-            bad = np.flatnonzero(~np.isfinite(np.broadcast_to(out, (batch,))))
-        for i in bad:
-            at = tuple(float(np.broadcast_to(x, (batch,))[i]) for x in inputs)
-            try:
-                _compute(op, at)
-            except Exception as error:
-                raise type(error)(f"{error} (sample {i} of the batch)") from None
-            if out is None:  # the array forward failed where the scalar one works: elementwise
-                return np.vectorize(op.forward, otypes=[float])(*inputs)
-        return out  # inf/nan from non-finite inputs propagate, as on the scalar path
+    def _run_forward(self, V, careful: bool) -> None:
+        """Every step in order. `careful`: check each step's results against the scalar path
+        where they are not finite, so an error names the op, the values and the sample."""
+        for step in self._steps:
+            op = step.op
+            if step.w is not None:
+                out = op.matrix_form[0](V[step.w, 0], V[step.x])
+            else:
+                inputs = [V[rows] for rows in step.ins]
+                forward = self._forwards.get(op)
+                if forward is None:
+                    forward = self._forwards[op] = _array_forward(op)
+                try:
+                    out = forward(*inputs)
+                except (ArithmeticError, ValueError, TypeError):
+                    out = np.full((len(step.out), V.shape[1]), np.nan)  # explained element by element
+                    careful = True
+            if careful:
+                out = self._explain_nonfinite(step, V, np.array(np.broadcast_to(out, (len(step.out), V.shape[1]))))
+            V[step.out] = out
 
-    def _check_guards(self, values, batch):
+    def _explain_nonfinite(self, step, V, out):
+        """Where finite inputs gave inf/nan (or the array forward failed), run the scalar forward:
+        it raises the scalar path's error (naming the op and values) or gives the number."""
+        for j, i in zip(*np.nonzero(~np.isfinite(out))):
+            parents = self._payloads[int(step.out[j])][1]
+            at = tuple(float(V[p, i]) for p in parents)
+            if not all(math.isfinite(x) for x in at):
+                continue  # non-finite inputs propagate, as on the scalar path
+            try:
+                out[j, i] = _compute(step.op, at)
+            except Exception as error:
+                raise type(error)(f"{error} (sample {int(i)} of the batch)") from None
+        return out
+
+    def _check_guards(self, V, batch):
         for slot, kind, other, expected in self._guards:
-            x = values[slot]
+            x = V[slot]
             if kind in _COMPARE:
-                y = values[other[1]] if other[0] == "slot" else other[1]
+                y = V[other[1]] if other[0] == "slot" else other[1]
                 got = _COMPARE[kind](x, y)
             elif kind == "bool":
                 got = x != 0.0
@@ -229,7 +339,7 @@ class Tape:
             wrong = np.flatnonzero(np.broadcast_to(got != expected, (batch,)))
             if wrong.size:
                 i = int(wrong[0])
-                xi = float(np.broadcast_to(x, (batch,))[i])
+                xi = float(x[i])
                 what = self._labels[slot]
                 if kind in _COMPARE:
                     yi = float(np.broadcast_to(y, (batch,))[i])
@@ -258,44 +368,46 @@ class Tape:
         >>> tape.backward(), w.grad            # d/dw (w 1 + w 4) = 5
         ([5.0], 5.0)
         """
-        values = self._values
-        if values is None:
+        V = self._values
+        if V is None:
             raise RuntimeError("Tape.backward: call forward first")
-        batch = self.batch
         if seed is None or not isinstance(seed, (list, tuple)):
             seeds = [1.0 if seed is None else seed] * len(self._outputs)
         else:
             seeds = list(seed)
             if len(seeds) != len(self._outputs):
                 raise ValueError(f"Tape.backward: {len(self._outputs)} outputs, got {len(seeds)} seeds")
-        grads = [None] * len(values)
+        G = self._gradients
+        if G is None or G.shape != V.shape:
+            G = self._gradients = np.zeros_like(V)
+        else:
+            G.fill(0.0)
         for slot, s in zip(self._outputs, seeds):
-            s = np.broadcast_to(np.asarray(s, dtype=float), (batch,))
-            grads[slot] = s if grads[slot] is None else grads[slot] + s
-        kinds, payloads = self._kinds, self._payloads
+            G[slot] += s
         with np.errstate(all="ignore"):
-            for slot in range(len(values) - 1, -1, -1):
-                g = grads[slot]
-                if g is None or kinds[slot] != _OP:
+            for step in reversed(self._steps):
+                if not step.needed:
                     continue
-                op, parents = payloads[slot]
-                out = values[slot]
-                inputs = [values[p] for p in parents]
+                op, g = step.op, G[step.out]
+                if step.w is not None:
+                    # W does not vary with the sample: its gradient is summed over the batch already,
+                    # so it goes to column 0 (a row's total is the sum of its columns, read below).
+                    dW, dX = op.matrix_form[1](g, V[step.w, 0], V[step.x])
+                    np.add.at(G[:, 0], step.w.ravel(), dW.ravel())
+                    _scatter_add(G, step.x, step.x_plan, dX)
+                    continue
+                out, inputs = V[step.out], [V[rows] for rows in step.ins]
                 if op.rules is not None:
-                    contributions = [
-                        _run_rule(op, rule, g, out, inputs) if kinds[p] != _CONST else None
-                        for p, rule in zip(parents, op.rules)
-                    ]
+                    contributions = [None if skip else _run_rule(op, rule, g, out, inputs) for rule, skip in zip(op.rules, step.skip)]
                 else:
                     contributions = _run_rule(op, op.nary_rule, g, out, inputs, nary=True)
-                for p, c in zip(parents, contributions):
-                    if kinds[p] == _CONST or c is None:
-                        continue
-                    grads[p] = c if grads[p] is None else grads[p] + c
+                for rows, plan, skip, c in zip(step.ins, step.plans, step.skip, contributions):
+                    if not skip:
+                        _scatter_add(G, rows, plan, c)
         result = [0.0] * len(self.params)
-        for slot, (kind, payload) in enumerate(zip(kinds, payloads)):
-            if kind == _PARAM and grads[slot] is not None:
-                result[payload] = float(np.sum(np.broadcast_to(grads[slot], (batch,))))
+        if len(self._param_slots):
+            for i, total in zip(self._param_index, G[self._param_slots].sum(axis=1).tolist()):
+                result[i] = total
         if accumulate:
             for p, g in zip(self.params, result):
                 p.grad = g if p._grad is None else p._grad + g
@@ -317,7 +429,7 @@ class Tape:
         if len(self._outputs) != 1:
             raise ValueError(f"Tape.loss_and_grad: needs one output, the traced function has {len(self._outputs)}")
         [out] = self.forward(X)
-        weight = 1.0 / self.batch if reduction == "mean" else 1.0
+        weight = 1.0 / len(out) if reduction == "mean" else 1.0
         self.backward(weight, accumulate=accumulate)
         return float(np.sum(out) * weight)
 

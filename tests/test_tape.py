@@ -232,3 +232,102 @@ def test_import_autograd_does_not_import_numpy():
 
     code = "import sys, autograd; assert 'numpy' not in sys.modules; autograd.trace; assert 'numpy' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the compiled schedule: layers as matrix products, shared rows, guard-only nodes -------------
+
+
+def layer_program(seed, swapped=False, computed_weights=False, repeated_input=False):
+    """A 3-input, 2-layer network written with dot nodes; variants exercise each path of the
+    schedule: weights after inputs (swapped), weights computed from params (w * 2, still the same
+    for every sample), and an input repeated inside one dot (a row twice in the shared x)."""
+    rng = random.Random(seed)
+    W1 = [[Value(rng.uniform(-1, 1)) for _ in range(3)] for _ in range(5)]
+    W2 = [Value(rng.uniform(-1, 1)) for _ in range(5)]
+    params = [w for row in W1 for w in row] + W2
+
+    def fn(x0, x1, x2):
+        xs = [x0, x1, x0] if repeated_input else [x0, x1, x2]
+        hidden = []
+        for row in W1:
+            w = [v * 2 for v in row] if computed_weights else row
+            hidden.append((autograd.dot(xs, w) if swapped else autograd.dot(w, xs)).tanh())
+        return autograd.dot(W2, hidden) + x2 * x2
+
+    return fn, params
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [{}, {"swapped": True}, {"computed_weights": True}, {"repeated_input": True}],
+    ids=["weights first", "weights second", "computed weights", "repeated input"],
+)
+def test_layers_replayed_as_matrix_products_match_the_scalar_path(variant):
+    fn, params = layer_program(1, **variant)
+    X = np.random.default_rng(1).uniform(-2, 2, size=(9, 3)).tolist()
+    tape = trace(fn, X[0], params=params)
+    assert any(step.w is not None for step in tape._steps)  # the matrix form is used
+    outs_s, grads_s = scalar_batch(fn, X, params)
+    outs_t, grads_t = tape_batch(fn, X, params)
+    assert_close(outs_t, outs_s)
+    assert_close(grads_t, grads_s)
+
+
+@pytest.mark.parametrize("fan_out", [3, 20])  # a few repeats: rounds of distinct rows; many: np.add.at
+def test_a_row_used_by_many_nodes_of_one_step_gets_every_contribution(fan_out):
+    ws = [Value(0.1 * (k + 1)) for k in range(fan_out)]
+    fn = lambda x: autograd.sum([(x * w).tanh() for w in ws])  # noqa: E731  x is in every mul
+    X = [[0.5], [-1.5], [2.0]]
+    tape = trace(fn, X[0], params=ws)
+    assert len(tape._steps) == 3  # mul, tanh, sum: each one call for all the nodes
+    outs_s, grads_s = scalar_batch(fn, X, ws)
+    outs_t, grads_t = tape_batch(fn, X, ws)
+    assert_close(outs_t, outs_s)
+    assert_close(grads_t, grads_s)
+    # The input's own gradient arrives through the repeated row: sum_k w_k (1 - tanh(x w_k)^2).
+    tape.forward(np.array([[0.5]]))
+    tape.backward(accumulate=False)
+    expected = sum(w.data * (1 - math.tanh(0.5 * w.data) ** 2) for w in ws)
+    assert tape._gradients[tape._input_slots[0], 0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_nodes_that_only_feed_a_guard_are_skipped_by_backward():
+    w = Value(1.0)
+
+    def fn(x):
+        if (w * x).exp() >= 0.5:  # exp(w x) is computed for the guard only
+            return w * x
+        return -w * x
+
+    tape = trace(fn, [1.0], params=[w])
+    tape.forward(np.array([[1.0], [2.0]]))
+    assert sorted((step.op.name, step.needed) for step in tape._steps) == [("exp", False), ("mul", False), ("mul", True)]
+    assert tape.backward(accumulate=False) == [3.0]
+
+
+def test_an_overflow_inside_a_batch_names_the_op_and_sample():
+    w = Value(1.0)
+    tape = trace(lambda x: (w * x).exp(), [1.0], params=[w])
+    with pytest.raises(OverflowError, match=r"exp\(1000\.0\).*\(sample 2 of the batch\)"):
+        tape.forward(np.array([[1.0], [2.0], [1000.0]]))
+
+
+def test_nan_inputs_propagate_as_on_the_scalar_path():
+    w = Value(2.0)
+    tape = trace(lambda x: (w * x).log(), [1.0], params=[w])
+    out = tape.forward(np.array([[0.5], [math.nan]]))[0]
+    assert out[0] == 0.0 and math.isnan(out[1])
+
+
+def test_an_empty_batch_is_a_clear_error():
+    tape = trace(lambda x: x * 2, [1.0])
+    with pytest.raises(ValueError, match="the batch is empty"):
+        tape.forward(np.zeros((0, 1)))
+
+
+def test_outputs_are_not_overwritten_by_the_next_replay():
+    w = Value(2.0)
+    tape = trace(lambda x: w * x, [1.0], params=[w])
+    first = tape.forward(np.array([[1.0], [2.0]]))[0]
+    tape.forward(np.array([[5.0], [6.0]]))
+    assert first.tolist() == [2.0, 4.0]
