@@ -45,8 +45,8 @@ def _visit(root: Value) -> list[Value]:
                         push(b)
                     if a._pass is unseen:
                         push(a)
-                elif node._pn:
-                    for parent in reversed(node._pn):
+                elif node._p1:  # an n-ary op: the tuple of its parents
+                    for parent in reversed(node._p1):
                         if parent._pass is unseen:
                             push(parent)
             elif mark is expanded:

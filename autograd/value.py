@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 
 __all__ = ["Value", "apply"]
 
@@ -26,6 +27,10 @@ _tracer = None
 # `_array_apply`, so rules that call table ops (`COS(x)`) also run on a tape's batches.
 _array_types: tuple = ()
 _array_apply = None
+
+# Labels live outside the node (few nodes have one): a slot less on every node is less work for
+# Python's cycle collector, which traverses every slot of every node while a graph grows.
+_labels: "weakref.WeakKeyDictionary[Value, str]" = weakref.WeakKeyDictionary()
 
 
 class Value:
@@ -48,18 +53,34 @@ class Value:
     # `_pass` belongs to the engine: a node's gradient while a backward pass runs, and
     # `_UNSEEN` between passes (a per-node visit mark, cheaper than a set of visited nodes).
     # Parents live in slots, not a tuple: `_p0` and `_p1` hold the inputs of a unary or binary
-    # op, `_pn` the tuple of an op with more. One tracked object per op instead of two halves
-    # the work of Python's cycle collector while a graph is built (it dominated build time).
-    __slots__ = ("data", "_grad", "_pass", "_p0", "_p1", "_pn", "_op", "label", "requires_grad", "__weakref__")
+    # op; an op with more has `_p0` None and the tuple of its inputs in `_p1`. One tracked object
+    # per op instead of two halves the work of Python's cycle collector while a graph is built
+    # (it dominated build time), and every slot costs it time too, hence no more than these.
+    __slots__ = ("data", "_grad", "_pass", "_p0", "_p1", "_op", "requires_grad", "__weakref__")
 
     def __init__(self, data, label: str = "", *, requires_grad: bool = True):
         self.data = _as_float(data)
         self._grad = None
         self._pass = _UNSEEN
-        self._p0 = self._p1 = self._pn = None
+        self._p0 = self._p1 = None
         self._op = None
-        self.label = str(label)
         self.requires_grad = bool(requires_grad)
+        label = str(label)
+        if label:
+            _labels[self] = label
+
+    @property
+    def label(self) -> str:
+        """A name for display ("" if none): rendering, repr and parameter names use it."""
+        return _labels.get(self, "")
+
+    @label.setter
+    def label(self, value) -> None:
+        value = str(value)
+        if value:
+            _labels[self] = value
+        else:
+            _labels.pop(self, None)
 
     # -- gradient -------------------------------------------------------------------------
     @property
@@ -100,11 +121,9 @@ class Value:
         >>> a = Value(2.0); (a * a).parents == (a, a)
         True
         """
-        p0 = self._p0
+        p0, p1 = self._p0, self._p1
         if p0 is None:
-            pn = self._pn
-            return () if pn is None else pn
-        p1 = self._p1
+            return () if p1 is None else p1
         return (p0,) if p1 is None else (p0, p1)
 
     @property
@@ -282,18 +301,15 @@ def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
     node.data = out
     node._grad = None
     node._pass = _UNSEEN
-    node.label = ""
     if requires_grad and _recording:
         if len(parents) > 2:
-            node._p0 = node._p1 = None
-            node._pn = parents
+            node._p0, node._p1 = None, parents
         else:
             node._p0, node._p1 = (parents + (None, None))[:2]
-            node._pn = None
         node._op = op
         node.requires_grad = True
     else:
-        node._p0 = node._p1 = node._pn = None
+        node._p0 = node._p1 = None
         node._op = None
         node.requires_grad = False
     return node
@@ -322,8 +338,6 @@ def _binary_method(op, reflected: bool = False):
         node.data = out
         node._grad = None
         node._pass = _UNSEEN
-        node.label = ""
-        node._pn = None
         if _recording and (x.requires_grad or y.requires_grad):
             node._p0 = x
             node._p1 = y
@@ -355,8 +369,7 @@ def _unary_method(op, name: str, doc: str):
         node.data = out
         node._grad = None
         node._pass = _UNSEEN
-        node.label = ""
-        node._p1 = node._pn = None
+        node._p1 = None
         if _recording and self.requires_grad:
             node._p0 = self
             node._op = op
