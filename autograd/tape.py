@@ -114,34 +114,48 @@ class _Tracer:
 
 class _Step:
     """One instruction of a compiled tape: one op applied to every node of one level that shares
-    it, over the whole batch at once. Rows of the value matrix are the tape's slots."""
+    it, over the whole batch at once. Indices are rows of the value matrix: a slice when the rows
+    are consecutive (the layout makes most of them so; numpy then gives views, not copies)."""
 
-    __slots__ = ("op", "out", "needed", "ins", "skip", "plans", "w", "x", "x_plan")
+    __slots__ = ("op", "rows", "out", "needed", "ins", "skip", "plans", "w", "w_shape", "w_plan", "x", "x_plan")
 
-    def __init__(self, op, slots, parents, needed, shared, kinds):
+    def __init__(self, op, rows, parents, needed, shared, kinds):
         self.op = op
-        self.out = np.array(slots)
+        self.rows = rows  # the nodes' rows, as a list
+        self.out = _index(rows)
         self.needed = needed  # False: the nodes feed guards only, so backward skips them
-        if shared is None:  # elementwise: ins[k] are the rows of every node's k-th input
-            self.ins = np.array(parents, dtype=np.intp).T.copy()
-            self.skip = [all(kinds[p] == _CONST for p in rows) for rows in self.ins.tolist()]
-            self.plans = [_scatter_plan(rows) for rows in self.ins]
-            self.w = self.x = self.x_plan = None
-        else:  # op.matrix_form: w (nodes, n) the rows that do not vary with the sample, x the shared rows
-            half = len(parents[0]) // 2
-            weights_first = tuple(parents[0][half:]) == shared
-            self.w = np.array([ps[:half] if weights_first else ps[half:] for ps in parents]).reshape(len(slots), half)
-            self.x = np.array(shared, dtype=np.intp)
-            self.x_plan = _scatter_plan(self.x)
+        if shared is None:  # elementwise: ins[k] holds the rows of every node's k-th input
+            positions = [list(position) for position in zip(*parents)]
+            self.ins = [_index(position) for position in positions]
+            self.skip = [all(kinds[p] == _CONST for p in position) for position in positions]
+            self.plans = [_scatter_plan(position) for position in positions]
+            self.w = self.w_shape = self.w_plan = self.x = self.x_plan = None
+        else:  # op.matrix_form: w (nodes, n) rows that do not vary with the sample, x the shared rows
+            weights = _weights(parents, shared)
+            self.w, self.w_shape, self.w_plan = _index(weights), (len(rows), len(shared)), _scatter_plan(weights)
+            self.x, self.x_plan = _index(shared), _scatter_plan(shared)
             self.ins = self.skip = self.plans = None
 
 
-def _scatter_plan(rows):
+def _weights(parents, shared) -> list:
+    """The rows of every node's w, node after node: the half of its parents that is not `shared`."""
+    half = len(shared)
+    return [p for ps in parents for p in (ps[:half] if tuple(ps[half:]) == shared else ps[half:])]
+
+
+def _index(rows: list):
+    """`rows` as a slice when they are consecutive, else as an index array."""
+    if rows and rows == list(range(rows[0], rows[0] + len(rows))):
+        return slice(rows[0], rows[0] + len(rows))
+    return np.array(rows, dtype=np.intp)
+
+
+def _scatter_plan(rows: list):
     """How to add per-node gradients into `rows` of the gradient matrix: None when the rows are
-    distinct (one fancy-indexed +=); else rounds of distinct rows, or "at" for many repeats."""
-    seen = {}
-    rounds = []
-    for i, row in enumerate(rows.tolist()):
+    distinct (one indexed +=); else rounds of distinct rows, or "at" for many repeats."""
+    seen: dict = {}
+    rounds: list = []
+    for i, row in enumerate(rows):
         r = seen.get(row, 0)
         seen[row] = r + 1
         if r == len(rounds):
@@ -151,7 +165,7 @@ def _scatter_plan(rows):
         return None
     if len(rounds) > 8:
         return "at"
-    return [(np.array(idx), rows[idx]) for idx in rounds]
+    return [(np.array(idx), np.array([rows[i] for i in idx])) for idx in rounds]
 
 
 def _scatter_add(G, rows, plan, contribution):
@@ -165,10 +179,15 @@ def _scatter_add(G, rows, plan, contribution):
             G[targets] += contribution[idx]
 
 
-def _schedule(kinds, payloads, outputs) -> list:
-    """The tape's ops as steps: nodes grouped by level (1 + their deepest parent's level), op,
-    arity and form, so that one numpy call runs a whole layer; dot nodes whose w do not vary with
-    the sample and whose x are shared become one matrix product (`Op.matrix_form`)."""
+def _schedule(kinds, payloads, outputs) -> tuple:
+    """Group the tape's ops into steps and lay out the rows of the value matrix.
+
+    Nodes are grouped by level (1 + their deepest parent's level), op, arity and form, so one
+    numpy call runs a whole layer; dot nodes whose w do not vary with the sample and whose x are
+    shared become one matrix product (`Op.matrix_form`). Rows are then ordered as the steps read
+    and write them (inputs; each step's leaves, then its nodes), so a layer's weights, biases and
+    outputs are consecutive rows. Returns ([(op, slots, needed, shared slots or None)], rows in order).
+    """
     n = len(kinds)
     level = [0] * n
     static = [kind != _INPUT for kind in kinds]  # the same for every sample
@@ -194,10 +213,17 @@ def _schedule(kinds, payloads, outputs) -> list:
             elif all(static[p] for p in parents[half:]):
                 shared = tuple(parents[:half])
         groups.setdefault((level[slot], op, len(parents), needed[slot], shared), []).append(slot)
-    steps = []
-    for (_, op, _, is_needed, shared), slots in sorted(groups.items(), key=lambda item: item[0][0]):
-        steps.append(_Step(op, slots, [payloads[s][1] for s in slots], is_needed, shared, kinds))
-    return steps
+    steps = [(op, slots, is_needed, shared) for (_, op, _, is_needed, shared), slots in sorted(groups.items(), key=lambda item: item[0][0])]
+
+    layout: dict = {}
+    place = lambda slots: [layout.setdefault(s, len(layout)) for s in slots]  # noqa: E731
+    place(s for s in range(n) if kinds[s] == _INPUT)
+    for op, slots, _, shared in steps:
+        parents = [payloads[s][1] for s in slots]
+        place(_weights(parents, shared) + list(shared) if shared else (p for position in zip(*parents) for p in position))
+        place(slots)
+    place(range(n))  # leaves that no step reads (an output or a guard's operand)
+    return steps, sorted(layout, key=layout.get)
 
 
 class Tape:
@@ -213,22 +239,33 @@ class Tape:
     """
 
     def __init__(self, n_inputs, params, kinds, payloads, outputs, guards, labels):
+        steps, order = _schedule(kinds, payloads, outputs)
+        row = {slot: r for r, slot in enumerate(order)}  # slots renumbered as rows of the value matrix
         self.n_inputs = n_inputs
         self.params = params
-        self._kinds = kinds  # per slot: _INPUT, _PARAM, _CONST or _OP
-        self._payloads = payloads  # input index, param index, constant float, or (op, parent slots)
-        self._outputs = outputs  # slot of each output
-        self._guards = guards  # (slot, kind, other slot or constant, traced result)
-        self._labels = labels
-        self._steps = _schedule(kinds, payloads, outputs)
-        slots_of = lambda kind: [s for s, k in enumerate(kinds) if k == kind]  # noqa: E731
-        self._input_slots = slots_of(_INPUT)
-        self._param_slots = np.array(slots_of(_PARAM), dtype=np.intp)
-        self._param_index = [payloads[s] for s in self._param_slots.tolist()]
-        self._const_slots = np.array(slots_of(_CONST), dtype=np.intp)
-        self._const_values = np.array([payloads[s] for s in self._const_slots.tolist()], dtype=float)
+        self._kinds = [kinds[s] for s in order]  # per row: _INPUT, _PARAM, _CONST or _OP
+        # per row: input index, param index, constant float, or (op, parent rows)
+        self._payloads = [(payloads[s][0], tuple(row[p] for p in payloads[s][1])) if kinds[s] == _OP else payloads[s] for s in order]
+        self._outputs = [row[s] for s in outputs]  # row of each output
+        # (row, kind, other row or constant, traced result)
+        self._guards = [(row[s], kind, ("slot", row[other[1]]) if other and other[0] == "slot" else other, result)
+                        for s, kind, other, result in guards]
+        self._labels = [labels[s] for s in order]
+        self._steps = [
+            _Step(op, [row[s] for s in slots], [self._payloads[row[s]][1] for s in slots], is_needed,
+                  tuple(row[s] for s in shared) if shared else None, self._kinds)
+            for op, slots, is_needed, shared in steps
+        ]
+        rows_of = lambda kind: [r for r, k in enumerate(self._kinds) if k == kind]  # noqa: E731
+        self._input_rows = rows_of(_INPUT)
+        param_rows = rows_of(_PARAM)
+        self._param_rows = _index(param_rows)
+        self._param_index = [self._payloads[r] for r in param_rows]
+        const_rows = rows_of(_CONST)
+        self._const_rows = _index(const_rows)
+        self._const_values = np.array([self._payloads[r] for r in const_rows], dtype=float)
         self._forwards = {}
-        self._values = None  # the value matrix (slots, batch) of the latest forward
+        self._values = None  # the value matrix (rows, batch) of the latest forward
         self._gradients = None  # the gradient matrix, reused between calls
 
     def __len__(self) -> int:
@@ -275,12 +312,12 @@ class Tape:
         if V is None or V.shape[1] != batch:
             V = np.empty((len(self._kinds), batch))
         self._values = None  # not valid for backward until this forward succeeds
-        for slot in self._input_slots:
-            V[slot] = columns[self._payloads[slot]]
-        if len(self._param_slots):
-            V[self._param_slots] = np.array([self.params[i].data for i in self._param_index])[:, None]
-        if len(self._const_slots):
-            V[self._const_slots] = self._const_values[:, None]
+        for r in self._input_rows:
+            V[r] = columns[self._payloads[r]]
+        if self._param_index:
+            V[self._param_rows] = np.array([self.params[i].data for i in self._param_index])[:, None]
+        if len(self._const_values):
+            V[self._const_rows] = self._const_values[:, None]
         with np.errstate(all="ignore"):  # non-finite results are explained below (rare path)
             self._run_forward(V, careful=False)
             if not np.isfinite(V).all():
@@ -297,7 +334,7 @@ class Tape:
         for step in self._steps:
             op = step.op
             if step.w is not None:
-                out = op.matrix_form[0](V[step.w, 0], V[step.x])
+                out = op.matrix_form[0](V[step.w, 0].reshape(step.w_shape), V[step.x])
             else:
                 inputs = [V[rows] for rows in step.ins]
                 forward = self._forwards.get(op)
@@ -306,17 +343,17 @@ class Tape:
                 try:
                     out = forward(*inputs)
                 except (ArithmeticError, ValueError, TypeError):
-                    out = np.full((len(step.out), V.shape[1]), np.nan)  # explained element by element
+                    out = np.full((len(step.rows), V.shape[1]), np.nan)  # explained element by element
                     careful = True
             if careful:
-                out = self._explain_nonfinite(step, V, np.array(np.broadcast_to(out, (len(step.out), V.shape[1]))))
+                out = self._explain_nonfinite(step, V, np.array(np.broadcast_to(out, (len(step.rows), V.shape[1]))))
             V[step.out] = out
 
     def _explain_nonfinite(self, step, V, out):
         """Where finite inputs gave inf/nan (or the array forward failed), run the scalar forward:
         it raises the scalar path's error (naming the op and values) or gives the number."""
         for j, i in zip(*np.nonzero(~np.isfinite(out))):
-            parents = self._payloads[int(step.out[j])][1]
+            parents = self._payloads[step.rows[j]][1]
             at = tuple(float(V[p, i]) for p in parents)
             if not all(math.isfinite(x) for x in at):
                 continue  # non-finite inputs propagate, as on the scalar path
@@ -392,8 +429,8 @@ class Tape:
                 if step.w is not None:
                     # W does not vary with the sample: its gradient is summed over the batch already,
                     # so it goes to column 0 (a row's total is the sum of its columns, read below).
-                    dW, dX = op.matrix_form[1](g, V[step.w, 0], V[step.x])
-                    np.add.at(G[:, 0], step.w.ravel(), dW.ravel())
+                    dW, dX = op.matrix_form[1](g, V[step.w, 0].reshape(step.w_shape), V[step.x])
+                    _scatter_add(G[:, 0], step.w, step.w_plan, dW.ravel())
                     _scatter_add(G, step.x, step.x_plan, dX)
                     continue
                 out, inputs = V[step.out], [V[rows] for rows in step.ins]
@@ -405,12 +442,12 @@ class Tape:
                     if not skip:
                         _scatter_add(G, rows, plan, c)
         result = [0.0] * len(self.params)
-        if len(self._param_slots):
-            for i, total in zip(self._param_index, G[self._param_slots].sum(axis=1).tolist()):
+        if self._param_index:
+            for i, total in zip(self._param_index, G[self._param_rows].sum(axis=1).tolist()):
                 result[i] = total
-        if accumulate:
+        if accumulate:  # the totals are floats already (tolist), so `.grad`'s setter is not needed
             for p, g in zip(self.params, result):
-                p.grad = g if p._grad is None else p._grad + g
+                p._grad = g if p._grad is None else p._grad + g
         return result
 
     def loss_and_grad(self, X, *, reduction: str = "mean", accumulate: bool = True) -> float:

@@ -288,7 +288,7 @@ def test_a_row_used_by_many_nodes_of_one_step_gets_every_contribution(fan_out):
     tape.forward(np.array([[0.5]]))
     tape.backward(accumulate=False)
     expected = sum(w.data * (1 - math.tanh(0.5 * w.data) ** 2) for w in ws)
-    assert tape._gradients[tape._input_slots[0], 0] == pytest.approx(expected, rel=1e-12)
+    assert tape._gradients[tape._input_rows[0], 0] == pytest.approx(expected, rel=1e-12)
 
 
 def test_nodes_that_only_feed_a_guard_are_skipped_by_backward():
