@@ -11,6 +11,7 @@ An n-ary op (sum, dot) has instead one `nary_rule(grad, out, inputs) -> [one per
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ class Op:
     name: str
     forward: Callable[..., float]
     rules: Optional[tuple] = None  # one rule(grad, out, *inputs) per input
+    # The forward on numpy arrays, elementwise, for a tape's batches; None: `forward` runs
+    # element by element (correct, slower).
+    array_forward: Optional[Callable] = None
     nary_rule: Optional[Callable] = None  # rule(grad, out, inputs) -> one gradient per input
     # (forward(W, X), rule(G, W, X) -> (dW, dX)): many nodes of an n-ary op as one matrix
     # product, for a tape's batches (see DOT); None for ops that have no such form.
@@ -59,6 +63,7 @@ def define_op(
     rules: Optional[Sequence[Callable]] = None,
     *,
     nary_rule: Optional[Callable] = None,
+    array_forward: Optional[Callable] = None,
     symbol: str = "",
     domain: str = "",
 ) -> Op:
@@ -68,7 +73,8 @@ def define_op(
     rule `rule(grad, out, *inputs)` per input, or `nary_rule(grad, out, inputs)` returning
     one gradient per input for an op taking any number of inputs. Write rules with
     arithmetic and table ops so they also run on Values (higher-order derivatives).
-    Redefining a user op replaces it; built-in names are reserved.
+    `array_forward`, the forward on numpy arrays, makes the op fast on a tape (`autograd.trace`);
+    without it a tape runs `forward` element by element. Redefining a user op replaces it; built-in names are reserved.
 
     >>> import math
     >>> from autograd import Value, define_op
@@ -84,13 +90,15 @@ def define_op(
         raise ValueError(f"define_op: {name!r} is a built-in op and cannot be redefined")
     if not callable(forward):
         raise TypeError(f"define_op({name!r}): forward must be callable, got {forward!r}")
+    if array_forward is not None and not callable(array_forward):
+        raise TypeError(f"define_op({name!r}): array_forward must be callable, got {array_forward!r}")
     if (rules is None) == (nary_rule is None):
         raise TypeError(f"define_op({name!r}): give exactly one of rules= or nary_rule=")
     if rules is not None:
         rules = tuple(rules)
         if not rules or not all(callable(r) for r in rules):
             raise TypeError(f"define_op({name!r}): rules must be a non-empty sequence of callables")
-    op = Op(name, _float_result(name, forward), rules, nary_rule, None, symbol or name, domain)
+    op = Op(name, _float_result(name, forward), rules, array_forward, nary_rule, symbol=symbol or name, domain=domain)
     OPS[name] = op
     return op
 
@@ -108,8 +116,8 @@ def _float_result(name, forward):
     return checked
 
 
-def _builtin(name, forward, rules=None, *, nary_rule=None, matrix_form=None, symbol="", domain="") -> Op:
-    op = Op(name, forward, rules, nary_rule, matrix_form, symbol or name, domain, builtin=True)
+def _builtin(name, forward, rules=None, *, array_forward, nary_rule=None, matrix_form=None, symbol="", domain="") -> Op:
+    op = Op(name, forward, rules, array_forward, nary_rule, matrix_form, symbol or name, domain, builtin=True)
     OPS[name] = op
     return op
 
@@ -120,6 +128,19 @@ def _data(x) -> float:
 
 
 # -- forwards that need care -----------------------------------------------------------------
+
+
+def _numpy(name: str) -> Callable:
+    """numpy's function `name`, as an array forward; numpy is imported when a tape first runs
+    it, so `import autograd` stays light."""
+
+    def array_forward(*arrays):
+        import numpy
+
+        return getattr(numpy, name)(*arrays)
+
+    array_forward.__name__ = f"numpy.{name}"
+    return array_forward
 
 
 def _pow(x: float, y: float) -> float:
@@ -137,8 +158,22 @@ def _sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
+def _sigmoid_array(x):
+    import numpy
+
+    with numpy.errstate(over="ignore"):  # both branches are computed; only the stable one is kept
+        z = numpy.exp(-numpy.abs(x))
+    return numpy.where(x >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
 def _softplus(x: float) -> float:
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _softplus_array(x):
+    import numpy
+
+    return numpy.maximum(x, 0.0) + numpy.log1p(numpy.exp(-numpy.abs(x)))
 
 
 def _pow_base_rule(grad, out, x, y):
@@ -151,41 +186,55 @@ def _pow_base_rule(grad, out, x, y):
 
 # -- the table -------------------------------------------------------------------------------
 
-# Arithmetic
-ADD = _builtin("add", operator.add, (lambda g, out, x, y: g, lambda g, out, x, y: g), symbol="+")
-SUB = _builtin("sub", operator.sub, (lambda g, out, x, y: g, lambda g, out, x, y: -g), symbol="-")
-MUL = _builtin("mul", operator.mul, (lambda g, out, x, y: g * y, lambda g, out, x, y: g * x), symbol="*")
+# Arithmetic (the float forwards of + - * / neg and abs work on arrays as they are)
+ADD = _builtin("add", operator.add, (lambda g, out, x, y: g, lambda g, out, x, y: g), array_forward=operator.add, symbol="+")
+SUB = _builtin("sub", operator.sub, (lambda g, out, x, y: g, lambda g, out, x, y: -g), array_forward=operator.sub, symbol="-")
+MUL = _builtin(
+    "mul", operator.mul, (lambda g, out, x, y: g * y, lambda g, out, x, y: g * x), array_forward=operator.mul, symbol="*"
+)
 DIV = _builtin(
-    "div", operator.truediv, (lambda g, out, x, y: g / y, lambda g, out, x, y: -g * out / y), symbol="/"
+    "div", operator.truediv, (lambda g, out, x, y: g / y, lambda g, out, x, y: -g * out / y),
+    array_forward=operator.truediv, symbol="/",
 )
 POW = _builtin(
-    "pow", _pow, (_pow_base_rule, lambda g, out, x, y: g * out * LOG(x)), symbol="**"
+    "pow", _pow, (_pow_base_rule, lambda g, out, x, y: g * out * LOG(x)), array_forward=_numpy("power"), symbol="**"
 )
-NEG = _builtin("neg", operator.neg, (lambda g, out, x: -g,), symbol="-")
-ABS = _builtin("abs", abs, (lambda g, out, x: g * ((x > 0) * 1.0 - (x < 0)),))  # 0 at the kink; * 1.0: numpy has no bool - bool
+NEG = _builtin("neg", operator.neg, (lambda g, out, x: -g,), array_forward=operator.neg, symbol="-")
+ABS = _builtin(  # 0 at the kink; * 1.0: numpy has no bool - bool
+    "abs", abs, (lambda g, out, x: g * ((x > 0) * 1.0 - (x < 0)),), array_forward=abs
+)
 
 # Exponentials and logarithms
-EXP = _builtin("exp", math.exp, (lambda g, out, x: g * out,))
-LOG = _builtin("log", math.log, (lambda g, out, x: g / x,), domain="input must be > 0")
-SQRT = _builtin("sqrt", math.sqrt, (lambda g, out, x: g * 0.5 / out,), domain="input must be >= 0")
-SOFTPLUS = _builtin("softplus", _softplus, (lambda g, out, x: g * SIGMOID(x),))
+EXP = _builtin("exp", math.exp, (lambda g, out, x: g * out,), array_forward=_numpy("exp"))
+LOG = _builtin("log", math.log, (lambda g, out, x: g / x,), array_forward=_numpy("log"), domain="input must be > 0")
+SQRT = _builtin(
+    "sqrt", math.sqrt, (lambda g, out, x: g * 0.5 / out,), array_forward=_numpy("sqrt"), domain="input must be >= 0"
+)
+SOFTPLUS = _builtin("softplus", _softplus, (lambda g, out, x: g * SIGMOID(x),), array_forward=_softplus_array)
 
 # Activations
-TANH = _builtin("tanh", math.tanh, (lambda g, out, x: g * (1 - out * out),))
-SIGMOID = _builtin("sigmoid", _sigmoid, (lambda g, out, x: g * out * (1 - out),))
-RELU = _builtin("relu", lambda x: x if x > 0.0 else 0.0, (lambda g, out, x: g * (x > 0),))
+TANH = _builtin("tanh", math.tanh, (lambda g, out, x: g * (1 - out * out),), array_forward=_numpy("tanh"))
+SIGMOID = _builtin("sigmoid", _sigmoid, (lambda g, out, x: g * out * (1 - out),), array_forward=_sigmoid_array)
+RELU = _builtin(
+    "relu", lambda x: x if x > 0.0 else 0.0, (lambda g, out, x: g * (x > 0),),
+    array_forward=lambda x: _numpy("where")(x > 0.0, x, 0.0),
+)
 LEAKY_RELU = _builtin(
     "leaky_relu",
     lambda x, slope: x if x > 0.0 else slope * x,
     (lambda g, out, x, slope: g * ((x > 0) + (x <= 0) * slope), lambda g, out, x, slope: g * (x <= 0) * x),
+    array_forward=lambda x, slope: _numpy("where")(x > 0.0, x, slope * x),
 )
 
 # Trigonometry
-SIN = _builtin("sin", math.sin, (lambda g, out, x: g * COS(x),), domain="input must be finite")
-COS = _builtin("cos", math.cos, (lambda g, out, x: -g * SIN(x),), domain="input must be finite")
+SIN = _builtin("sin", math.sin, (lambda g, out, x: g * COS(x),), array_forward=_numpy("sin"), domain="input must be finite")
+COS = _builtin("cos", math.cos, (lambda g, out, x: -g * SIN(x),), array_forward=_numpy("cos"), domain="input must be finite")
 
 # n-ary: one node for many inputs, so a wide sum is a shallow graph
-SUM = _builtin("sum", lambda *xs: math.fsum(xs), nary_rule=lambda g, out, xs: [g] * len(xs), symbol="Σ")
+SUM = _builtin(
+    "sum", lambda *xs: math.fsum(xs), nary_rule=lambda g, out, xs: [g] * len(xs),
+    array_forward=lambda *xs: functools.reduce(operator.add, xs), symbol="Σ",
+)
 
 
 def _dot(*xs: float) -> float:
@@ -206,4 +255,8 @@ def _dot_matrix_rule(G, W, X):
     return G @ X.T, W.T @ G
 
 
-DOT = _builtin("dot", _dot, nary_rule=_dot_rule, matrix_form=(lambda W, X: W @ X, _dot_matrix_rule), symbol="·")
+DOT = _builtin(
+    "dot", _dot, nary_rule=_dot_rule, symbol="·",
+    array_forward=lambda *xs: functools.reduce(operator.add, map(operator.mul, xs[: len(xs) // 2], xs[len(xs) // 2:])),
+    matrix_form=(lambda W, X: W @ X, _dot_matrix_rule),
+)

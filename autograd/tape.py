@@ -1,11 +1,12 @@
 """The compiled batch path: trace a scalar function once, replay it over a batch with numpy.
 
 A scalar graph recorded for one sample is the same for every sample, so `trace` records it
-once into a flat tape of op-table entries (in creation order, which is topological) and
-`Tape.forward` / `Tape.backward` replay it with numpy arrays of shape (batch,): inputs vary per
-sample, parameters are scalars shared by all samples, and their gradients are summed over the
-batch. The derivative rules are the op table's own (ordinary arithmetic runs on arrays as it
-runs on floats); only forwards that call `math` need the numpy counterpart in `NUMPY_FORWARDS`.
+once into a tape of op-table entries and `Tape.forward` / `Tape.backward` replay it over a batch
+with numpy: inputs vary per sample, parameters are shared by all samples, and their gradients
+are summed over the batch. The tape runs level by level: all nodes of one level with the same op
+are one numpy call on an array (nodes, batch), and a layer of dot nodes sharing their inputs is
+one matrix product. Forwards, derivative rules and matrix forms are the op table's own (its
+rules are ordinary arithmetic, which runs on arrays as it runs on floats).
 
 A program whose Python control flow depends on data cannot be replayed: every comparison,
 `bool()`, `float()` and `detach()` of a traced Value is recorded as a guard, checked for every
@@ -17,7 +18,6 @@ numpy is imported by this module only (`import autograd` stays light).
 
 from __future__ import annotations
 
-import functools
 import math
 import operator
 from typing import Callable, Optional, Sequence
@@ -29,60 +29,17 @@ from autograd.engine import topological_order
 from autograd.ops import Op
 from autograd.value import Value, _compute
 
-__all__ = ["trace", "Tape", "TraceError", "NUMPY_FORWARDS"]
+__all__ = ["trace", "Tape", "TraceError"]
 
 
 class TraceError(RuntimeError):
     """A traced program cannot be replayed for some sample (data-dependent control flow)."""
 
 
-# -- numpy forwards, one per built-in op name ---------------------------------------------------
-
-
-def _np_sigmoid(x):
-    with np.errstate(over="ignore"):  # both branches are computed; only the stable one is kept
-        z = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))
-
-
-def _np_sum(*xs):
-    return functools.reduce(operator.add, xs)
-
-
-def _np_dot(*xs):
-    n = len(xs) // 2
-    return functools.reduce(operator.add, map(operator.mul, xs[:n], xs[n:]))
-
-
-NUMPY_FORWARDS: dict[str, Callable] = {
-    "add": operator.add,
-    "sub": operator.sub,
-    "mul": operator.mul,
-    "div": operator.truediv,
-    "pow": np.power,
-    "neg": operator.neg,
-    "abs": np.abs,
-    "exp": np.exp,
-    "log": np.log,
-    "sqrt": np.sqrt,
-    "softplus": lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
-    "tanh": np.tanh,
-    "sigmoid": _np_sigmoid,
-    "relu": lambda x: np.where(x > 0.0, x, 0.0),
-    "leaky_relu": lambda x, slope: np.where(x > 0.0, x, slope * x),
-    "sin": np.sin,
-    "cos": np.cos,
-    "sum": _np_sum,
-    "dot": _np_dot,
-}
-
-
 def _array_forward(op: Op) -> Callable:
-    """The op's forward on arrays: from NUMPY_FORWARDS, else the float forward elementwise."""
-    forward = NUMPY_FORWARDS.get(op.name)
-    if forward is not None and op.builtin:
-        return forward
-    return np.vectorize(op.forward, otypes=[float])
+    """The op's forward on arrays: its table entry's `array_forward`, else the float forward
+    element by element."""
+    return op.array_forward or np.vectorize(op.forward, otypes=[float])
 
 
 def _apply_on_arrays(op: Op, args):

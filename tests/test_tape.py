@@ -331,3 +331,42 @@ def test_outputs_are_not_overwritten_by_the_next_replay():
     first = tape.forward(np.array([[1.0], [2.0]]))[0]
     tape.forward(np.array([[5.0], [6.0]]))
     assert first.tolist() == [2.0, 4.0]
+
+
+def test_every_builtin_op_has_an_array_forward_that_matches_its_float_forward():
+    from autograd.ops import OPS
+
+    rng = np.random.default_rng(0)
+    for op in OPS.values():
+        if not op.builtin:
+            continue
+        assert op.array_forward is not None, op.name
+        arity = op.arity or 4
+        args = rng.uniform(-2.0, 2.0, size=(arity, 5))
+        if op.name in ("log", "sqrt", "pow"):
+            args = np.abs(args) + 0.1
+        if op.name == "pow":
+            args[1] = [2.0, 0.5, -1.0, 3.0, 0.0]
+        expected = [op.forward(*column) for column in args.T.tolist()]
+        assert np.allclose(op.array_forward(*args), expected, rtol=1e-13, atol=0), op.name
+
+
+def test_a_user_op_with_an_array_forward_uses_it_on_the_tape():
+    calls = []
+
+    def cube_array(x):
+        calls.append(x.shape)
+        return x ** 3
+
+    cube = define_op("tape_test_cube_fast", lambda x: x ** 3, [lambda g, out, x: g * 3 * x * x], array_forward=cube_array)
+    w = Value(0.5)
+    fn = lambda x: cube(w * x)  # noqa: E731
+    X = [[1.0], [2.0], [-3.0]]
+    outs_s, grads_s = scalar_batch(fn, X, [w])
+    calls.clear()
+    outs_t, grads_t = tape_batch(fn, X, [w])
+    assert calls == [(1, 3)]  # one call for the whole batch
+    assert_close(outs_t, outs_s)
+    assert_close(grads_t, grads_s)
+    with pytest.raises(TypeError, match="array_forward must be callable"):
+        define_op("tape_test_bad", lambda x: x, [lambda g, out, x: g], array_forward=3)
