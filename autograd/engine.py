@@ -22,10 +22,11 @@ def _visit(root: Value) -> list[Value]:
     """Every node `root` depends on, each after all of its parents (`root` last), leaving each
     one's `_pass` at None. The caller must set every `_pass` back to `_UNSEEN` (`_release`).
 
-    Iterative depth-first search; the per-node mark replaces a set of visited nodes. A node is
-    pushed once to expand it (mark `_EXPANDED`, push it again, then its unseen parents) and is
-    finished when it comes back up with that mark; every node above it on the stack is one of
-    its ancestors, so nothing else can see it half-done.
+    Iterative depth-first search; the per-node mark replaces a set of visited nodes. A node
+    whose parents are all finished is finished at once. Otherwise it is expanded (mark
+    `_EXPANDED`, pushed again under its unseen parents) and finished when it comes back up with
+    that mark; every node above it on the stack is one of its ancestors, so nothing else can see
+    it half-done.
     """
     order: list[Value] = []
     stack: list[Value] = [root]
@@ -36,19 +37,27 @@ def _visit(root: Value) -> list[Value]:
             node = pop()
             mark = node._pass
             if mark is unseen:
-                node._pass = expanded
-                push(node)
-                a = node._p0
+                a, b = node._p0, node._p1
                 if a is not None:  # a unary or binary op: parents in slots
-                    b = node._p1
-                    if b is not None and b._pass is unseen:
-                        push(b)
-                    if a._pass is unseen:
-                        push(a)
-                elif node._p1:  # an n-ary op: the tuple of its parents
-                    for parent in reversed(node._p1):
-                        if parent._pass is unseen:
-                            push(parent)
+                    a_unseen = a._pass is unseen
+                    b_unseen = b is not None and b._pass is unseen
+                    if a_unseen or b_unseen:
+                        node._pass = expanded
+                        push(node)
+                        if b_unseen:
+                            push(b)
+                        if a_unseen:
+                            push(a)
+                        continue
+                elif b:  # an n-ary op: the tuple of its parents
+                    unseen_parents = [p for p in reversed(b) if p._pass is unseen]
+                    if unseen_parents:
+                        node._pass = expanded
+                        push(node)
+                        stack += unseen_parents
+                        continue
+                node._pass = None
+                append(node)
             elif mark is expanded:
                 node._pass = None
                 append(node)
