@@ -114,12 +114,22 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
             op = node._op
             if op is None:
                 continue
-            rules = op.rules
-            out = node if create_graph else node.data
-            # Hot cases first: one and two inputs without building argument lists.
-            if rules is not None and len(rules) == 2:
-                a, b = node._p0, node._p1
-                x, y = (a, b) if create_graph else (a.data, b.data)
+            a, b = node._p0, node._p1
+            # Hot cases first: one and two inputs (an op with rules; see `_node`) in slots,
+            # without building argument lists.
+            if a is not None:
+                rules = op.rules
+                if create_graph:
+                    out, x = node, a
+                else:
+                    out, x = node.data, a.data
+                if b is None:
+                    if a.requires_grad:
+                        contribution = rules[0](g, out, x)
+                        previous = a._pass
+                        a._pass = contribution if previous is None else previous + contribution
+                    continue
+                y = b if create_graph else b.data
                 if a.requires_grad:
                     contribution = rules[0](g, out, x, y)
                     previous = a._pass
@@ -128,14 +138,9 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
                     contribution = rules[1](g, out, x, y)
                     previous = b._pass
                     b._pass = contribution if previous is None else previous + contribution
-            elif rules is not None and len(rules) == 1:
-                a = node._p0
-                if a.requires_grad:
-                    contribution = rules[0](g, out, a if create_graph else a.data)
-                    previous = a._pass
-                    a._pass = contribution if previous is None else previous + contribution
-            else:
-                parents = node.parents
+            else:  # any other op: the tuple of its inputs in `_p1`
+                parents, rules = b, op.rules
+                out = node if create_graph else node.data
                 inputs = parents if create_graph else [p.data for p in parents]
                 if rules is not None:
                     contributions = [rule(g, out, *inputs) if p.requires_grad else None for p, rule in zip(parents, rules)]

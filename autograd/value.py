@@ -53,9 +53,10 @@ class Value:
     # `_pass` belongs to the engine: a node's gradient while a backward pass runs, and
     # `_UNSEEN` between passes (a per-node visit mark, cheaper than a set of visited nodes).
     # Parents live in slots, not a tuple: `_p0` and `_p1` hold the inputs of a unary or binary
-    # op; an op with more has `_p0` None and the tuple of its inputs in `_p1`. One tracked object
-    # per op instead of two halves the work of Python's cycle collector while a graph is built
-    # (it dominated build time), and every slot costs it time too, hence no more than these.
+    # op with rules; any other op (n-ary, or more inputs) has `_p0` None and the tuple of its
+    # inputs in `_p1`. One tracked object per op instead of two halves the work of Python's
+    # cycle collector while a graph is built (it dominated build time), and every slot costs it
+    # time too, hence no more slots than these.
     __slots__ = ("data", "_grad", "_pass", "_p0", "_p1", "_op", "requires_grad", "__weakref__")
 
     def __init__(self, data, label: str = "", *, requires_grad: bool = True):
@@ -302,10 +303,12 @@ def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
     node._grad = None
     node._pass = _UNSEEN
     if requires_grad and _recording:
-        if len(parents) > 2:
-            node._p0, node._p1 = None, parents
+        # The engine reads the kind of rule from the layout: an op with one or two rules keeps
+        # its inputs in `_p0`, `_p1`; any other (n-ary, or more rules) the tuple in `_p1`.
+        if op.rules is not None and len(parents) <= 2:
+            node._p0, node._p1 = (parents + (None,))[:2]
         else:
-            node._p0, node._p1 = (parents + (None, None))[:2]
+            node._p0, node._p1 = None, parents
         node._op = op
         node.requires_grad = True
     else:
