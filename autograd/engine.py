@@ -10,7 +10,7 @@ import numbers
 from typing import Iterator, Sequence, Union
 
 from autograd import value as _value_module
-from autograd.value import _UNSEEN, Value
+from autograd.value import _CONSTANT, _UNSEEN, Value
 
 # A node's `_pass` while `_visit` has pushed its parents but not yet finished it.
 _EXPANDED = object()
@@ -19,8 +19,10 @@ __all__ = ["topological_order", "grad", "backward", "no_grad", "is_recording"]
 
 
 def _visit(root: Value) -> list[Value]:
-    """Every node `root` depends on, each after all of its parents (`root` last), leaving each
-    one's `_pass` at None. The caller must set every `_pass` back to `_UNSEEN` (`_release`).
+    """Every node needing a gradient that `root` (which needs one) depends on through such
+    nodes, each after all of its parents (`root` last), leaving each one's `_pass` at None. The
+    caller must set every `_pass` back to `_UNSEEN` (`_release`). Constants are never visited:
+    their mark `_CONSTANT` is not `_UNSEEN`.
 
     Iterative depth-first search; the per-node mark replaces a set of visited nodes. A node
     whose parents are all finished is finished at once. Otherwise it is expanded (mark
@@ -79,14 +81,30 @@ def topological_order(root: Value) -> list[Value]:
     """Every node `root` depends on, each after all of its parents (`root` last).
 
     Iterative depth-first search; parents are visited in their stored order, so the order is
-    deterministic for a given graph.
+    deterministic for a given graph. Unlike `_visit` it includes constants, which have no
+    visit mark, so it keeps its own sets (it is not on the path of a backward pass).
 
     >>> a = Value(1.0, "a"); b = a * a; c = b + a
     >>> [v.label or v.op for v in topological_order(c)]
     ['a', 'mul', 'add']
     """
-    order = _visit(root)
-    _release(order)
+    order: list[Value] = []
+    finished: set = set()
+    expanded: set = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in finished:
+            continue
+        if node not in expanded:
+            unfinished = [p for p in reversed(node.parents) if p not in finished]
+            if unfinished:
+                expanded.add(node)
+                stack.append(node)
+                stack += unfinished
+                continue
+        finished.add(node)
+        order.append(node)
     return order
 
 
@@ -102,15 +120,20 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
     and every mark is released; the list returned is then empty. Otherwise the nodes are
     returned still holding their gradients in `_pass`, and the caller reads them and calls
     `_release`.
+
+    Only nodes that need a gradient are visited, so each one gets some; a constant root has
+    nothing to pass on. For a parent, `_pass` is loaded once: it tells whether the parent is a
+    constant (then its rule is not run) and holds the gradient it has so far.
     """
+    if root._pass is _CONSTANT:
+        return []
     order = _visit(root)
     root._pass = seed
     node = root
+    constant = _CONSTANT
     try:
         for node in reversed(order):
             g = node._pass
-            if g is None:  # only below a node a user marked requires_grad=False
-                continue
             op = node._op
             if op is None:
                 continue
@@ -124,31 +147,33 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
                 else:
                     out, x = node.data, a.data
                 if b is None:
-                    if a.requires_grad:
+                    previous = a._pass
+                    if previous is not constant:
                         contribution = rules[0](g, out, x)
-                        previous = a._pass
                         a._pass = contribution if previous is None else previous + contribution
                     continue
                 y = b if create_graph else b.data
-                if a.requires_grad:
+                previous = a._pass
+                if previous is not constant:
                     contribution = rules[0](g, out, x, y)
-                    previous = a._pass
                     a._pass = contribution if previous is None else previous + contribution
-                if b.requires_grad:
+                previous = b._pass  # after a's update: `a * a` has b is a
+                if previous is not constant:
                     contribution = rules[1](g, out, x, y)
-                    previous = b._pass
                     b._pass = contribution if previous is None else previous + contribution
             else:  # any other op: the tuple of its inputs in `_p1`
                 parents, rules = b, op.rules
                 out = node if create_graph else node.data
                 inputs = parents if create_graph else [p.data for p in parents]
                 if rules is not None:
-                    contributions = [rule(g, out, *inputs) if p.requires_grad else None for p, rule in zip(parents, rules)]
+                    contributions = [
+                        rule(g, out, *inputs) if p._pass is not constant else None for p, rule in zip(parents, rules)
+                    ]
                 else:
                     contributions = op.nary_rule(g, out, inputs)
                 for parent, contribution in zip(parents, contributions):
-                    if parent.requires_grad:
-                        previous = parent._pass
+                    previous = parent._pass
+                    if previous is not constant:
                         parent._pass = contribution if previous is None else previous + contribution
     except BaseException as error:
         _release(order)
@@ -162,8 +187,6 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
     for node in order:
         g = node._pass
         node._pass = unseen
-        if g is None:
-            continue
         if node._op is not None or node._grad is None:
             node._grad = g
         else:
@@ -233,7 +256,7 @@ def grad(
             seed = seed.data
     order = _backpropagate(output, seed, create_graph=create_graph, write_grad=False)
     # Read before releasing: an input outside the graph (or a constant) holds no gradient.
-    grads = [x._pass if x._pass is not _UNSEEN and x._pass is not None else zero for x in inputs]
+    grads = [x._pass if x._pass is not _UNSEEN and x._pass is not _CONSTANT else zero for x in inputs]
     _release(order)
     return grads
 

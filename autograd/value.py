@@ -19,6 +19,9 @@ _recording = True
 # The engine's mark for "not visited by a backward pass running now" (see `Value._pass`).
 _UNSEEN = object()
 
+# `_pass` of a node that needs no gradient (a constant): no backward pass visits it.
+_CONSTANT = object()
+
 # Set by `autograd.tape.trace` while it records a function: it is told about every place where
 # a Value's data leaves the graph (comparisons, bool, float, detach), so a tape can check them.
 _tracer = None
@@ -52,23 +55,34 @@ class Value:
 
     # `_pass` belongs to the engine: a node's gradient while a backward pass runs, and
     # `_UNSEEN` between passes (a per-node visit mark, cheaper than a set of visited nodes).
+    # It is `_CONSTANT` for a node with requires_grad=False: the flag costs no slot of its own.
     # Parents live in slots, not a tuple: `_p0` and `_p1` hold the inputs of a unary or binary
     # op with rules; any other op (n-ary, or more inputs) has `_p0` None and the tuple of its
     # inputs in `_p1`. One tracked object per op instead of two halves the work of Python's
     # cycle collector while a graph is built (it dominated build time), and every slot costs it
     # time too, hence no more slots than these.
-    __slots__ = ("data", "_grad", "_pass", "_p0", "_p1", "_op", "requires_grad", "__weakref__")
+    __slots__ = ("data", "_grad", "_pass", "_p0", "_p1", "_op", "__weakref__")
 
     def __init__(self, data, label: str = "", *, requires_grad: bool = True):
         self.data = _as_float(data)
         self._grad = None
-        self._pass = _UNSEEN
+        self._pass = _UNSEEN if requires_grad else _CONSTANT
         self._p0 = self._p1 = None
         self._op = None
-        self.requires_grad = bool(requires_grad)
         label = str(label)
         if label:
             _labels[self] = label
+
+    @property
+    def requires_grad(self) -> bool:
+        """False for a constant: it gets no gradient, and nothing flows through it to its parents."""
+        return self._pass is not _CONSTANT
+
+    @requires_grad.setter
+    def requires_grad(self, value) -> None:
+        if self._pass is not _UNSEEN and self._pass is not _CONSTANT:
+            raise RuntimeError("requires_grad cannot change while a backward pass runs through the node")
+        self._pass = _UNSEEN if value else _CONSTANT
 
     @property
     def label(self) -> str:
@@ -301,7 +315,6 @@ def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
     node = _new(Value)
     node.data = out
     node._grad = None
-    node._pass = _UNSEEN
     if requires_grad and _recording:
         # The engine reads the kind of rule from the layout: an op with one or two rules keeps
         # its inputs in `_p0`, `_p1`; any other (n-ary, or more rules) the tuple in `_p1`.
@@ -310,11 +323,11 @@ def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
         else:
             node._p0, node._p1 = None, parents
         node._op = op
-        node.requires_grad = True
+        node._pass = _UNSEEN
     else:
         node._p0 = node._p1 = None
         node._op = None
-        node.requires_grad = False
+        node._pass = _CONSTANT
     return node
 
 
@@ -340,16 +353,15 @@ def _binary_method(op, reflected: bool = False):
         node = _new(Value)
         node.data = out
         node._grad = None
-        node._pass = _UNSEEN
-        if _recording and (x.requires_grad or y.requires_grad):
+        if _recording and (x._pass is not _CONSTANT or y._pass is not _CONSTANT):
+            node._pass = _UNSEEN
             node._p0 = x
             node._p1 = y
             node._op = op
-            node.requires_grad = True
         else:
+            node._pass = _CONSTANT
             node._p0 = node._p1 = None
             node._op = None
-            node.requires_grad = False
         return node
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
@@ -371,16 +383,15 @@ def _unary_method(op, name: str, doc: str):
         node = _new(Value)
         node.data = out
         node._grad = None
-        node._pass = _UNSEEN
         node._p1 = None
-        if _recording and self.requires_grad:
+        if _recording and self._pass is not _CONSTANT:
+            node._pass = _UNSEEN
             node._p0 = self
             node._op = op
-            node.requires_grad = True
         else:
+            node._pass = _CONSTANT
             node._p0 = None
             node._op = None
-            node.requires_grad = False
         return node
 
     method.__name__ = name
@@ -410,7 +421,7 @@ def apply(op, *args):
     for a in args:
         if isinstance(a, Value):
             some_value = True
-            requires_grad = requires_grad or a.requires_grad
+            requires_grad = requires_grad or a._pass is not _CONSTANT
             inputs.append(a.data)
         elif type(a) is float:
             inputs.append(a)

@@ -83,6 +83,29 @@ def test_numbers_in_ops_become_constants():
     assert x.grad == 2.0 and not two.has_grad
 
 
+def test_requires_grad_false_on_a_node_stops_the_gradient_there():
+    x, w = Value(2.0), Value(3.0)
+    h = x * w
+    h.requires_grad = False
+    y = h * w + x
+    y.backward()
+    assert (x.grad, w.grad, h.has_grad) == (1.0, 6.0, False)  # x and w only through y's own uses
+    assert h.parents == (x, w) and h.op == "mul"  # the node keeps its place in the graph
+    assert h in autograd.topological_order(y)
+    h.requires_grad = True
+    y.backward()
+    assert (x.grad, w.grad, h.grad) == (1.0 + (1.0 + 3.0 * 3.0), 6.0 + (6.0 + 2.0 * 3.0), 3.0)
+
+
+def test_a_constant_root_passes_nothing_on():
+    x = Value(2.0)
+    h = x * x
+    h.requires_grad = False
+    h.backward()
+    assert (x.has_grad, h.has_grad) == (False, False)
+    assert grad(h, [x]) == [0.0]
+
+
 def test_ops_on_constants_only_give_constants():
     c = Value(2.0, requires_grad=False)
     d = c * 3 + 1
