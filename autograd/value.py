@@ -342,7 +342,10 @@ def _binary_method(op, reflected: bool = False):
     def method(self, other):
         if type(other) is not Value:
             other = _as_value(other, op)
-        x, y = (other, self) if reflected else (self, other)
+        if reflected:  # two statements, not one conditional pair: no tuple built per op
+            x, y = other, self
+        else:
+            x, y = self, other
         a, b = x.data, y.data
         try:
             out = forward(a, b)
