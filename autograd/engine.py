@@ -51,7 +51,7 @@ def _visit(root: Value) -> list[Value]:
                         if a_unseen:
                             push(a)
                         continue
-                elif b:  # an n-ary op: the tuple of its parents
+                elif b:  # any other op: the tuple of its parents
                     unseen_parents = [p for p in reversed(b) if p._pass is unseen]
                     if unseen_parents:
                         node._pass = expanded
