@@ -133,13 +133,14 @@ def _local_derivatives(node: Value) -> list:
 
 
 def _escape(text: str) -> str:
-    """Text for an HTML-like DOT label: markup escaped, control characters made visible."""
+    """Text for an HTML-like DOT label: markup and backslashes escaped, control characters made visible."""
     out = []
     for line in str(text).split("\n"):
         visible = "".join(
             ch if unicodedata.category(ch) not in ("Cc", "Cs") else f"\\x{ord(ch):02x}" for ch in line
         )
-        out.append(html.escape(visible, quote=True))
+        # Graphviz expands \N, \E, \G, ... even in HTML-like labels; a doubled backslash is one backslash.
+        out.append(html.escape(visible, quote=True).replace("\\", "\\\\"))
     return "<BR/>".join(out)
 
 

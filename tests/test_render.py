@@ -8,7 +8,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import autograd
@@ -225,6 +225,8 @@ def test_svg_draws_two_edges_for_a_times_a(tmp_path, needs_dot):
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=30))
+@example("\\E")  # Graphviz expands \E, \N, \G in labels unless the backslash is escaped
+@example("a\\Nb\\")
 def test_any_label_appears_verbatim_in_the_svg(label):
     if shutil.which("dot") is None:
         if os.environ.get("CI"):
