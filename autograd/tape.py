@@ -136,7 +136,7 @@ def _scatter_add(G, rows, plan, contribution):
             G[targets] += contribution[idx]
 
 
-def _schedule(kinds, payloads, outputs) -> tuple:
+def _schedule(kinds, payloads, outputs, frozen) -> tuple:
     """Group the tape's ops into steps and lay out the rows of the value matrix.
 
     Nodes are grouped by level (1 + their deepest parent's level), op, arity and form, so one
@@ -144,6 +144,7 @@ def _schedule(kinds, payloads, outputs) -> tuple:
     shared become one matrix product (`Op.matrix_form`). Rows are then ordered as the steps read
     and write them (inputs; each step's leaves, then its nodes), so a layer's weights, biases and
     outputs are consecutive rows. Returns ([(op, slots, needed, shared slots or None)], rows in order).
+    Nodes in `frozen` (requires_grad=False, though computed) pass no gradient on, as in backward.
     """
     n = len(kinds)
     level = [0] * n
@@ -153,6 +154,9 @@ def _schedule(kinds, payloads, outputs) -> tuple:
         needed[slot] = True
     for slot in range(n - 1, -1, -1):
         if kinds[slot] == _OP and needed[slot]:
+            if slot in frozen:
+                needed[slot] = False
+                continue
             for p in payloads[slot][1]:
                 needed[p] = True
     groups: dict = {}
@@ -195,8 +199,8 @@ class Tape:
     an array (nodes, batch), and a layer of dot nodes with shared inputs is one matrix product.
     """
 
-    def __init__(self, n_inputs, params, kinds, payloads, outputs, guards, labels):
-        steps, order = _schedule(kinds, payloads, outputs)
+    def __init__(self, n_inputs, params, kinds, payloads, outputs, guards, labels, frozen=frozenset()):
+        steps, order = _schedule(kinds, payloads, outputs, frozen)
         row = {slot: r for r, slot in enumerate(order)}  # slots renumbered as rows of the value matrix
         self.n_inputs = n_inputs
         self.params = params
@@ -512,4 +516,5 @@ def trace(fn: Callable, example: Sequence[float], params: Optional[Sequence[Valu
         elif other is not None:
             other = ("const", float(other))
         guards.append((slots[node], kind, other, result))
-    return Tape(len(inputs), params, kinds, payloads, [slots[o] for o in outputs], guards, labels)
+    frozen = {slots[node] for node in order if node.parents and not node.requires_grad}
+    return Tape(len(inputs), params, kinds, payloads, [slots[o] for o in outputs], guards, labels, frozen)

@@ -370,3 +370,19 @@ def test_a_user_op_with_an_array_forward_uses_it_on_the_tape():
     assert_close(grads_t, grads_s)
     with pytest.raises(TypeError, match="array_forward must be callable"):
         define_op("tape_test_bad", lambda x: x, [lambda g, out, x: g], array_forward=3)
+
+
+def test_an_interior_node_marked_requires_grad_false_stops_the_gradient_as_on_the_scalar_path():
+    w = Value(0.7)
+
+    def fn(x):
+        hidden = (w * x).tanh()
+        hidden.requires_grad = False  # varies with x, but passes no gradient to w
+        return hidden * w + w * x
+
+    X = [[0.5], [-1.0], [2.0]]
+    outs_s, grads_s = scalar_batch(fn, X, [w])
+    outs_t, grads_t = tape_batch(fn, X, [w])
+    assert_close(outs_t, outs_s)
+    assert_close(grads_t, grads_s)
+    assert grads_s == [pytest.approx(sum(math.tanh(0.7 * x) + x for [x] in X))]
