@@ -158,6 +158,9 @@ def _sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
+_where = _numpy("where")  # relu and leaky_relu on arrays
+
+
 def _sigmoid_array(x):
     import numpy
 
@@ -217,13 +220,13 @@ TANH = _builtin("tanh", math.tanh, (lambda g, out, x: g * (1 - out * out),), arr
 SIGMOID = _builtin("sigmoid", _sigmoid, (lambda g, out, x: g * out * (1 - out),), array_forward=_sigmoid_array)
 RELU = _builtin(
     "relu", lambda x: x if x > 0.0 else 0.0, (lambda g, out, x: g * (x > 0),),
-    array_forward=lambda x: _numpy("where")(x > 0.0, x, 0.0),
+    array_forward=lambda x: _where(x > 0.0, x, 0.0),
 )
 LEAKY_RELU = _builtin(
     "leaky_relu",
     lambda x, slope: x if x > 0.0 else slope * x,
     (lambda g, out, x, slope: g * ((x > 0) + (x <= 0) * slope), lambda g, out, x, slope: g * (x <= 0) * x),
-    array_forward=lambda x, slope: _numpy("where")(x > 0.0, x, slope * x),
+    array_forward=lambda x, slope: _where(x > 0.0, x, slope * x),
 )
 
 # Trigonometry

@@ -74,10 +74,11 @@ class _Step:
     it, over the whole batch at once. Indices are rows of the value matrix: a slice when the rows
     are consecutive (the layout makes most of them so; numpy then gives views, not copies)."""
 
-    __slots__ = ("op", "rows", "out", "needed", "ins", "skip", "plans", "w", "w_shape", "w_plan", "x", "x_plan")
+    __slots__ = ("op", "forward", "rows", "out", "needed", "ins", "skip", "plans", "w", "w_shape", "w_plan", "x", "x_plan")
 
     def __init__(self, op, rows, parents, needed, shared, kinds):
         self.op = op
+        self.forward = _array_forward(op) if shared is None else op.matrix_form[0]
         self.rows = rows  # the nodes' rows, as a list
         self.out = _index(rows)
         self.needed = needed  # False: the nodes feed guards only, so backward skips them
@@ -225,7 +226,6 @@ class Tape:
         const_rows = rows_of(_CONST)
         self._const_rows = _index(const_rows)
         self._const_values = np.array([self._payloads[r] for r in const_rows], dtype=float)
-        self._forwards = {}
         self._values = None  # the value matrix (rows, batch) of the latest forward
         self._gradients = None  # the gradient matrix, reused between calls
 
@@ -293,16 +293,11 @@ class Tape:
         """Every step in order. `careful`: check each step's results against the scalar path
         where they are not finite, so an error names the op, the values and the sample."""
         for step in self._steps:
-            op = step.op
             if step.w is not None:
-                out = op.matrix_form[0](V[step.w, 0].reshape(step.w_shape), V[step.x])
+                out = step.forward(V[step.w, 0].reshape(step.w_shape), V[step.x])
             else:
-                inputs = [V[rows] for rows in step.ins]
-                forward = self._forwards.get(op)
-                if forward is None:
-                    forward = self._forwards[op] = _array_forward(op)
                 try:
-                    out = forward(*inputs)
+                    out = step.forward(*[V[rows] for rows in step.ins])
                 except (ArithmeticError, ValueError, TypeError):
                     out = np.full((len(step.rows), V.shape[1]), np.nan)  # explained element by element
                     careful = True

@@ -36,12 +36,32 @@ def train(epochs: int = 100, seed: int = 0, progress=None):
     return model, X, y, history
 
 
-def plot_decision_boundary(model, X, y, path: str, resolution: int = 60) -> str:
-    """The model's score on a grid (no_grad forward passes through the engine) and the points."""
+def _pyplot():
+    """matplotlib's pyplot without a display (imported only when a picture is drawn)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save_figure(plt, fig, path: str) -> str:
+    """Lay out, write atomically (a crash leaves no half PNG) and close the figure."""
+    import io
+
+    from autograd.files import write_atomically
+
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=os.path.splitext(path)[1][1:] or "png", dpi=110)
+    plt.close(fig)
+    return write_atomically(path, buffer.getvalue())
+
+
+def plot_decision_boundary(model, X, y, path: str, resolution: int = 60) -> str:
+    """The model's score on a grid (no_grad forward passes through the engine) and the points."""
+    plt = _pyplot()
 
     xs = [p[0] for p in X]
     ys = [p[1] for p in X]
@@ -64,18 +84,12 @@ def plot_decision_boundary(model, X, y, path: str, resolution: int = 60) -> str:
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
     ax.legend(loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_figure(plt, fig, path)
 
 
 def plot_training_curves(history, path: str) -> str:
     """Loss (log scale) and training accuracy per epoch."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     epochs = range(1, history.epochs + 1)
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
@@ -91,10 +105,7 @@ def plot_training_curves(history, path: str) -> str:
     acc_ax.set_ylabel("training accuracy")
     acc_ax.set_title("accuracy")
     acc_ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_figure(plt, fig, path)
 
 
 def render_neuron_graph(model, sample, path: str) -> str:

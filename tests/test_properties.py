@@ -102,6 +102,12 @@ def traced(case):
     return leaves, program.trace(leaves)
 
 
+def two_values(case, data):
+    """The leaves of a traced program and two of its values drawn by hypothesis."""
+    leaves, values = traced(case)
+    return leaves, data.draw(st.sampled_from(values), label="a"), data.draw(st.sampled_from(values), label="b")
+
+
 def close(expected):
     return pytest.approx(expected, rel=1e-9, abs=1e-12)
 
@@ -109,9 +115,7 @@ def close(expected):
 @settings(max_examples=EXAMPLES)
 @given(RANDOM_PROGRAMS, st.data())
 def test_gradient_of_a_sum_is_the_sum_of_gradients(case, data):
-    leaves, values = traced(case)
-    a = data.draw(st.sampled_from(values), label="a")
-    b = data.draw(st.sampled_from(values), label="b")
+    leaves, a, b = two_values(case, data)
     both = grad(a + b, leaves)
     assert both == [close(ga + gb) for ga, gb in zip(grad(a, leaves), grad(b, leaves))]
     assert grad(autograd.sum([a, b, a]), leaves) == [close(2 * ga + gb) for ga, gb in zip(grad(a, leaves), grad(b, leaves))]
@@ -120,9 +124,7 @@ def test_gradient_of_a_sum_is_the_sum_of_gradients(case, data):
 @settings(max_examples=EXAMPLES)
 @given(RANDOM_PROGRAMS, st.data())
 def test_product_rule(case, data):
-    leaves, values = traced(case)
-    a = data.draw(st.sampled_from(values), label="a")
-    b = data.draw(st.sampled_from(values), label="b")
+    leaves, a, b = two_values(case, data)
     expected = [a.data * gb + b.data * ga for ga, gb in zip(grad(a, leaves), grad(b, leaves))]
     assert grad(a * b, leaves) == [close(e) for e in expected]
 
