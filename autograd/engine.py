@@ -26,9 +26,9 @@ def _visit(root: Value) -> list[Value]:
 
     Iterative depth-first search; the per-node mark replaces a set of visited nodes. A node
     whose parents are all finished is finished at once. Otherwise it is expanded (mark
-    `_EXPANDED`, pushed again under its unseen parents) and finished when it comes back up with
-    that mark; every node above it on the stack is one of its ancestors, so nothing else can see
-    it half-done.
+    `_EXPANDED`, pushed under its other unseen parent while the walk goes straight on to the
+    first) and finished when it comes back up with that mark; every node above it on the stack
+    is one of its ancestors, so nothing else can see it half-done.
     """
     order: list[Value] = []
     stack: list[Value] = [root]
@@ -38,7 +38,15 @@ def _visit(root: Value) -> list[Value]:
         while stack:
             node = pop()
             mark = node._pass
-            if mark is unseen:
+            if mark is expanded:
+                node._pass = None
+                append(node)
+                continue
+            if mark is not unseen:  # finished already: it was pushed by two children
+                continue
+            # Descend: go straight on to an unseen parent rather than pushing and popping it
+            # (a chain is walked down in one inner loop).
+            while True:
                 a, b = node._p0, node._p1
                 if a is not None:  # a unary or binary op: parents in slots
                     a_unseen = a._pass is unseen
@@ -46,10 +54,12 @@ def _visit(root: Value) -> list[Value]:
                     if a_unseen or b_unseen:
                         node._pass = expanded
                         push(node)
-                        if b_unseen:
-                            push(b)
                         if a_unseen:
-                            push(a)
+                            if b_unseen:
+                                push(b)
+                            node = a
+                        else:
+                            node = b
                         continue
                 elif b:  # any other op: the tuple of its parents
                     unseen_parents = [p for p in reversed(b) if p._pass is unseen]
@@ -57,12 +67,10 @@ def _visit(root: Value) -> list[Value]:
                         node._pass = expanded
                         push(node)
                         stack += unseen_parents
-                        continue
+                        break
                 node._pass = None
                 append(node)
-            elif mark is expanded:
-                node._pass = None
-                append(node)
+                break
     except BaseException:
         _release(order)
         _release(stack)
