@@ -1,4 +1,5 @@
-"""Run W1-W4 in one process and print ratios against plain floats, micrograd and PyTorch.
+"""Run W1-W4, each in a fresh process, and print ratios against plain floats, micrograd and
+PyTorch measured in that same process.
 
     python -m benchmarks            # full sizes (about a minute or two)
     python -m benchmarks --quick    # small sizes, fewer repeats (a smoke test)
@@ -16,11 +17,13 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
 import weakref
 
+from autograd.files import write_atomically
 from benchmarks import workloads as W
 
 
@@ -362,26 +365,56 @@ def machine() -> dict:
     return {"python": platform.python_version(), "platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count()}
 
 
+WORKLOADS = ("W1", "W2", "W3", "W4")
+
+
+def run_workload(name: str, quick: bool, repeats: int) -> dict:
+    """One workload's results, measured in this process."""
+    n_ops = 10_000 if quick else 100_000
+    results: dict = {}
+    if name == "W1":
+        w1(n_ops, repeats, results)
+    elif name == "W2":
+        w2(repeats, results)
+    elif name == "W3":
+        w3(100_000 if quick else 1_000_000, max(1, repeats - 2), results)
+    else:
+        w4(n_ops, results)
+    return results[name]
+
+
+def run_isolated(name: str, quick: bool, repeats: int) -> dict:
+    """One workload in a fresh interpreter, so its numbers do not depend on what ran before it
+    (an earlier workload's imports, torch's ~150k objects among them, slow the cycle collector)."""
+    command = [sys.executable, "-m", "benchmarks", "--workload", name, "--repeats", str(repeats)]
+    if quick:
+        command.append("--quick")
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark {name} failed (exit {done.returncode}):\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (a smoke test)")
     parser.add_argument("--repeats", type=int, default=None, help="runs per measurement (median); default 5, quick 3")
     parser.add_argument("--out", default=os.path.join("out", "bench.json"), help="where to write the JSON results")
+    parser.add_argument("--workload", choices=WORKLOADS, help=argparse.SUPPRESS)  # one, in this process, JSON to stdout
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
-    n_ops = 10_000 if args.quick else 100_000
-    chain = 100_000 if args.quick else 1_000_000
+    if args.workload:
+        print(json.dumps(run_workload(args.workload, args.quick, repeats)))
+        return
     results = {"machine": machine(), "quick": args.quick, "repeats": repeats}
     info = results["machine"]
     print(f"dagrad benchmarks: Python {info['python']}, {info['cpu']}, {info['cores']} cores; medians of {repeats} runs")
-    w1(n_ops, repeats, results)
-    w2(repeats, results)
-    w3(chain, max(1, repeats - 2), results)
-    w4(n_ops, results)
+    print("each workload runs in a fresh process")
+    for name in WORKLOADS:
+        results[name] = run_isolated(name, args.quick, repeats)
     print(table(results))
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(results, f, indent=2)
+    text = json.dumps(results, indent=2) + "\n"
+    write_atomically(args.out, text)
     print(f"results written to {args.out}")
 
 
