@@ -3,6 +3,7 @@ PyTorch measured in that same process.
 
     python -m benchmarks            # full sizes (about a minute or two)
     python -m benchmarks --quick    # small sizes, fewer repeats (a smoke test)
+    python -m benchmarks --workload W3   # one workload in this process, its results as JSON
 
 Times are medians of repeated runs with Python's cycle collector ON (as users run), unless a
 row says otherwise. Results also go to out/bench.json (or --out).
@@ -400,7 +401,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (a smoke test)")
     parser.add_argument("--repeats", type=int, default=None, help="runs per measurement (median); default 5, quick 3")
     parser.add_argument("--out", default=os.path.join("out", "bench.json"), help="where to write the JSON results")
-    parser.add_argument("--workload", choices=WORKLOADS, help=argparse.SUPPRESS)  # one, in this process, JSON to stdout
+    parser.add_argument("--workload", choices=WORKLOADS, help="run only this one, in this process, and print its results as JSON")
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
     if args.workload:
