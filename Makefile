@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= dev
+# WITH_TORCH=1 also installs PyTorch (the CPU build pinned in pyproject's `torch` extra), so the
+# PyTorch oracle and export tests run instead of skipping.
+WITH_TORCH ?=
+comma := ,
+TEST_EXTRAS := test$(if $(WITH_TORCH),$(comma)torch)
 
 .PHONY: demo test bench notebooks clean
 
@@ -10,8 +15,8 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.test-installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[test]"
+$(VENV)/.test-installed-$(TEST_EXTRAS): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[$(TEST_EXTRAS)]"
 	touch $@
 
 $(VENV)/.demo-installed: pyproject.toml | $(PY)
@@ -29,7 +34,7 @@ $(VENV)/.bench-installed: pyproject.toml | $(PY)
 demo: $(VENV)/.demo-installed
 	$(PY) -m nn.demo
 
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed-$(TEST_EXTRAS)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest
 
 bench: $(VENV)/.bench-installed
