@@ -33,7 +33,7 @@ def _visit(root: Value) -> list[Value]:
     order: list[Value] = []
     stack: list[Value] = [root]
     push, pop, append = stack.append, stack.pop, order.append
-    unseen, expanded = _UNSEEN, _EXPANDED
+    unseen, expanded, number = _UNSEEN, _EXPANDED, float
     try:
         while stack:
             node = pop()
@@ -48,9 +48,9 @@ def _visit(root: Value) -> list[Value]:
             # (a chain is walked down in one inner loop).
             while True:
                 a, b = node._p0, node._p1
-                if a is not None:  # a unary or binary op: parents in slots
-                    a_unseen = a._pass is unseen
-                    b_unseen = b is not None and b._pass is unseen
+                if a is not None:  # a unary or binary op: parents in slots, a number as a float
+                    a_unseen = type(a) is not number and a._pass is unseen
+                    b_unseen = b is not None and type(b) is not number and b._pass is unseen
                     if a_unseen or b_unseen:
                         node._pass = expanded
                         push(node)
@@ -138,7 +138,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
     order = _visit(root)
     root._pass = seed
     node = root
-    constant = _CONSTANT
+    constant, number = _CONSTANT, float
     try:
         for node in reversed(order):
             g = node._pass
@@ -147,28 +147,33 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
                 continue
             a, b = node._p0, node._p1
             # Hot cases first: one and two inputs (an op with rules; see `_node`) in slots,
-            # without building argument lists.
+            # without building argument lists. A number input is a float in its slot: it is
+            # passed to the rules as it is and gets no gradient.
             if a is not None:
                 rules = op.rules
-                if create_graph:
-                    out, x = node, a
-                else:
-                    out, x = node.data, a.data
-                if b is None:
+                if b is None:  # one input, always a Value
                     previous = a._pass
                     if previous is not constant:
-                        contribution = rules[0](g, out, x)
+                        if create_graph:
+                            contribution = rules[0](g, node, a)
+                        else:
+                            contribution = rules[0](g, node.data, a.data)
                         a._pass = contribution if previous is None else previous + contribution
                     continue
-                y = b if create_graph else b.data
-                previous = a._pass
-                if previous is not constant:
-                    contribution = rules[0](g, out, x, y)
-                    a._pass = contribution if previous is None else previous + contribution
-                previous = b._pass  # after a's update: `a * a` has b is a
-                if previous is not constant:
-                    contribution = rules[1](g, out, x, y)
-                    b._pass = contribution if previous is None else previous + contribution
+                a_number, b_number = type(a) is number, type(b) is number
+                out = node if create_graph else node.data
+                x = a if a_number or create_graph else a.data
+                y = b if b_number or create_graph else b.data
+                if not a_number:
+                    previous = a._pass
+                    if previous is not constant:
+                        contribution = rules[0](g, out, x, y)
+                        a._pass = contribution if previous is None else previous + contribution
+                if not b_number:
+                    previous = b._pass  # read after a's update: `a * a` has b is a
+                    if previous is not constant:
+                        contribution = rules[1](g, out, x, y)
+                        b._pass = contribution if previous is None else previous + contribution
             else:  # any other op: the tuple of its inputs in `_p1`
                 parents, rules = b, op.rules
                 out = node if create_graph else node.data

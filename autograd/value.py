@@ -57,7 +57,8 @@ class Value:
     # `_UNSEEN` between passes (a per-node visit mark, cheaper than a set of visited nodes).
     # It is `_CONSTANT` for a node with requires_grad=False: the flag costs no slot of its own.
     # Parents live in slots, not a tuple: `_p0` and `_p1` hold the inputs of a unary or binary
-    # op with rules; any other op (n-ary, or more inputs) has `_p0` None and the tuple of its
+    # op with rules (a number input as a plain float: a number costs no node); any other op
+    # (n-ary, or more inputs) has `_p0` None and the tuple of its
     # inputs in `_p1`. One tracked object per op instead of two halves the work of Python's
     # cycle collector while a graph is built (it dominated build time), and every slot costs it
     # time too, hence no more slots than these.
@@ -133,12 +134,19 @@ class Value:
     def parents(self) -> tuple:
         """The inputs of the op that made this node, in order (repeats kept); () for a leaf.
 
+        A number used in an op (`x * 2`) is stored as a number; here it appears as a constant
+        Value (`requires_grad=False`), made when first asked for and then kept.
+
         >>> a = Value(2.0); (a * a).parents == (a, a)
         True
+        >>> [(p.data, p.requires_grad) for p in (a * 3).parents]
+        [(2.0, True), (3.0, False)]
         """
         p0, p1 = self._p0, self._p1
         if p0 is None:
             return () if p1 is None else p1
+        if type(p0) is float or type(p1) is float:
+            return _parents_with_constants(self)
         return (p0,) if p1 is None else (p0, p1)
 
     @property
@@ -258,9 +266,28 @@ def _as_value(x, op) -> Value:
     """A number used in an op becomes a constant leaf: it gets no gradient."""
     if isinstance(x, Value):
         return x
+    return Value(_number(x, op), requires_grad=False)
+
+
+def _number(x, op) -> float:
+    """A number used in an op, as a float (how it is stored in the graph)."""
     if isinstance(x, numbers.Real):
-        return Value(x, requires_grad=False)
+        return float(x)
     raise TypeError(f"{op.name}: unsupported operand of type {type(x).__name__}: {x!r}")
+
+
+# The constant Values standing for the numbers stored in a node's parent slots, made when
+# `parents` is first read (by a picture, a tape, a walk of the graph), never on the hot path.
+_constants: "weakref.WeakKeyDictionary[Value, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _parents_with_constants(node: Value) -> tuple:
+    parents = _constants.get(node)
+    if parents is None:
+        slots = (node._p0,) if node._p1 is None else (node._p0, node._p1)
+        parents = tuple(Value(p, requires_grad=False) if type(p) is float else p for p in slots)
+        _constants[node] = parents
+    return parents
 
 
 def _forward_error(op, inputs, error: Exception) -> Exception:
@@ -340,13 +367,18 @@ def _binary_method(op, reflected: bool = False):
     forward = op.forward
 
     def method(self, other):
-        if type(other) is not Value:
-            other = _as_value(other, op)
-        if reflected:  # two statements, not one conditional pair: no tuple built per op
-            x, y = other, self
+        if isinstance(other, Value):
+            needs_grad = self._pass is not _CONSTANT or other._pass is not _CONSTANT
+            other_data = other.data
+        else:  # a number is stored as a float in the parent slot: it costs no node
+            needs_grad = self._pass is not _CONSTANT
+            other = other_data = other if type(other) is float else _number(other, op)
+        if reflected:  # separate statements, not one conditional tuple: no tuple built per op
+            x, a = other, other_data
+            y, b = self, self.data
         else:
-            x, y = self, other
-        a, b = x.data, y.data
+            x, a = self, self.data
+            y, b = other, other_data
         try:
             out = forward(a, b)
         except (ValueError, ArithmeticError, TypeError) as error:
@@ -356,7 +388,7 @@ def _binary_method(op, reflected: bool = False):
         node = _new(Value)
         node.data = out
         node._grad = None
-        if _recording and (x._pass is not _CONSTANT or y._pass is not _CONSTANT):
+        if needs_grad and _recording:
             node._pass = _UNSEEN
             node._p0 = x
             node._p1 = y
@@ -432,7 +464,10 @@ def apply(op, *args):
             break
     else:
         if some_value:
-            parents = tuple(a if isinstance(a, Value) else _as_value(a, op) for a in args)
+            if op.rules is not None and len(args) <= 2:
+                parents = args  # in the parent slots, where a number stays a float
+            else:
+                parents = tuple(a if isinstance(a, Value) else _as_value(a, op) for a in args)
             return _node(op, parents, _compute(op, tuple(inputs)), requires_grad)
         return _compute(op, tuple(inputs))
     if _array_types and any(isinstance(a, _array_types) for a in args):

@@ -1,4 +1,4 @@
-"""Run W1-W4, each in a fresh process, and print ratios against plain floats, micrograd and
+"""Run W1-W4 (and W3b), each in a fresh process, and print ratios against plain floats, micrograd and
 PyTorch measured in that same process.
 
     python -m benchmarks            # full sizes (about a minute or two)
@@ -94,31 +94,11 @@ def w1(n_ops, repeats, results):
 
 
 def dagrad_model(seed=0):
-    """nn.MLP when the nn package is there, else the same network from autograd primitives."""
-    try:
-        import nn
+    """The benchmarked network, nn.MLP(2, [16, 16, 1]) (an import error here is a real failure)."""
+    import nn
 
-        model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=seed)
-        return model, model.parameters(), "nn.MLP"
-    except (ImportError, AttributeError, TypeError):
-        import random
-
-        import autograd
-
-        rng = random.Random(seed)
-        layers = []
-        for nin, nout in ((2, 16), (16, 16), (16, 1)):
-            layers.append([([autograd.Value(rng.uniform(-1, 1)) for _ in range(nin)], autograd.Value(0.0)) for _ in range(nout)])
-
-        def model(x):
-            for k, layer in enumerate(layers):
-                x = [autograd.dot(w, x) + b for w, b in layer]
-                if k < len(layers) - 1:
-                    x = [v.relu() for v in x]
-            return x[0]
-
-        params = [p for layer in layers for w, b in layer for p in w + [b]]
-        return model, params, "autograd primitives"
+    model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=seed)
+    return model, model.parameters()
 
 
 def w2(repeats, results):
@@ -126,8 +106,7 @@ def w2(repeats, results):
 
     X, y = W.make_moons(100)
     row = {"batch": len(X)}
-    model, params, built_with = dagrad_model()
-    row["dagrad_model"] = built_with
+    model, params = dagrad_model()
 
     def dagrad_step(_):
         for p in params:
@@ -249,6 +228,33 @@ def w3(n, repeats, results):
     results["W3"] = row
 
 
+def w3b(n, repeats, results):
+    """W3 as users write it: `y = y * 1.0001 + 0.0001`, numbers in the expression (2 ops a step)."""
+    import autograd
+
+    steps = n // 2
+    row = {"n_ops": 2 * steps}
+
+    def float_chain(_):
+        y = 1.0
+        for _ in range(steps):
+            y = y * 1.0001 + 0.0001
+        return y
+
+    row["float_s"] = median_time(float_chain, repeats)
+
+    def dagrad_chain(_):
+        x = autograd.Value(1.0)
+        y = x
+        for _ in range(steps):
+            y = y * 1.0001 + 0.0001
+        y.backward()
+        assert math.isclose(x.grad, 1.0001**steps, rel_tol=1e-9)
+
+    row["dagrad_s"] = median_time(dagrad_chain, repeats)
+    results["W3b"] = row
+
+
 # -- W4 --------------------------------------------------------------------------------------------
 
 
@@ -324,7 +330,7 @@ def table(results) -> str:
         lines.append("    micrograd                     not installed")
     r = results["W2"]
     ms = lambda s: f"{s * 1e3:,.2f} ms"  # noqa: E731
-    lines.append(f"W2  one SGD step, MLP(2,[16,16,1]), {r['batch']} moons points, hinge loss ({r['dagrad_model']})")
+    lines.append(f"W2  one SGD step, nn.MLP(2,[16,16,1]), {r['batch']} moons points, hinge loss")
     lines.append("    (targets: scalar >= 10x micrograd; tape <= 3x PyTorch or >= 100x micrograd)")
     mg = r.get("micrograd_s")
     lines.append(f"    micrograd 0.1.0               {ms(mg)}" if mg else "    micrograd                     not installed")
@@ -346,6 +352,12 @@ def table(results) -> str:
         per = r["torch_s"] / r["torch_n_ops"]
         lines.append(f"    PyTorch 0-dim tensors         {per * 1e9:,.0f} ns/op   {per / (r['float_s'] / r['n_ops']):.0f}x floats "
                      f"(chain of {r['torch_n_ops']:,})")
+    r, w3 = results["W3b"], results["W3"]
+    per_op, w3_per_op = r["dagrad_s"] / r["n_ops"], w3["dagrad_s"] / w3["n_ops"]
+    lines.append(f"W3b chain y = y * 1.0001 + 0.0001 written with numbers, {r['n_ops']:,} ops (target: <= 1.3x W3's cost per op)")
+    lines.append(f"    plain floats                  {ns(r['float_s'], r['n_ops'])}")
+    lines.append(f"    dagrad                        {per_op * 1e9:,.0f} ns/op   {r['dagrad_s'] / r['float_s']:.1f}x floats, "
+                 f"{per_op / w3_per_op:.2f}x W3 per op")
     r = results["W4"]
     lines.append(f"W4  memory of a {r['n_ops']:,}-op graph (tracemalloc; target: <= 250 B/op, freed by refcounting)")
     lines.append(f"    dagrad                        {r['dagrad_bytes_per_op']:.0f} B/op, freed without the cycle collector: "
@@ -366,7 +378,7 @@ def machine() -> dict:
     return {"python": platform.python_version(), "platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count()}
 
 
-WORKLOADS = ("W1", "W2", "W3", "W4")
+WORKLOADS = ("W1", "W2", "W3", "W3b", "W4")
 
 
 def run_workload(name: str, quick: bool, repeats: int) -> dict:
@@ -379,6 +391,8 @@ def run_workload(name: str, quick: bool, repeats: int) -> dict:
         w2(repeats, results)
     elif name == "W3":
         w3(100_000 if quick else 1_000_000, max(1, repeats - 2), results)
+    elif name == "W3b":
+        w3b(100_000 if quick else 1_000_000, max(1, repeats - 2), results)
     else:
         w4(n_ops, results)
     return results[name]

@@ -19,7 +19,7 @@ def test_quick_benchmark_run_writes_its_table_and_json(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    for workload in ("W1", "W2", "W3", "W4"):
+    for workload in ("W1", "W2", "W3", "W3b", "W4"):
         assert workload in done.stdout
     results = json.loads(out.read_text())
     assert results["quick"] is True and results["W1"]["n_ops"] > 0
@@ -28,5 +28,6 @@ def test_quick_benchmark_run_writes_its_table_and_json(tmp_path):
     assert results["W2"]["dagrad_s"] > 0 and results["W2"]["tape_s"] > 0 and results["W2"]["tape_ops"] > 0
     assert results["W3"]["dagrad_s"] > 0  # the chain completed at the default recursion limit
     assert results["W3"]["recursion_limit"] == 1000
+    assert results["W3b"]["n_ops"] == 100_000 and results["W3b"]["dagrad_s"] > 0
     w4 = results["W4"]
     assert 0 < w4["dagrad_bytes_per_op"] < 1000 and w4["dagrad_freed_without_gc"] is True
