@@ -1,5 +1,20 @@
 """The graph walk and the one backward pass: `topological_order`, `grad`, `backward`, `no_grad`.
 
+The algorithm is the one in `autograd/reference.py` (read that first: twenty plain lines), made
+fast: instead of a set of visited nodes and a dict of gradients, each node carries one slot,
+`_pass`, that a backward pass uses for both. Its states:
+
+    state          meaning                                                   set by
+    _CONSTANT      requires_grad=False: never visited, gets no gradient      Value, _node
+    _UNSEEN        no backward pass is using this node                       Value, _release
+    _EXPANDED      `_visit` has pushed its parents, not yet finished it     _visit
+    None           finished by `_visit`: in the order, no gradient yet       _visit
+    a number/Value the gradient so far (complete once the walk reaches it)   _backpropagate
+
+and `_release` sets every visited node back to `_UNSEEN`. A node's inputs sit in two slots,
+`_p0` and `_p1` (one or two inputs; a number input is a plain float there), or, for any other
+op, `_p0` is None and `_p1` is the tuple of inputs.
+
 Nothing here recurses, so graphs of any depth work with the default recursion limit.
 """
 
