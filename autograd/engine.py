@@ -135,9 +135,9 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
     constant (then its rule is not run) and holds the gradient it has so far.
 
     Overflow has the forward's policy: a gradient that is not finite although every number it
-    came from is raises OverflowError (ValueError for NaN) naming the op and its inputs. The pass itself does not
-    check (one test per edge would slow it down); a non-finite gradient at the end sends it to
-    `_explain_nonfinite`, which finds the first such rule, or accepts the result when the
+    came from is raises OverflowError (ValueError for NaN) naming the op and its inputs. The pass
+    does not check each edge (that would slow it down): a non-finite gradient at a leaf sends it
+    to `_explain_nonfinite`, which finds the first such rule, or accepts the result when the
     non-finite numbers came from the data (NaN and infinities propagate).
     """
     if root._pass is _CONSTANT:
@@ -146,11 +146,17 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
     root._pass = seed
     node = root
     constant = _CONSTANT
+    nonfinite = False
     try:
         for node in reversed(order):
             g = node._pass
             op = node._op
             if op is None:
+                # A non-finite gradient reaches some leaf (every rule multiplies by the upstream
+                # gradient, and inf * 0 is NaN), so checking the leaves is enough: the hot
+                # loop over interior nodes pays nothing.
+                if not create_graph and g - g:  # inf or nan give nan, which is truthy
+                    nonfinite = True
                 continue
             a, b = node._p0, node._p1
             # Hot cases first: one and two inputs (an op with rules; see `_node`) in slots,
@@ -196,16 +202,12 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
             at = ", ".join(repr(p.data) for p in node.parents)
             raise type(error)(f"backward of {node._op.name}({at}): {_reason(error)}") from error
         raise
-    if not create_graph:
-        for node in order:
-            g = node._pass
-            if g - g:  # inf or nan (nan is truthy, finite gives 0.0): rare, explained off the hot path
-                try:
-                    _explain_nonfinite(order, root, seed)
-                except BaseException:
-                    _release(order)
-                    raise
-                break
+    if nonfinite:  # rare: find the rule that overflowed, or accept what came from the data
+        try:
+            _explain_nonfinite(order, root, seed)
+        except BaseException:
+            _release(order)
+            raise
     if not write_grad:
         return order
     unseen = _UNSEEN

@@ -273,21 +273,10 @@ def _heaviside_array(x):
     return numpy.heaviside(x, 0.0)
 
 
-def _step(x):
-    """`_heaviside` on a float, or the STEP op on a Value (a node, so a traced derivative is
-    replayed per sample) or an array."""
-    return _heaviside(x) if type(x) is float else STEP(x)
-
-
-def _sign(x):
-    """-1, 0, 1, NaN for NaN: abs's derivative."""
-    if type(x) is float:
-        return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
-    return STEP(x) - STEP(-x)
-
-
 def _relu_rule(g, out, x):
-    return g * _step(x)
+    if type(x) is float:  # the first-order pass: no call (x != x and x: NaN for NaN, else False)
+        return g * (x > 0.0 or x != x and x)
+    return g * STEP(x)
 
 
 def _leaky_relu_rule(g, out, x, slope):
@@ -318,7 +307,13 @@ DIV = _builtin(
 )
 POW = _builtin("pow", _pow, (_pow_base_rule, _pow_exponent_rule), array_forward=_numpy("power"), symbol="**")
 NEG = _builtin("neg", operator.neg, (lambda g, out, x: -g,), array_forward=operator.neg, symbol="-")
-ABS = _builtin("abs", abs, (lambda g, out, x: g * _sign(x),), array_forward=abs)  # derivative 0 at the kink
+def _abs_rule(g, out, x):
+    if type(x) is float:
+        return g * (1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x)))
+    return g * (STEP(x) - STEP(-x))
+
+
+ABS = _builtin("abs", abs, (_abs_rule,), array_forward=abs)  # derivative 0 at the kink
 
 # Exponentials and logarithms
 EXP = _builtin("exp", math.exp, (lambda g, out, x: g * out,), array_forward=_numpy("exp"))

@@ -467,7 +467,7 @@ def _binary_method(op, reflected: bool = False):
         node = _new(Value)
         node.data = out
         node._grad = None
-        if (x._pass is not _CONSTANT or y._pass is not _CONSTANT) and (not _no_grad_blocks or _recording_here.get()):
+        if (not _no_grad_blocks or _recording_here.get()) and (x._pass is not _CONSTANT or y._pass is not _CONSTANT):
             node._pass = _UNSEEN
             node._p0 = x
             node._p1 = y
@@ -500,7 +500,7 @@ def _unary_method(op, name: str, doc: str):
         node.data = out
         node._grad = None
         node._p1 = None
-        if self._pass is not _CONSTANT and (not _no_grad_blocks or _recording_here.get()):
+        if (not _no_grad_blocks or _recording_here.get()) and self._pass is not _CONSTANT:
             node._pass = _UNSEEN
             node._p0 = self
             node._op = op
