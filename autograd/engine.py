@@ -20,9 +20,10 @@ Nothing here recurses, so graphs of any depth work with the default recursion li
 
 from __future__ import annotations
 
-import contextlib
+import functools
+import math
 import numbers
-from typing import Iterator, Sequence, Union
+from typing import Sequence, Union
 
 from autograd import value as _value_module
 from autograd.value import _CONSTANT, _UNSEEN, Value
@@ -147,6 +148,12 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
     Only nodes that need a gradient are visited, so each one gets some; a constant root has
     nothing to pass on. For a parent, `_pass` is loaded once: it tells whether the parent is a
     constant (then its rule is not run) and holds the gradient it has so far.
+
+    Overflow has the forward's policy: a gradient that is not finite although every number it
+    came from is raises OverflowError (ValueError for NaN) naming the op and its inputs. The pass
+    does not check each edge (that would slow it down): a non-finite gradient at a leaf sends it
+    to `_explain_nonfinite`, which finds the first such rule, or accepts the result when the
+    non-finite numbers came from the data (NaN and infinities propagate).
     """
     if root._pass is _CONSTANT:
         return []
@@ -154,11 +161,17 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
     root._pass = seed
     node = root
     constant, number = _CONSTANT, float
+    nonfinite = False
     try:
         for node in reversed(order):
             g = node._pass
             op = node._op
             if op is None:
+                # A non-finite gradient reaches some leaf (every rule multiplies by the upstream
+                # gradient, and inf * 0 is NaN), so checking the leaves is enough: the hot
+                # loop over interior nodes pays nothing.
+                if not create_graph and g - g:  # inf or nan give nan, which is truthy
+                    nonfinite = True
                 continue
             a, b = node._p0, node._p1
             # Hot cases first: one and two inputs (an op with rules; see `_node`) in slots,
@@ -207,8 +220,14 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
         _release(order)
         if isinstance(error, (ArithmeticError, ValueError)) and node._op is not None:
             at = ", ".join(repr(p.data) for p in node.parents)
-            raise type(error)(f"backward of {node._op.name}({at}): {error}") from error
+            raise type(error)(f"backward of {node._op.name}({at}): {_reason(error)}") from error
         raise
+    if nonfinite:  # rare: find the rule that overflowed, or accept what came from the data
+        try:
+            _explain_nonfinite(order, root, seed)
+        except BaseException:
+            _release(order)
+            raise
     if not write_grad:
         return order
     unseen = _UNSEEN
@@ -220,6 +239,72 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
         else:
             node._grad += g
     return []
+
+
+def _explain_nonfinite(order: list, root: Value, seed: float) -> None:
+    """Run the float rules again, checking each contribution: the first one that is not finite
+    although its upstream gradient, output and inputs are raises OverflowError (or the rule's
+    own error). Non-finite numbers that come from the data are left alone (IEEE 754)."""
+    gradients = {root: seed}
+    for node in reversed(order):
+        op = node._op
+        g = gradients.get(node)
+        if op is None or g is None:
+            continue
+        parents = node.parents
+        inputs = [p.data for p in parents]
+        if op.rules is not None:
+            contributions = [
+                checked_rule(op, i, rule, g, node.data, inputs) if p.requires_grad else None
+                for i, (p, rule) in enumerate(zip(parents, op.rules))
+            ]
+        else:
+            contributions = checked_rule(op, None, op.nary_rule, g, node.data, inputs)
+        for parent, c in zip(parents, contributions):
+            if parent.requires_grad and c is not None:
+                gradients[parent] = c if parent not in gradients else gradients[parent] + c
+
+
+def checked_rule(op, index, rule, g, out: float, inputs: list):
+    """One float rule (or, with `index` None, an n-ary rule) whose result must be finite when
+    `g`, `out` and `inputs` are: else OverflowError (inf) or ValueError (NaN) naming the op and
+    its inputs. The scalar
+    engine and the tape use it to explain a non-finite gradient the same way."""
+    at = ", ".join(repr(x) for x in inputs)
+    try:
+        result = rule(g, out, inputs) if index is None else rule(g, out, *inputs)
+    except (ArithmeticError, ValueError) as error:
+        raise type(error)(f"backward of {op.name}({at}): {_reason(error)}") from error
+    results = result if index is None else [result]
+    numbers_in = [g, out, *inputs]
+    if all(math.isfinite(x) for x in numbers_in):
+        for i, r in enumerate(results):
+            if not math.isfinite(r):
+                which = index if index is not None else i
+                if math.isnan(r):  # as the forward: NaN from finite numbers is an error
+                    raise ValueError(
+                        f"backward of {op.name}({at}): the gradient for input {which} is NaN for finite "
+                        f"numbers (upstream gradient {g!r})"
+                    )
+                raise OverflowError(
+                    f"backward of {op.name}({at}): the gradient for input {which} is {r!r} "
+                    f"(upstream gradient {g!r}): it overflows a float"
+                )
+    return result
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, OverflowError) and "overflow" not in str(error):
+        return f"a gradient overflows a float ({error})"
+    return str(error)
+
+
+def _constant_root_error(where: str, root: Value) -> ValueError:
+    return ValueError(
+        f"{where}: the output {root!r} is a constant (requires_grad=False): it was computed inside "
+        "no_grad(), from constants only, or detached, so no gradient can flow from it to anything "
+        "(as in PyTorch, this is an error rather than gradients of 0)"
+    )
 
 
 def _check_seed(seed, where: str):
@@ -234,7 +319,8 @@ def backward(root: Value, grad=1.0) -> None:
     """Write d(root)/d(node) into `.grad` of every node in root's graph.
 
     Leaves accumulate (add to what they hold, like PyTorch); interior nodes are overwritten
-    with this pass's gradient. Nodes with `requires_grad=False` (constants) are untouched.
+    with this pass's gradient. Nodes with `requires_grad=False` (constants) are untouched. A
+    constant root (built under `no_grad`, or from constants only) is a ValueError, as in PyTorch.
 
     >>> x = Value(3.0); y = x * x
     >>> backward(y); x.grad
@@ -245,6 +331,8 @@ def backward(root: Value, grad=1.0) -> None:
     seed = _check_seed(grad, "backward")
     if isinstance(seed, Value):
         seed = seed.data
+    if root._pass is _CONSTANT:
+        raise _constant_root_error("backward", root)
     _backpropagate(root, seed, create_graph=False, write_grad=True)
 
 
@@ -253,12 +341,17 @@ def grad(
     inputs: Union[Value, Sequence[Value]],
     create_graph: bool = False,
     grad_output=1.0,
+    *,
+    allow_constant: bool = False,
 ) -> list:
     """Gradients of `output` with respect to each of `inputs`, as a list; no `.grad` changes.
 
     With `create_graph=False` the gradients are floats. With `create_graph=True` they are
     Values whose own graph can be differentiated again (second and higher derivatives,
-    Hessian-vector products). An input that `output` does not depend on gets 0.
+    Hessian-vector products), also inside `no_grad()` (as in PyTorch). An input that `output`
+    does not depend on gets 0. A constant `output` (requires_grad=False) is a ValueError, as in
+    PyTorch, unless `allow_constant=True`, which gives 0 for every input (for code that
+    differentiates derivatives which may be constant, such as a gradient checker).
 
     >>> x = Value(3.0)
     >>> [dy] = grad(x ** 3, [x], create_graph=True)
@@ -274,6 +367,8 @@ def grad(
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}: {x!r}")
     seed = _check_seed(grad_output, "grad")
+    if output._pass is _CONSTANT and not allow_constant:
+        raise _constant_root_error("grad", output)
     if create_graph:
         if not isinstance(seed, Value):
             seed = Value(seed, requires_grad=False)
@@ -282,38 +377,76 @@ def grad(
         zero = 0.0
         if isinstance(seed, Value):
             seed = seed.data
-    order = _backpropagate(output, seed, create_graph=create_graph, write_grad=False)
+    if create_graph and not _value_module._recording():
+        # Inside no_grad(), create_graph=True still builds the gradients' graph (as in PyTorch).
+        token = _value_module._recording_here.set(True)
+        try:
+            order = _backpropagate(output, seed, create_graph=True, write_grad=False)
+        finally:
+            _value_module._recording_here.reset(token)
+    else:
+        order = _backpropagate(output, seed, create_graph=create_graph, write_grad=False)
     # Read before releasing: an input outside the graph (or a constant) holds no gradient.
     grads = [x._pass if x._pass is not _UNSEEN and x._pass is not _CONSTANT else zero for x in inputs]
     _release(order)
     return grads
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+class no_grad:
     """Inside this block (or a function decorated with it) ops record no parents.
 
-    Results are constant leaves (`requires_grad=False`): nothing is kept for backward. Not
-    thread-safe: the switch is global to the process.
+    Results are constant leaves (`requires_grad=False`): nothing is kept for backward. Use it
+    as `with no_grad():`, as a decorator `@no_grad()` or `@no_grad`. The switch is per thread
+    and per asyncio task: a block in one thread leaves recording on in the others.
 
     >>> x = Value(2.0)
     >>> with no_grad():
     ...     y = x * x
     >>> y.parents, y.data
     ((), 4.0)
+    >>> @no_grad
+    ... def square(v):
+    ...     return v * v
+    >>> square(x).requires_grad
+    False
     """
-    previous = _value_module._recording
-    _value_module._recording = False
-    try:
-        yield
-    finally:
-        _value_module._recording = previous
+
+    def __new__(cls, func=None):
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(f"no_grad: takes no arguments (or decorates a function), got {type(func).__name__}: {func!r}")
+        return cls()(func)  # @no_grad without parentheses
+
+    def __init__(self, func=None):
+        self._tokens = []
+
+    def __enter__(self) -> None:
+        with _value_module._no_grad_lock:
+            _value_module._no_grad_blocks += 1
+        self._tokens.append(_value_module._recording_here.set(False))
+
+    def __exit__(self, *exc_info) -> None:
+        _value_module._recording_here.reset(self._tokens.pop())
+        with _value_module._no_grad_lock:
+            _value_module._no_grad_blocks -= 1
+
+    def __call__(self, func):
+        if not callable(func):
+            raise TypeError(f"no_grad(): decorates a function, got {type(func).__name__}: {func!r}")
+
+        @functools.wraps(func)
+        def without_grad(*args, **kwargs):
+            with no_grad():
+                return func(*args, **kwargs)
+
+        return without_grad
 
 
 def is_recording() -> bool:
-    """False inside `no_grad()`.
+    """False inside `no_grad()` (in this thread or asyncio task).
 
     >>> is_recording()
     True
     """
-    return _value_module._recording
+    return _value_module._recording()

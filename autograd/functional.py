@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from autograd.ops import DOT, SUM
+from autograd.ops import DOT, LOGSUMEXP, SUM
 from autograd.value import Value, apply
 
 __all__ = ["sum", "mean", "dot", "softmax", "logsumexp"]
-
-_builtin_max = max
-
 
 def _values(items: Iterable, where: str) -> list:
     items = list(items)
@@ -63,25 +60,28 @@ def dot(weights: Sequence, inputs: Sequence) -> Value:
 def softmax(values: Iterable) -> list:
     """exp(v_i) / sum_j exp(v_j) for each i, as a list of Values; stable for large inputs.
 
+    Computed as exp(v_i - logsumexp(v)): the shift that keeps exp from overflowing is inside the
+    logsumexp op, so it is recomputed for every input (a tape replays it per sample).
+
     >>> import autograd
     >>> [round(p.data, 4) for p in autograd.softmax([Value(0.0), Value(0.0)])]
     [0.5, 0.5]
     """
     values = [v if isinstance(v, Value) else Value(v, requires_grad=False) for v in _values(values, "softmax")]
-    # Shifting by the (constant) max changes nothing mathematically and keeps exp from overflowing.
-    shift = _builtin_max(v.data for v in values)
-    exps = [(v - shift).exp() for v in values]
-    total = sum(exps)
-    return [e / total for e in exps]
+    total = logsumexp(values)
+    return [(v - total).exp() for v in values]
 
 
 def logsumexp(values: Iterable) -> Value:
-    """log(sum_i exp(v_i)), stable for large inputs.
+    """log(sum_i exp(v_i)) as ONE node, stable for large inputs: the op shifts by the max of
+    its inputs each time it runs (also on a tape). -inf terms add nothing: all -inf gives -inf,
+    and an inf term gives inf.
 
     >>> import autograd
     >>> round(autograd.logsumexp([Value(1000.0), Value(1000.0)]).data, 6)
     1000.693147
+    >>> autograd.logsumexp([float("-inf"), float("-inf")]).data, autograd.logsumexp([float("inf"), 0.0]).data
+    (-inf, inf)
     """
     values = [v if isinstance(v, Value) else Value(v, requires_grad=False) for v in _values(values, "logsumexp")]
-    shift = _builtin_max(v.data for v in values)
-    return sum([(v - shift).exp() for v in values]).log() + shift
+    return apply(LOGSUMEXP, *values)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 import math
 import operator
+
+from autograd import value as _value_module
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -98,6 +100,10 @@ def define_op(
         rules = tuple(rules)
         if not rules or not all(callable(r) for r in rules):
             raise TypeError(f"define_op({name!r}): rules must be a non-empty sequence of callables")
+    if rules is not None:
+        rules = tuple(_checked_rule(name, i, rule) for i, rule in enumerate(rules))
+    if nary_rule is not None:
+        nary_rule = _checked_nary_rule(name, nary_rule)
     op = Op(name, _float_result(name, forward), rules, array_forward, nary_rule, symbol=symbol or name, domain=domain)
     OPS[name] = op
     return op
@@ -116,10 +122,55 @@ def _float_result(name, forward):
     return checked
 
 
-def _builtin(name, forward, rules=None, *, array_forward, nary_rule=None, matrix_form=None, symbol="", domain="") -> Op:
+def _is_gradient(x) -> bool:
+    """What a rule may return: a number, a Value (create_graph) or an array (a tape's batch)."""
+    return isinstance(x, (float, int, Value)) and not isinstance(x, bool) or _value_module._is_real(x) \
+        or hasattr(x, "shape") and hasattr(x, "dtype")
+
+
+def _not_a_gradient(name: str, which: str, result) -> TypeError:
+    return TypeError(f"{name}: derivative {which} must return a number (or a Value), got {type(result).__name__}: {result!r}")
+
+
+def _checked_rule(name: str, index: int, rule: Callable) -> Callable:
+    """A user rule whose result is checked, as `_float_result` checks a user forward: a rule
+    returning a string or None would otherwise end up in `.grad`."""
+
+    @functools.wraps(rule)
+    def checked(grad, out, *inputs):
+        result = rule(grad, out, *inputs)
+        if not _is_gradient(result):
+            raise _not_a_gradient(name, f"rule {index}", result)
+        return result
+
+    return checked
+
+
+def _checked_nary_rule(name: str, rule: Callable) -> Callable:
+    @functools.wraps(rule)
+    def checked(grad, out, inputs):
+        result = list(rule(grad, out, inputs))
+        if len(result) != len(inputs):
+            raise ValueError(f"{name}: nary_rule returned {len(result)} gradients for {len(inputs)} inputs")
+        for r in result:
+            if not _is_gradient(r):
+                raise _not_a_gradient(name, "nary_rule", r)
+        return result
+
+    return checked
+
+
+def _builtin(name, forward, rules=None, *, array_forward, nary_rule=None, matrix_form=None, symbol="", domain="",
+             table=OPS) -> Op:
     op = Op(name, forward, rules, array_forward, nary_rule, matrix_form, symbol or name, domain, builtin=True)
-    OPS[name] = op
+    table[name] = op
     return op
+
+
+# Ops that derivative rules and `autograd.functional` use but that are not offered as ops of
+# their own (so not in OPS, and not drawn by the random-program strategies). Keyed by name, so
+# a pickled graph can find them again.
+INTERNAL_OPS: dict[str, Op] = {}
 
 
 def _data(x) -> float:
@@ -179,12 +230,67 @@ def _softplus_array(x):
     return numpy.maximum(x, 0.0) + numpy.log1p(numpy.exp(-numpy.abs(x)))
 
 
+def _is_zero(x) -> bool:
+    """`x == 0` for a rule's input. While a tape is traced (a traced function that calls
+    `grad(..., create_graph=True)`), the answer is recorded as a guard, so a sample on the
+    other side raises TraceError instead of reusing the traced branch."""
+    if isinstance(x, Value):
+        result = x.data == 0.0
+        if _value_module._tracer is not None:
+            _value_module._tracer.guard(x, "==", 0.0, result)
+        return result
+    return x == 0.0
+
+
 def _pow_base_rule(grad, out, x, y):
     # d/dx x**y = y * x**(y-1). At x == 0, y == 0 that is 0 * 0**-1, which would raise, yet the
     # limit is 0. Elsewhere keep y in the expression, so d/dy of this rule (= 1/x at y == 0) is right.
-    if _data(y) == 0.0 and _data(x) == 0.0:
+    if type(x) is not float and not isinstance(x, Value):  # arrays (a tape's batch)
+        return grad * _where(x == 0.0, _where(y == 0.0, 0.0, y * x ** (y - 1)), y * x ** (y - 1))
+    if _is_zero(y) and _is_zero(x):
         return grad * 0.0
     return grad * y * x ** (y - 1)
+
+
+def _pow_exponent_rule(grad, out, x, y):
+    # d/dy x**y = x**y * log(x). At x == 0 (with y > 0, where the forward is defined) that is
+    # 0 * log(0): its limit is 0, as PyTorch gives, though log(0) alone would raise.
+    if type(x) is not float and not isinstance(x, Value):  # arrays
+        return grad * _where(x == 0.0, 0.0, out * LOG(_where(x == 0.0, 1.0, x)))
+    if _is_zero(x):
+        return grad * 0.0
+    return grad * out * LOG(x)
+
+
+def _heaviside(x: float) -> float:
+    """1 for x > 0, 0 for x <= 0 and NaN for NaN: relu's derivative (0 at the kink, as PyTorch)."""
+    return 1.0 if x > 0.0 else (0.0 if x <= 0.0 else x)
+
+
+def _heaviside_array(x):
+    import numpy
+
+    return numpy.heaviside(x, 0.0)
+
+
+def _relu_rule(g, out, x):
+    if type(x) is float:  # the first-order pass: no call (x != x and x: NaN for NaN, else False)
+        return g * (x > 0.0 or x != x and x)
+    return g * STEP(x)
+
+
+def _leaky_relu_rule(g, out, x, slope):
+    # 1 for x > 0, slope for x <= 0 (slope at the kink, as PyTorch), NaN for NaN
+    if type(x) is float:
+        return g * (1.0 if x > 0.0 else (slope if x <= 0.0 else x))
+    step = STEP(x)
+    return g * (step + (1.0 - step) * slope)
+
+
+def _leaky_relu_slope_rule(g, out, x, slope):
+    if type(x) is float:
+        return g * (0.0 if x > 0.0 else x)  # NaN for NaN
+    return g * (1.0 - STEP(x)) * x
 
 
 # -- the table -------------------------------------------------------------------------------
@@ -199,13 +305,15 @@ DIV = _builtin(
     "div", operator.truediv, (lambda g, out, x, y: g / y, lambda g, out, x, y: -g * out / y),
     array_forward=operator.truediv, symbol="/",
 )
-POW = _builtin(
-    "pow", _pow, (_pow_base_rule, lambda g, out, x, y: g * out * LOG(x)), array_forward=_numpy("power"), symbol="**"
-)
+POW = _builtin("pow", _pow, (_pow_base_rule, _pow_exponent_rule), array_forward=_numpy("power"), symbol="**")
 NEG = _builtin("neg", operator.neg, (lambda g, out, x: -g,), array_forward=operator.neg, symbol="-")
-ABS = _builtin(  # 0 at the kink; * 1.0: numpy has no bool - bool
-    "abs", abs, (lambda g, out, x: g * ((x > 0) * 1.0 - (x < 0)),), array_forward=abs
-)
+def _abs_rule(g, out, x):
+    if type(x) is float:
+        return g * (1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x)))
+    return g * (STEP(x) - STEP(-x))
+
+
+ABS = _builtin("abs", abs, (_abs_rule,), array_forward=abs)  # derivative 0 at the kink
 
 # Exponentials and logarithms
 EXP = _builtin("exp", math.exp, (lambda g, out, x: g * out,), array_forward=_numpy("exp"))
@@ -218,15 +326,20 @@ SOFTPLUS = _builtin("softplus", _softplus, (lambda g, out, x: g * SIGMOID(x),), 
 # Activations
 TANH = _builtin("tanh", math.tanh, (lambda g, out, x: g * (1 - out * out),), array_forward=_numpy("tanh"))
 SIGMOID = _builtin("sigmoid", _sigmoid, (lambda g, out, x: g * out * (1 - out),), array_forward=_sigmoid_array)
+# Written so that NaN propagates (`x <= 0.0` is False for NaN): never `x if x > 0 else 0`.
 RELU = _builtin(
-    "relu", lambda x: x if x > 0.0 else 0.0, (lambda g, out, x: g * (x > 0),),
-    array_forward=lambda x: _where(x > 0.0, x, 0.0),
+    "relu", lambda x: 0.0 if x <= 0.0 else x, (_relu_rule,), array_forward=lambda x: _where(x <= 0.0, 0.0, x),
 )
 LEAKY_RELU = _builtin(
     "leaky_relu",
-    lambda x, slope: x if x > 0.0 else slope * x,
-    (lambda g, out, x, slope: g * ((x > 0) + (x <= 0) * slope), lambda g, out, x, slope: g * (x <= 0) * x),
-    array_forward=lambda x, slope: _where(x > 0.0, x, slope * x),
+    lambda x, slope: slope * x if x <= 0.0 else x,
+    (_leaky_relu_rule, _leaky_relu_slope_rule),
+    array_forward=lambda x, slope: _where(x <= 0.0, slope * x, x),
+)
+# The derivative of relu (and with it of abs and leaky_relu) as a node: a rule that compared
+# `x > 0` on a Value would give a plain bool, fixed when a tape traces a derivative.
+STEP = _builtin(
+    "step", _heaviside, (lambda g, out, x: g * 0.0,), array_forward=_heaviside_array, table=INTERNAL_OPS,
 )
 
 # Trigonometry
@@ -234,15 +347,23 @@ SIN = _builtin("sin", math.sin, (lambda g, out, x: g * COS(x),), array_forward=_
 COS = _builtin("cos", math.cos, (lambda g, out, x: -g * SIN(x),), array_forward=_numpy("cos"), domain="input must be finite")
 
 # n-ary: one node for many inputs, so a wide sum is a shallow graph
+def _fsum(*xs: float) -> float:
+    """The exact sum, rounded once (math.fsum); inf + -inf is NaN, as with `+` (fsum raises)."""
+    try:
+        return math.fsum(xs)
+    except ValueError:  # "-inf + inf in fsum": IEEE 754 says NaN
+        return math.nan
+
+
 SUM = _builtin(
-    "sum", lambda *xs: math.fsum(xs), nary_rule=lambda g, out, xs: [g] * len(xs),
+    "sum", _fsum, nary_rule=lambda g, out, xs: [g] * len(xs),
     array_forward=lambda *xs: functools.reduce(operator.add, xs), symbol="Σ",
 )
 
 
 def _dot(*xs: float) -> float:
     n = len(xs) // 2
-    return math.fsum(map(operator.mul, xs[:n], xs[n:]))
+    return _fsum(*map(operator.mul, xs[:n], xs[n:]))
 
 
 def _dot_rule(g, out, xs):
@@ -262,4 +383,34 @@ DOT = _builtin(
     "dot", _dot, nary_rule=_dot_rule, symbol="·",
     array_forward=lambda *xs: functools.reduce(operator.add, map(operator.mul, xs[: len(xs) // 2], xs[len(xs) // 2:])),
     matrix_form=(lambda W, X: W @ X, _dot_matrix_rule),
+)
+
+
+# -- log-sum-exp: the shift by the max is inside the op, so it is right for every input ---------
+
+
+def _logsumexp(*xs: float) -> float:
+    if any(x != x for x in xs):
+        return math.nan
+    shift = max(xs)
+    if shift == -math.inf:  # every term is exp(-inf) = 0
+        return -math.inf
+    if shift == math.inf:
+        return math.inf
+    return shift + math.log(math.fsum([math.exp(x - shift) for x in xs]))
+
+
+def _logsumexp_array(*xs):
+    import numpy
+
+    stacked = numpy.stack(numpy.broadcast_arrays(*xs))
+    shift = stacked.max(axis=0)  # NaN if any term is NaN
+    shift = numpy.where(numpy.isfinite(shift), shift, 0.0)  # -inf or inf: the sum says it
+    with numpy.errstate(divide="ignore", over="ignore"):
+        return shift + numpy.log(numpy.exp(stacked - shift).sum(axis=0))
+
+
+LOGSUMEXP = _builtin(
+    "logsumexp", _logsumexp, nary_rule=lambda g, out, xs: [g * EXP(x - out) for x in xs],
+    array_forward=_logsumexp_array, symbol="logsumexp", table=INTERNAL_OPS,
 )

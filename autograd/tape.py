@@ -25,7 +25,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from autograd import value as _value_module
-from autograd.engine import topological_order
+from autograd.engine import checked_rule, topological_order
 from autograd.ops import Op
 from autograd.value import Value, _compute
 
@@ -56,7 +56,8 @@ _value_module._array_apply = _apply_on_arrays
 
 _INPUT, _PARAM, _CONST, _OP = range(4)
 
-_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+# "==" comes from derivative rules with a special case at 0 (pow's at base 0; see ops._is_zero).
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
 
 
 class _Tracer:
@@ -191,7 +192,7 @@ def _schedule(kinds, payloads, outputs, frozen) -> tuple:
 class Tape:
     """A traced scalar program, replayable over batches. Make one with `trace`.
 
-    `forward(X)` takes an array of shape (batch, n_inputs) (or a sequence of n_inputs columns)
+    `forward(X)` takes rows of samples, shape (batch, n_inputs) (an array or a list of lists),
     and returns one array of shape (batch,) per output; `backward()` then returns the gradient
     of the summed (or `seed`-weighted) outputs with respect to each parameter, summed over the
     batch, and adds it to the parameters' `.grad` (as `Value.backward` does for leaves).
@@ -239,21 +240,32 @@ class Tape:
 
     # -- forward -----------------------------------------------------------------------------
     def _columns(self, X) -> list:
-        if isinstance(X, np.ndarray) and X.ndim == 2:
-            columns = [X[:, i] for i in range(X.shape[1])]
-        elif isinstance(X, np.ndarray) and X.ndim == 1 and self.n_inputs == 1:
-            columns = [X]
+        """The input columns of a batch given as rows of samples, whatever its type: a 2-D array
+        or a list of lists (batch, n_inputs), as numpy, PyTorch and scikit-learn read them. A
+        flat sequence is one sample, except for a one-input tape, where it is a batch."""
+        n = self.n_inputs
+        if isinstance(X, np.ndarray):
+            A = X
         else:
-            columns = [np.asarray(c, dtype=float) for c in X]
-            if columns and columns[0].ndim == 0:  # one sample given as a flat list
-                columns = [c.reshape(1) for c in columns]
-        if len(columns) != self.n_inputs:
-            raise ValueError(f"Tape.forward: the traced function takes {self.n_inputs} inputs, got {len(columns)} columns")
-        columns = [np.asarray(c, dtype=float) for c in columns]
-        sizes = {c.shape for c in columns}
-        if len(sizes) > 1 or any(len(s) != 1 for s in sizes):
-            raise ValueError(f"Tape.forward: every input column must have shape (batch,), got {sorted(sizes)}")
-        return columns
+            try:
+                A = np.asarray(X, dtype=float)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"Tape.forward: X must be numbers of shape (batch, {n}): {error}") from None
+        if A.ndim == 0 and n == 1:
+            A = A.reshape(1, 1)
+        elif A.ndim == 1:
+            A = A.reshape(-1, 1) if n == 1 else A.reshape(1, -1)
+        if A.ndim != 2 or A.shape[1] != n:
+            hint = ""
+            if A.ndim == 2 and A.shape[0] == n:
+                hint = "; rows are samples: for columns of inputs pass the transpose (X.T)"
+            raise ValueError(f"Tape.forward: X must have shape (batch, {n}) (one row per sample), got shape {A.shape}{hint}")
+        if A.dtype != float:
+            try:
+                A = A.astype(float)
+            except (TypeError, ValueError) as error:
+                raise TypeError(f"Tape.forward: X must hold real numbers: {error}") from None
+        return [A[:, i] for i in range(n)]
 
     def forward(self, X) -> list:
         """Replay the program for every sample; one array of shape (batch,) per output.
@@ -282,6 +294,9 @@ class Tape:
         with np.errstate(all="ignore"):  # non-finite results are explained below (rare path)
             self._run_forward(V, careful=False)
             if not np.isfinite(V).all():
+                # A sample that takes another branch would not run these ops in the scalar
+                # program: its TraceError comes before any error of theirs.
+                self._check_guards(V, batch, finite_only=True)
                 self._run_forward(V, careful=True)
         self._check_guards(V, batch)
         self._values = V
@@ -319,9 +334,10 @@ class Tape:
                 raise type(error)(f"{error} (sample {int(i)} of the batch)") from None
         return out
 
-    def _check_guards(self, V, batch):
+    def _check_guards(self, V, batch, finite_only: bool = False):
         for slot, kind, other, expected in self._guards:
             x = V[slot]
+            y = None
             if kind in _COMPARE:
                 y = V[other[1]] if other[0] == "slot" else other[1]
                 got = _COMPARE[kind](x, y)
@@ -329,7 +345,10 @@ class Tape:
                 got = x != 0.0
             else:  # float() or detach(): the number left the graph, so it must not change
                 got = x
-            wrong = np.flatnonzero(np.broadcast_to(got != expected, (batch,)))
+            mismatch = got != expected
+            if finite_only:  # only where the operands are finite (the rest is explained later)
+                mismatch = mismatch & np.isfinite(x) & np.isfinite(0.0 if y is None else y)
+            wrong = np.flatnonzero(np.broadcast_to(mismatch, (batch,)))
             if wrong.size:
                 i = int(wrong[0])
                 xi = float(x[i])
@@ -377,26 +396,12 @@ class Tape:
             G.fill(0.0)
         for slot, s in zip(self._outputs, seeds):
             G[slot] += s
-        with np.errstate(all="ignore"):
-            for step in reversed(self._steps):
-                if not step.needed:
-                    continue
-                op, g = step.op, G[step.out]
-                if step.w is not None:
-                    # W does not vary with the sample: its gradient is summed over the batch already,
-                    # so it goes to column 0 (a row's total is the sum of its columns, read below).
-                    dW, dX = op.matrix_form[1](g, V[step.w, 0].reshape(step.w_shape), V[step.x])
-                    _scatter_add(G[:, 0], step.w, step.w_plan, dW.ravel())
-                    _scatter_add(G, step.x, step.x_plan, dX)
-                    continue
-                out, inputs = V[step.out], [V[rows] for rows in step.ins]
-                if op.rules is not None:
-                    contributions = [None if skip else _run_rule(op, rule, g, out, inputs) for rule, skip in zip(op.rules, step.skip)]
-                else:
-                    contributions = _run_rule(op, op.nary_rule, g, out, inputs, nary=True)
-                for rows, plan, skip, c in zip(step.ins, step.plans, step.skip, contributions):
-                    if not skip:
-                        _scatter_add(G, rows, plan, c)
+        self._run_backward(G, V, careful=False)
+        if not np.isfinite(G).all():  # rare: explain it as the scalar engine would, or accept NaN data
+            G.fill(0.0)
+            for slot, s in zip(self._outputs, seeds):
+                G[slot] += s
+            self._run_backward(G, V, careful=True)
         result = [0.0] * len(self.params)
         if self._param_index:
             for i, total in zip(self._param_index, G[self._param_rows].sum(axis=1).tolist()):
@@ -405,6 +410,35 @@ class Tape:
             for p, g in zip(self.params, result):
                 p._grad = g if p._grad is None else p._grad + g
         return result
+
+    def _run_backward(self, G, V, careful: bool) -> None:
+        """Every needed step in reverse. `careful`: where a rule gives a non-finite gradient from
+        finite numbers, run the scalar engine's rule on that sample, which raises its error."""
+        with np.errstate(all="ignore"):
+            for step in reversed(self._steps):
+                if not step.needed:
+                    continue
+                op, g = step.op, G[step.out]
+                if step.w is not None:
+                    # W does not vary with the sample: its gradient is summed over the batch already,
+                    # so it goes to column 0 (a row's total is the sum of its columns, read below).
+                    W, X = V[step.w, 0].reshape(step.w_shape), V[step.x]
+                    dW, dX = op.matrix_form[1](g, W, X)
+                    if careful:
+                        _check_matrix_step(op, g, W, X, dW, dX)
+                    _scatter_add(G[:, 0], step.w, step.w_plan, dW.ravel())
+                    _scatter_add(G, step.x, step.x_plan, dX)
+                    continue
+                out, inputs = V[step.out], [V[rows] for rows in step.ins]
+                if op.rules is not None:
+                    contributions = [None if skip else _run_rule(op, rule, g, out, inputs) for rule, skip in zip(op.rules, step.skip)]
+                else:
+                    contributions = _run_rule(op, op.nary_rule, g, out, inputs, nary=True)
+                if careful:
+                    _check_step(op, g, out, inputs, contributions)
+                for rows, plan, skip, c in zip(step.ins, step.plans, step.skip, contributions):
+                    if not skip:
+                        _scatter_add(G, rows, plan, c)
 
     def loss_and_grad(self, X, *, reduction: str = "mean", accumulate: bool = True) -> float:
         """Forward over the batch, then backward of the batch loss: the mean (or "sum") of the
@@ -425,6 +459,41 @@ class Tape:
         weight = 1.0 / len(out) if reduction == "mean" else 1.0
         self.backward(weight, accumulate=accumulate)
         return float(np.sum(out) * weight)
+
+
+def _check_step(op, g, out, inputs, contributions) -> None:
+    """A step's contributions that are not finite where every number they came from is: the
+    scalar engine's rule on that sample raises its error (`checked_rule`), naming the sample."""
+    shape = np.broadcast(g, out, *inputs).shape
+    g, out, *inputs = (np.broadcast_to(a, shape) for a in (g, out, *inputs))
+    finite = np.isfinite(g) & np.isfinite(out)
+    for a in inputs:
+        finite &= np.isfinite(a)
+    for k, c in enumerate(contributions):
+        if c is None:
+            continue
+        bad = np.argwhere(finite & ~np.isfinite(np.broadcast_to(c, shape)))
+        for j, i in bad:
+            at = [float(a[j, i]) for a in inputs]
+            try:
+                if op.rules is not None:
+                    checked_rule(op, k, op.rules[k], float(g[j, i]), float(out[j, i]), at)
+                else:
+                    checked_rule(op, None, op.nary_rule, float(g[j, i]), float(out[j, i]), at)
+            except (ArithmeticError, ValueError) as error:
+                raise type(error)(f"{error} (sample {int(i)} of the batch)") from None
+
+
+def _check_matrix_step(op, g, W, X, dW, dX) -> None:
+    """A matrix step (a layer of dots) whose gradient overflowed from finite numbers."""
+    if not (np.isfinite(g).all() and np.isfinite(W).all() and np.isfinite(X).all()):
+        return
+    bad = np.argwhere(~np.isfinite(dX))
+    if bad.size:
+        i = int(bad[0][1])
+        raise OverflowError(f"backward of {op.name}: a gradient overflows a float (sample {i} of the batch)")
+    if not np.isfinite(dW).all():
+        raise OverflowError(f"backward of {op.name}: a weight's gradient summed over the batch overflows a float")
 
 
 def _run_rule(op, rule, g, out, inputs, nary=False):

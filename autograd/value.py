@@ -7,14 +7,26 @@ reference counting alone.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import numbers
+import threading
 import weakref
 
 __all__ = ["Value", "apply"]
 
-# False inside `no_grad()`: ops then return leaves that record no parents.
-_recording = True
+# Recording is off inside `no_grad()`, per thread and per asyncio task (a context variable, as
+# PyTorch's grad mode is thread-local). `_no_grad_blocks` counts the blocks open anywhere in the
+# process: while it is 0, the usual case, an op reads that one global and never the (slower)
+# context variable.
+_no_grad_blocks = 0
+_no_grad_lock = threading.Lock()
+_recording_here = contextvars.ContextVar("autograd_recording", default=True)
+
+
+def _recording() -> bool:
+    """True unless a `no_grad()` block is open in this thread or task."""
+    return not _no_grad_blocks or _recording_here.get()
 
 # The engine's mark for "not visited by a backward pass running now" (see `Value._pass`).
 _UNSEEN = object()
@@ -70,7 +82,8 @@ class Value:
         self._pass = _UNSEEN if requires_grad else _CONSTANT
         self._p0 = self._p1 = None
         self._op = None
-        label = str(label)
+        if label is not None and not isinstance(label, str):
+            label = str(label)
         if label:
             _labels[self] = label
 
@@ -92,7 +105,7 @@ class Value:
 
     @label.setter
     def label(self, value) -> None:
-        value = str(value)
+        value = "" if value is None else str(value)
         if value:
             _labels[self] = value
         else:
@@ -178,6 +191,39 @@ class Value:
             _tracer.guard(self, "detach", None, self.data)
         return Value(self.data, self.label, requires_grad=False)
 
+    # -- copies ----------------------------------------------------------------------------------
+    def __deepcopy__(self, memo) -> "Value":
+        """A copy of this node and of every node it depends on: data, grad, requires_grad, label,
+        op and parents (nodes shared in the original are shared in the copy). No recursion, so
+        a deep graph copies too.
+
+        >>> import copy
+        >>> x = Value(2.0, label="x"); y = x * x; y.backward()
+        >>> y2 = copy.deepcopy(y); x2 = y2.parents[0]
+        >>> (x2.data, x2.grad, x2.label, y2.parents == (x2, x2), x2 is x)
+        (2.0, 4.0, 'x', True, False)
+        """
+        for node in _ancestors(self):
+            if id(node) not in memo:
+                parents = tuple(memo[id(p)] for p in node.parents)
+                memo[id(node)] = _rebuilt(node.data, node._grad, node.requires_grad, node.label, node._op, parents)
+        return memo[id(self)]
+
+    def __reduce__(self):
+        # Pickle: leaves by reference (pickle's memo keeps a parameter shared by several pickled
+        # Values one object), the ops above them as a flat list, so a deep graph needs no recursion.
+        if self._op is None:
+            return (_rebuilt, (self.data, self._grad, self.requires_grad, self.label, None, ()))
+        index, entries = {}, []
+        for node in _ancestors(self):
+            index[node] = len(entries)
+            if node._op is None:
+                entries.append(node)
+            else:
+                parents = tuple(index[p] for p in node.parents)
+                entries.append((node.data, node._grad, node.requires_grad, node.label, node._op.name, parents))
+        return (_unpickled_graph, (entries,))
+
     # -- representation and conversion -----------------------------------------------------
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -237,14 +283,65 @@ class Value:
 # ---------------------------------------------------------------------------------------
 
 
+def _is_real(x) -> bool:
+    """A real number: int, float, bool, fractions, decimals, and numpy's real scalars (numpy's
+    bool is no `numbers.Real`, yet `Value(np.bool_(True))` should work as `Value(True)` does)."""
+    if isinstance(x, numbers.Real):
+        return not isinstance(x, Value)
+    return type(x).__module__ == "numpy" and getattr(x, "shape", None) == () and getattr(x, "dtype", None) is not None \
+        and x.dtype.kind in "biuf"
+
+
 def _as_float(data) -> float:
     if type(data) is float:
         return data
-    if isinstance(data, numbers.Real) and not isinstance(data, Value):
+    if _is_real(data):
         return float(data)
     if isinstance(data, Value):
         raise TypeError("Value(data): data is already a Value; use v.data or v.detach()")
     raise TypeError(f"Value(data): data must be a real number, got {type(data).__name__}: {data!r}")
+
+
+def _ancestors(root: Value) -> list:
+    """`root` and every node it depends on, parents first (iterative)."""
+    from autograd.engine import topological_order
+
+    return topological_order(root)
+
+
+def _rebuilt(data, grad, requires_grad, label, op, parents) -> Value:
+    """A node with these fields (a copy's, or an unpickled one's)."""
+    node = Value(data, label, requires_grad=requires_grad)
+    node._grad = grad
+    if op is not None:
+        if isinstance(op, str):
+            op = _op_named(op)
+        if op.rules is not None and len(parents) <= 2:
+            node._p0, node._p1 = (parents + (None,))[:2]
+        else:
+            node._p0, node._p1 = None, parents
+        node._op = op
+    return node
+
+
+def _op_named(name: str):
+    from autograd.ops import INTERNAL_OPS, OPS
+
+    op = OPS.get(name) or INTERNAL_OPS.get(name)
+    if op is None:
+        raise ValueError(f"unpickling a Value: its op {name!r} is not defined here (define_op it before loading)")
+    return op
+
+
+def _unpickled_graph(entries: list) -> Value:
+    nodes = []
+    for entry in entries:
+        if isinstance(entry, Value):
+            nodes.append(entry)
+        else:
+            data, grad, requires_grad, label, op, parents = entry
+            nodes.append(_rebuilt(data, grad, requires_grad, label, op, tuple(nodes[i] for i in parents)))
+    return nodes[-1]
 
 
 def _compared(node: Value, kind: str, other, result: bool) -> bool:
@@ -257,7 +354,7 @@ def _compared(node: Value, kind: str, other, result: bool) -> bool:
 def _data_of(other, op_name: str) -> float:
     if isinstance(other, Value):
         return other.data
-    if isinstance(other, numbers.Real):
+    if _is_real(other):
         return other
     raise TypeError(f"{op_name}: cannot compare a Value with {type(other).__name__}: {other!r}")
 
@@ -271,7 +368,7 @@ def _as_value(x, op) -> Value:
 
 def _number(x, op) -> float:
     """A number used in an op, as a float (how it is stored in the graph)."""
-    if isinstance(x, numbers.Real):
+    if _is_real(x):
         return float(x)
     raise TypeError(f"{op.name}: unsupported operand of type {type(x).__name__}: {x!r}")
 
@@ -342,7 +439,7 @@ def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
     node = _new(Value)
     node.data = out
     node._grad = None
-    if requires_grad and _recording:
+    if requires_grad and (not _no_grad_blocks or _recording_here.get()):
         # The engine reads the kind of rule from the layout: an op with one or two rules keeps
         # its inputs in `_p0`, `_p1`; any other (n-ary, or more rules) the tuple in `_p1`.
         if op.rules is not None and len(parents) <= 2:
@@ -351,11 +448,25 @@ def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
             node._p0, node._p1 = None, parents
         node._op = op
         node._pass = _UNSEEN
+    elif _tracer is not None:  # see _frozen
+        _frozen(node, op, parents)
     else:
         node._p0 = node._p1 = None
         node._op = None
         node._pass = _CONSTANT
     return node
+
+
+def _frozen(node: Value, op, parents: tuple) -> None:
+    """While a tape is traced, a node that needs no gradient (inside `no_grad()`, or from
+    constants) still records its op and parents, as a constant: backward never visits it, and
+    the tape replays it for every sample instead of baking in its traced value."""
+    if op.rules is not None and len(parents) <= 2:
+        node._p0, node._p1 = (parents + (None,))[:2]
+    else:
+        node._p0, node._p1 = None, parents
+    node._op = op
+    node._pass = _CONSTANT
 
 
 # The operators and methods of Value. Each is made from ONE table entry; `_compute` and `_node`
@@ -388,11 +499,13 @@ def _binary_method(op, reflected: bool = False):
         node = _new(Value)
         node.data = out
         node._grad = None
-        if needs_grad and _recording:
+        if needs_grad and (not _no_grad_blocks or _recording_here.get()):
             node._pass = _UNSEEN
             node._p0 = x
             node._p1 = y
             node._op = op
+        elif _tracer is not None:
+            _frozen(node, op, (x, y))
         else:
             node._pass = _CONSTANT
             node._p0 = node._p1 = None
@@ -419,10 +532,12 @@ def _unary_method(op, name: str, doc: str):
         node.data = out
         node._grad = None
         node._p1 = None
-        if _recording and self._pass is not _CONSTANT:
+        if (not _no_grad_blocks or _recording_here.get()) and self._pass is not _CONSTANT:
             node._pass = _UNSEEN
             node._p0 = self
             node._op = op
+        elif _tracer is not None:
+            _frozen(node, op, (self,))
         else:
             node._pass = _CONSTANT
             node._p0 = None

@@ -22,6 +22,7 @@ import random
 from typing import Optional
 
 from autograd import Value, dot
+from autograd.checks import check_choice, check_integer
 
 from nn.module import Module
 
@@ -44,14 +45,11 @@ INITS = {
 
 
 def _check_choice(where: str, what: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{where}: unknown {what} {value!r}; choose one of {', '.join(map(repr, choices))}")
+    check_choice(where, what, value, choices)
 
 
 def _check_count(where: str, what: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{where}: {what} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_integer(where, what, value, minimum=1)
 
 
 def _make_rng(where: str, seed, rng) -> random.Random:
@@ -112,6 +110,15 @@ class Neuron(Module):
         self.w = [Value(rng.uniform(-half_width, half_width)) for _ in range(nin)]
         self.b = bias if bias is not None else Value(0.0)
         self._activate = ACTIVATIONS[activation]
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        del state["_activate"]  # a lambda: pickle cannot store it; it follows from `activation`
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._activate = ACTIVATIONS[self.activation]
 
     def forward(self, x):
         """The neuron's output Value for one input (a sequence of nin numbers or Values)."""

@@ -13,6 +13,7 @@ import numbers
 
 import autograd
 from autograd import Value
+from autograd.checks import check_real
 
 __all__ = [
     "mse_loss",
@@ -208,11 +209,15 @@ def _one_cross_entropy(logits, target, at: str) -> Value:
     if isinstance(target, bool) or not isinstance(target, numbers.Integral) or not 0 <= target < len(logits):
         raise ValueError(f"cross_entropy_loss: target{at} must be a class index in 0..{len(logits) - 1}, got {target!r}")
     values = [z if isinstance(z, Value) else Value(z, requires_grad=False) for z in logits]
-    return autograd.logsumexp(values) - values[int(target)]
+    # -log softmax(z)[t] = logsumexp(z - z[t]): the differences are exact where z[t] is large
+    # (logsumexp(z) - z[t] would subtract two large numbers and lose digits).
+    target_logit = values[int(target)]
+    return autograd.logsumexp([z - target_logit for z in values])
 
 
 def cross_entropy_loss(logits, target_index, reduction: str = "mean") -> Value:
-    """Softmax cross entropy -log softmax(z)[target] = logsumexp(z) - z[target], stable for large z.
+    """Softmax cross entropy -log softmax(z)[target] = logsumexp(z - z[target]), stable and exact
+    for large z (a log-softmax: `cross_entropy_loss([1e5, 1e5 + 1], 0)` is log(1 + e)).
 
     One sample: `logits` a list of class scores and `target_index` an int. A batch: a list of
     such lists and a list of ints (mean over samples, or "sum").
@@ -246,8 +251,7 @@ def l2_regularization(params, alpha: float) -> Value:
     >>> l2_regularization([Value(3.0), Value(4.0)], 0.5).data
     12.5
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"l2_regularization: alpha must be a finite number >= 0, got {alpha!r}")
+    check_real("l2_regularization", "alpha", alpha, low=0.0)
     params = list(params)
     for i, p in enumerate(params):
         if not isinstance(p, Value):

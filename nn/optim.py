@@ -12,21 +12,16 @@ calls it once per epoch).
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Callable, Iterable
 
 from autograd import Value
+from autograd.checks import check_integer, check_real
 
 __all__ = ["Optimizer", "SGD", "Adam", "LambdaLR", "LinearDecay"]
 
 
 def _check_number(where: str, name: str, value, low: float = 0.0, high: float = math.inf, high_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{where}: {name} must be a finite number, got {value!r}")
-    if value < low or value > high or (high_open and value == high):
-        bracket = ")" if high_open else "]"
-        raise ValueError(f"{where}: {name} must lie in [{low:g}, {high:g}{bracket}, got {value!r}")
-    return float(value)
+    return check_real(where, name, value, low=low, high=high, high_open=high_open)
 
 
 class Optimizer:
@@ -123,7 +118,9 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         try:
             beta1, beta2 = betas
-        except (TypeError, ValueError):
+        except TypeError:
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {type(betas).__name__}: {betas!r}") from None
+        except ValueError:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}") from None
         self.betas = (
             _check_number("Adam", "betas[0]", beta1, 0.0, 1.0, high_open=True),
@@ -191,9 +188,8 @@ class LinearDecay(LambdaLR):
     def __init__(self, optimizer: Optimizer, start: float, end: float, total_steps: int):
         start = _check_number("LinearDecay", "start", start)
         end = _check_number("LinearDecay", "end", end)
-        if isinstance(total_steps, bool) or not isinstance(total_steps, numbers.Integral) or total_steps < 1:
-            raise ValueError(f"LinearDecay: total_steps must be a positive integer, got {total_steps!r}")
-        self.start, self.end, self.total_steps = start, end, int(total_steps)
+        total_steps = check_integer("LinearDecay", "total_steps", total_steps, minimum=1)
+        self.start, self.end, self.total_steps = start, end, total_steps
         super().__init__(optimizer, self._linear)
 
     def _linear(self, step: int) -> float:

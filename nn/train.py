@@ -26,6 +26,7 @@ from typing import Callable, Optional, Union
 
 import autograd
 from autograd import Value, no_grad
+from autograd.checks import check_integer, check_real
 
 from nn.losses import LOSSES, SAMPLE_TERMS, l2_regularization
 from nn.module import Module
@@ -118,6 +119,8 @@ def _infer_decision(model, sample_output, y) -> Optional[str]:
 
 
 def _decide(out, decision: str):
+    if any(math.isnan(o) for o in (out if isinstance(out, list) else [out])):
+        raise ValueError(f"decision {decision!r}: the model's output is {out!r}; a NaN output has no class")
     if decision == "argmax":
         if not isinstance(out, list):
             raise ValueError("decision 'argmax' needs a model with several outputs")
@@ -262,9 +265,37 @@ def _compiled_path(compiled, model, loss_name, several_outputs: bool, X, y) -> O
     return None
 
 
+def _named(model, params: list) -> list:
+    """(name, parameter) pairs for messages: dotted names for a Module."""
+    if isinstance(model, Module):
+        return model.named_parameters()
+    return [(p.label or f"parameter {i}", p) for i, p in enumerate(params)]
+
+
+def _bad_sample(model, X_batch: list, batch: list) -> str:
+    """" at sample i (...)" for the first sample of the batch whose input or output is not
+    finite, or "" (only computed when training has already failed)."""
+    for x, index in zip(X_batch, batch):
+        features = list(x) if isinstance(x, (list, tuple)) else [x]
+        if not all(isinstance(f, numbers.Real) and math.isfinite(f) for f in features):
+            return f" at sample {index} (its input {x!r} is not finite)"
+        try:
+            with no_grad():
+                out = _as_floats(model(x))
+        except ArithmeticError:
+            return f" at sample {index} (input {x!r}; the model's forward fails there)"
+        except ValueError:
+            return ""
+        if not all(math.isfinite(o) for o in (out if isinstance(out, list) else [out])):
+            return f" at sample {index} (input {x!r}; the model's output is {out!r})"
+    return ""
+
+
 def _resolve_loss(loss) -> tuple:
     if callable(loss):
         return loss, None
+    if not isinstance(loss, str):
+        raise TypeError(f"fit: loss must be a name or a callable, got {type(loss).__name__}: {loss!r}")
     if loss not in LOSSES:
         raise ValueError(f"fit: unknown loss {loss!r}; choose one of {', '.join(map(repr, LOSSES))} or pass a callable")
     return LOSSES[loss], loss
@@ -289,11 +320,7 @@ def _progress_bar(progress, epochs: int):
 
 
 def _check_optional_number(name: str, value, minimum: float = 0.0) -> Optional[float]:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < minimum:
-        raise ValueError(f"fit: {name} must be a finite number >= {minimum:g} or None, got {value!r}")
-    return float(value)
+    return check_real("fit", name, value, low=minimum, allow_none=True)
 
 
 def fit(
@@ -351,12 +378,9 @@ def fit(
     """
     X, y = _check_data("fit", X, y)
     loss_fn, loss_name = _resolve_loss(loss)
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1):
-        raise ValueError(f"fit: batch_size must be a positive integer or None, got {batch_size!r}")
-    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1):
-        raise ValueError(f"fit: patience must be a positive integer or None, got {patience!r}")
+    epochs = check_integer("fit", "epochs", epochs, minimum=1)
+    batch_size = check_integer("fit", "batch_size", batch_size, minimum=1, allow_none=True)
+    patience = check_integer("fit", "patience", patience, minimum=1, allow_none=True)
     tol = _check_optional_number("tol", tol, -math.inf)
     min_delta = _check_optional_number("min_delta", min_delta)
     l2 = _check_optional_number("l2", l2) or 0.0
@@ -370,6 +394,11 @@ def fit(
     with no_grad():
         sample_output = _as_floats(model(X[0]))
     several_outputs = isinstance(sample_output, list)
+    if loss_name == "cross_entropy" and not several_outputs:
+        raise ValueError(
+            "fit: loss 'cross_entropy' needs a model with one output per class (at least 2), but this model has "
+            "one output; for two classes use one output with loss='bce_with_logits' (targets 0/1)"
+        )
     if decision is None:
         if loss_name in _LOSS_DECISIONS and not several_outputs and loss_name != "cross_entropy":
             decision = _LOSS_DECISIONS[loss_name]
@@ -398,22 +427,34 @@ def fit(
                 batch = order[start : start + size]
                 optimizer.zero_grad()
                 X_batch, y_batch = [X[i] for i in batch], [y[i] for i in batch]
-                batch_loss = None
-                if compiled_path is not None:
-                    try:
-                        batch_loss = compiled_path.loss_and_gradients(X_batch, y_batch, l2)
-                    except autograd.TraceError:
-                        if compiled is True:
-                            raise
-                        compiled_path = None  # "auto": this model branches on values; go scalar
-                        optimizer.zero_grad()
-                if batch_loss is None:
-                    batch_loss = loss_and_gradients(model, loss_fn, X_batch, y_batch, params, l2)
+                try:
+                    batch_loss = None
+                    if compiled_path is not None:
+                        try:
+                            batch_loss = compiled_path.loss_and_gradients(X_batch, y_batch, l2)
+                        except autograd.TraceError:
+                            if compiled is True:
+                                raise
+                            compiled_path = None  # "auto": this model branches on values; go scalar
+                            optimizer.zero_grad()
+                    if batch_loss is None:
+                        batch_loss = loss_and_gradients(model, loss_fn, X_batch, y_batch, params, l2)
+                except ArithmeticError as error:  # overflow, or a derivative undefined at this point
+                    raise FloatingPointError(
+                        f"fit: training failed in epoch {epoch} (lr {optimizer.lr:g}){_bad_sample(model, X_batch, batch)}: "
+                        f"{error}. The model is diverging: lower the learning rate, or check the data"
+                    ) from error
                 if not math.isfinite(batch_loss):
                     raise FloatingPointError(
-                        f"fit: the loss became {batch_loss!r} in epoch {epoch} (lr {optimizer.lr:g}); "
-                        "lower the learning rate or check the data"
+                        f"fit: the loss became {batch_loss!r} in epoch {epoch} (lr {optimizer.lr:g})"
+                        f"{_bad_sample(model, X_batch, batch)}; lower the learning rate or check the data"
                     )
+                for name, p in _named(model, params):
+                    if p.has_grad and not math.isfinite(p.grad):
+                        raise FloatingPointError(
+                            f"fit: the gradient of {name} became {p.grad!r} in epoch {epoch} (lr {optimizer.lr:g})"
+                            f"{_bad_sample(model, X_batch, batch)}; lower the learning rate or check the data"
+                        )
                 optimizer.step()
                 total += batch_loss * len(batch)
             epoch_loss = total / n

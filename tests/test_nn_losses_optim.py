@@ -218,7 +218,7 @@ def test_lambda_schedule_value_is_validated():
     schedule = nn.LambdaLR(opt, lambda step: 1.0 - step)
     schedule.step()
     assert opt.lr == 0.0
-    with pytest.raises(ValueError, match="LambdaLR: lr at step 2 must lie in"):
+    with pytest.raises(ValueError, match="LambdaLR: lr at step 2 must be a finite number >= 0, got -1.0"):
         schedule.step()
 
 
@@ -226,7 +226,7 @@ def test_lambda_schedule_value_is_validated():
     "build, message",
     [
         (lambda: nn.SGD([], lr=0.1), "SGD: got an empty parameter list"),
-        (lambda: nn.SGD([Value(1.0)], lr=-0.1), r"SGD: lr must lie in \[0, inf\], got -0.1"),
+        (lambda: nn.SGD([Value(1.0)], lr=-0.1), r"SGD: lr must be a finite number >= 0, got -0.1"),
         (lambda: nn.SGD([Value(1.0)], lr=float("nan")), "SGD: lr must be a finite number, got nan"),
         (lambda: nn.SGD([Value(1.0)], lr=0.1, momentum=1.0), r"SGD: momentum must lie in \[0, 1\), got 1.0"),
         (lambda: nn.SGD([1.0], lr=0.1), r"SGD: params\[0\] must be a Value, got float"),

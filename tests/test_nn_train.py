@@ -119,10 +119,11 @@ def test_a_non_finite_loss_stops_fit_with_a_clear_error():
         nn.fit(model, [[float("nan"), 1.0]], [1.0], loss="mse", lr=0.1, epochs=5, progress=False)
 
 
-def test_a_diverging_model_overflows_with_the_engines_error_naming_the_op():
+def test_a_diverging_model_gets_fits_advice_and_the_engines_error_naming_the_op():
     model = nn.MLP(2, [4, 1], activation="linear", seed=0)
-    with pytest.raises(OverflowError, match="overflows a float"):
+    with pytest.raises(FloatingPointError, match=r"epoch \d+ \(lr 10\).*overflows a float.*lower the learning rate") as info:
         nn.fit(model, [[1e3, 1e3]], [1e3], loss="mse", lr=10.0, epochs=50, progress=False)
+    assert isinstance(info.value.__cause__, OverflowError)
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ def test_fast_and_reference_passes_give_identical_second_derivatives(case):
         assert fast_dy.data == 0.0
         return
     assert same(fast_dy.data, reference_dy.data)
-    fast = grad(fast_dy, leaves)
+    fast = grad(fast_dy, leaves, allow_constant=True)  # dy may not depend on the inputs at all
     reference = reference_gradients(reference_dy)
     assert all(same(f, reference.get(x, 0.0)) for f, x in zip(fast, leaves)), (fast, [reference.get(x) for x in leaves])
 

@@ -134,7 +134,7 @@ def _partials(f, leaves, order: int, where: str, keep_graph_last: bool = True) -
         level = [
             (wrt + (i,), g)
             for wrt, out in level
-            for i, g in enumerate(grad(out, leaves, create_graph=create_graph))
+            for i, g in enumerate(grad(out, leaves, create_graph=create_graph, allow_constant=True))
         ]
     return level
 

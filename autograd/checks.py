@@ -1,0 +1,83 @@
+"""The argument checks every public function uses, so that errors mean the same everywhere:
+a wrong TYPE is a `TypeError`, a wrong VALUE (right type, out of range) a `ValueError`, and
+both name the function, the argument and what was given.
+
+>>> check_integer("fit", "epochs", 3, minimum=1)
+3
+>>> check_integer("fit", "epochs", "3", minimum=1)
+Traceback (most recent call last):
+...
+TypeError: fit: epochs must be a positive integer, got str: '3'
+>>> check_real("SGD", "lr", -1.0, low=0.0)
+Traceback (most recent call last):
+...
+ValueError: SGD: lr must be a finite number >= 0, got -1.0
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Optional
+
+__all__ = ["check_integer", "check_real", "check_choice"]
+
+
+def _is_real(value) -> bool:
+    from autograd.value import _is_real as is_real
+
+    return is_real(value) and not isinstance(value, bool) and not (hasattr(value, "dtype") and value.dtype.kind == "b")
+
+
+def check_integer(where: str, name: str, value, *, minimum: Optional[int] = None, allow_none: bool = False):
+    """`value` as an int: TypeError unless it is an integer (bool is not), ValueError below `minimum`."""
+    if value is None and allow_none:
+        return None
+    kind = "a positive integer" if minimum == 1 else "an integer" if minimum is None else f"an integer >= {minimum}"
+    kind += " or None" if allow_none else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be {kind}, got {type(value).__name__}: {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{where}: {name} must be {kind}, got {value!r}")
+    return int(value)
+
+
+def check_real(
+    where: str,
+    name: str,
+    value,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    high_open: bool = False,
+    finite: bool = True,
+    allow_none: bool = False,
+):
+    """`value` as a float: TypeError unless it is a real number (bool is not), ValueError when it
+    is not finite (with `finite`) or outside [low, high] (or [low, high) with `high_open`)."""
+    if value is None and allow_none:
+        return None
+    none = " or None" if allow_none else ""
+    if not _is_real(value):
+        raise TypeError(f"{where}: {name} must be a {'finite ' if finite else ''}number{none}, got {type(value).__name__}: {value!r}")
+    number = float(value)
+    if finite and not math.isfinite(number):
+        raise ValueError(f"{where}: {name} must be a finite number{none}, got {value!r}")
+    if number < low or number > high or (high_open and number == high):
+        if high == math.inf:
+            rule = f"be a {'finite ' if finite else ''}number >= {low:g}{none}"
+        else:
+            rule = f"lie in [{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{where}: {name} must {rule}, got {value!r}")
+    return number
+
+
+def check_choice(where: str, name: str, value, choices):
+    """`value` if it is one of `choices`; else ValueError listing them (TypeError if unhashable)."""
+    try:
+        ok = value in choices
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{where}: unknown {name} {value!r}; choose one of {', '.join(map(repr, choices))}")
+    return value
