@@ -116,7 +116,7 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> list[Value]:
+def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, observer=None) -> list[Value]:
     """The one backward pass: d(root)/d(node) for every node that needs a gradient.
 
     Walks the nodes in reverse topological order, so each node's gradient (held in its `_pass`
@@ -132,6 +132,13 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
     Only nodes that need a gradient are visited, so each one gets some; a constant root has
     nothing to pass on. For a parent, `_pass` is loaded once: it tells whether the parent is a
     constant (then its rule is not run) and holds the gradient it has so far.
+
+    `observer` (used by `autograd.explore.backward_steps`), if given, is called once per op
+    node, after its contributions were added, as `observer(node, grad, contributions,
+    totals)`: the node's complete upstream gradient, then per parent (in order, repeats kept)
+    the contribution passed to it and the parent's running total right after adding it (None
+    for a constant parent). Observed nodes take the general path below; the fast path pays
+    one `is None` test per node for this.
     """
     if root._pass is _CONSTANT:
         return []
@@ -148,7 +155,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
             a, b = node._p0, node._p1
             # Hot cases first: one and two inputs (an op with rules; see `_node`) in slots,
             # without building argument lists.
-            if a is not None:
+            if a is not None and observer is None:
                 rules = op.rules
                 if create_graph:
                     out, x = node, a
@@ -169,8 +176,8 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
                 if previous is not constant:
                     contribution = rules[1](g, out, x, y)
                     b._pass = contribution if previous is None else previous + contribution
-            else:  # any other op: the tuple of its inputs in `_p1`
-                parents, rules = b, op.rules
+            else:  # any other op (the tuple of its inputs in `_p1`), and every op when observed
+                parents, rules = (b if a is None else node.parents), op.rules
                 out = node if create_graph else node.data
                 inputs = parents if create_graph else [p.data for p in parents]
                 if rules is not None:
@@ -179,10 +186,19 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
                     ]
                 else:
                     contributions = op.nary_rule(g, out, inputs)
-                for parent, contribution in zip(parents, contributions):
-                    previous = parent._pass
-                    if previous is not constant:
-                        parent._pass = contribution if previous is None else previous + contribution
+                if observer is None:
+                    for parent, contribution in zip(parents, contributions):
+                        previous = parent._pass
+                        if previous is not constant:
+                            parent._pass = contribution if previous is None else previous + contribution
+                else:  # the same sums, each parent's running total noted after each one
+                    totals = []
+                    for parent, contribution in zip(parents, contributions):
+                        previous = parent._pass
+                        if previous is not constant:
+                            parent._pass = contribution if previous is None else previous + contribution
+                        totals.append(None if previous is constant else parent._pass)
+                    observer(node, g, contributions, totals)
     except BaseException as error:
         _release(order)
         if isinstance(error, (ArithmeticError, ValueError)) and node._op is not None:
