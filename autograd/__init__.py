@@ -48,10 +48,10 @@ def __getattr__(name):
         from autograd import tape
 
         return getattr(tape, name)
-    # Watching backprop (autograd.explore): loaded on first use; the widget library only when shown.
+    # Watching backprop (autograd.explorer): loaded on first use; the widget library only when shown.
     if name in ("backward_steps", "paths", "explore"):
-        import autograd.explore as _explore
+        import autograd.explorer as _explorer
 
-        return getattr(_explore, name)
+        return getattr(_explorer, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
 __version__ = "0.1.0"

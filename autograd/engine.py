@@ -133,7 +133,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
     nothing to pass on. For a parent, `_pass` is loaded once: it tells whether the parent is a
     constant (then its rule is not run) and holds the gradient it has so far.
 
-    `observer` (used by `autograd.explore.backward_steps`), if given, is called once per op
+    `observer` (used by `autograd.explorer.backward_steps`), if given, is called once per op
     node, after its contributions were added, as `observer(node, grad, contributions,
     totals)`: the node's complete upstream gradient, then per parent (in order, repeats kept)
     the contribution passed to it and the parent's running total right after adding it (None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from autograd.engine import topological_order
-from autograd.explore.steps import local_derivatives, node_names
+from autograd.explorer.steps import local_derivatives, node_names
 from autograd.value import Value
 
 __all__ = ["paths", "count_paths", "Path", "TooManyPathsError"]

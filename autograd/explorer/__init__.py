@@ -5,8 +5,8 @@ Only the engine's public graph walk and its backward-pass observer are used; the
 library (anywidget) is imported only when a widget is shown.
 """
 
-from autograd.explore.steps import BackwardStep, BackwardSteps, Contribution, backward_steps
-from autograd.explore.paths import Path, TooManyPathsError, count_paths, paths
+from autograd.explorer.steps import BackwardStep, BackwardSteps, Contribution, backward_steps
+from autograd.explorer.chain import Path, TooManyPathsError, count_paths, paths
 
 __all__ = [
     "backward_steps",
@@ -26,7 +26,7 @@ __all__ = [
 def __getattr__(name):
     # The explorer builds pages and widgets: load it only when asked for.
     if name in ("explore", "Explorer", "GraphTooLargeError"):
-        from autograd.explore import explorer
+        from autograd.explorer import player
 
-        return getattr(explorer, name)
-    raise AttributeError(f"module 'autograd.explore' has no attribute {name!r}")
+        return getattr(player, name)
+    raise AttributeError(f"module 'autograd.explorer' has no attribute {name!r}")

@@ -158,12 +158,18 @@ def local_derivatives(node: Value) -> list:
     if op is None:
         return []
     datas = [p.data for p in node.parents]
-    try:
-        if op.rules is not None:
-            return [float(rule(1.0, node.data, *datas)) for rule in op.rules]
-        return [float(d) for d in op.nary_rule(1.0, node.data, datas)]
-    except (ArithmeticError, ValueError):
-        return [None] * len(datas)
+    if op.rules is None:
+        try:
+            return [float(d) for d in op.nary_rule(1.0, node.data, datas)]
+        except (ArithmeticError, ValueError):
+            return [None] * len(datas)
+    result = []
+    for rule in op.rules:  # one at a time: x ** 2 at x < 0 has a base derivative, not an exponent one
+        try:
+            result.append(float(rule(1.0, node.data, *datas)))
+        except (ArithmeticError, ValueError):
+            result.append(None)
+    return result
 
 
 def backward_steps(root: Value, number_format: str = ".6g") -> BackwardSteps:
