@@ -297,7 +297,7 @@ def test_a_too_large_graph_gets_a_clear_message_and_a_sub_graph_works():
     assert len(ex.data["nodes"]) < 150 and ex.data["subgraph"]["hidden"] > 0
     out.backward()
     shown = _state_grads(ex, len(ex.frames) - 1)
-    for n, value in zip(ex.data["nodes"], ex._values):
+    for n, value in zip(ex.data["nodes"], ex.values):
         if value.requires_grad and shown[n["id"]] is not None:
             assert shown[n["id"]] == value.grad   # a sub-graph still shows the real gradients
 
@@ -310,7 +310,7 @@ def test_a_neuron_of_an_mlp_is_grouped_by_its_parameter_names():
     assert sorted(clusters) == ["layers.0.neurons.0", "layers.0.neurons.1", "layers.1.neurons.0"]
     out.backward()
     shown = _state_grads(ex, len(ex.frames) - 1)
-    for n, value in zip(ex.data["nodes"], ex._values):
+    for n, value in zip(ex.data["nodes"], ex.values):
         if value.requires_grad:
             assert shown[n["id"]] == value.grad
 

@@ -81,6 +81,8 @@ def _fmt(number_format):
             return "undefined"
         if isinstance(x, float) and math.isnan(x):
             return "nan"
+        if x == 0:
+            return "0"  # not "-0": a relu's 0 × a negative upstream is 0 to a reader
         text = format(x, number_format)
         return text.replace("-", "−") if text.startswith("-") else text
 
@@ -146,13 +148,16 @@ def _dot_text(order, shown, root, names, fmt, texts, rankdir, clusters) -> str:
         if node not in shown:
             continue
         i, role = index[node], _role(node, root)
-        rows = [names[node], f"data {texts[node]['data']}"]
+        name = names[node]
+        group = clusters.get(node) if clusters else None
+        if group and name.startswith(group + "."):
+            name = name[len(group) + 1:]  # the cluster's title says the rest: w.0 inside layers.0.neurons.1
+        rows = [name, f"data {texts[node]['data']}"]
         if role != "constant":
             rows.append(f"grad {texts[node]['grad_widest']}")
         label = "<" + "<BR/>".join(_escape(r.replace("−", "-")) for r in rows) + ">"  # ASCII for the layout widths
         style = '"rounded,filled,dashed"' if role == "constant" else '"rounded,filled"'
         line = f'\tv{i} [id="v{i}" class="dg-node dg-{role}" label={label} shape=box style={style} fillcolor="{ROLE_FILL[role]}" margin="0.12,0.05"]'
-        group = clusters.get(node) if clusters else None
         (groups.setdefault(group, []) if group else lines).append(line)
         if not node.parents:
             continue
@@ -216,13 +221,15 @@ class Explorer:
     """A step-through view of root's forward and backward pass (see `explore`).
 
     `data` is everything the player shows (JSON-ready); `frames` its frames; `steps` the
-    `BackwardSteps`. In Jupyter it displays as a widget; `save_html(path)` writes one page.
+    `BackwardSteps`; `values` the Values shown, in the order of `data["nodes"]`. In Jupyter it
+    displays as a widget; `save_html(path)` writes one page.
     """
 
-    def __init__(self, root: Value, data: dict, steps):
+    def __init__(self, root: Value, data: dict, steps, values: list):
         self.root = root
         self.data = data
         self.steps = steps
+        self.values = values
         self._widget = None
 
     @property
@@ -257,7 +264,7 @@ class Explorer:
         return next(n for n in self.data["nodes"] if n["id"] == node_id)
 
     def _id(self, node: Value) -> str:
-        for n, v in zip(self.data["nodes"], self._values):
+        for n, v in zip(self.data["nodes"], self.values):
             if v is node:
                 return n["id"]
         raise ValueError(f"explore: {node!r} is not shown in this explorer")
@@ -472,9 +479,7 @@ def explore(
         "subgraph": None if around is None else {"around": nid[around], "depth": depth, "hidden": len(order) - len(shown)},
         "highlight": highlight,
     }
-    explorer = Explorer(root, data, steps)
-    explorer._values = visible
-    return explorer
+    return Explorer(root, data, steps, visible)
 
 
 def _clusters(nodes: list, names: dict) -> dict:
