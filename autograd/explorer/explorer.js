@@ -112,6 +112,9 @@ function dagradExplorer(el, data, options) {
     g.querySelectorAll("text").forEach((t) => { t.setAttribute("text-anchor", "middle"); t.setAttribute("x", String(box.x + box.width / 2)); });
   });
   edgeEls.forEach((g) => g.classList.add("dg-edge"));
+  const nodeBoxes = [];
+  valueEls.forEach((g, id) => { const b = g.getBBox(); nodeBoxes.push({ id, x: b.x, y: b.y, width: b.width, height: b.height }); });
+  opEls.forEach((g, id) => { const b = g.getBBox(); nodeBoxes.push({ id, x: b.x, y: b.y, width: b.width, height: b.height }); });
   const edgeById = new Map(edgeEls.map((g) => [g.getAttribute("id"), g]));
   const opOf = (valueId) => opEls.get("op" + valueId.slice(1));
 
@@ -144,18 +147,35 @@ function dagradExplorer(el, data, options) {
     if (!g) { flow.style.display = "none"; return; }
     const path = g.querySelector("path");
     const len = path.getTotalLength();
-    const p = path.getPointAtLength(len * 0.5);
     const head = flow.querySelector(".dg-flow-head"), main = flow.querySelector(".dg-flow-main");
     head.textContent = "local × upstream = contribution";
     main.textContent = `${fr.local_text} × ${fr.upstream_text} = ${fr.contribution_text}`;
     flow.style.display = "";
-    head.setAttribute("x", p.x); main.setAttribute("x", p.x);
-    head.setAttribute("y", p.y - 20); main.setAttribute("y", p.y - 8);
-    const a = head.getBBox(), b = main.getBBox();
-    const x0 = Math.min(a.x, b.x) - 5, x1 = Math.max(a.x + a.width, b.x + b.width) + 5;
     const rect = flow.querySelector("rect");
-    rect.setAttribute("x", x0); rect.setAttribute("y", a.y - 3);
-    rect.setAttribute("width", x1 - x0); rect.setAttribute("height", b.y + b.height - a.y + 6);
+    // Try spots along the edge (above, below, beside it) and keep the one that hides the fewest
+    // values, never the two ends of this step if it can help it.
+    const ends = new Set([fr.parent, fr.node, "op" + fr.node.slice(1)]);
+    const hits = (r) => nodeBoxes.reduce((n, o) => n + (r.x < o.x + o.width && o.x < r.x + r.width && r.y < o.y + o.height && o.y < r.y + r.height ? (ends.has(o.id) ? 10 : 1) : 0), 0);
+    head.setAttribute("x", 0); main.setAttribute("x", 0); head.setAttribute("y", -12); main.setAttribute("y", 0);
+    const a0 = head.getBBox(), b0 = main.getBBox();
+    const w = Math.max(a0.width, b0.width) + 10, h = b0.y + b0.height - a0.y + 6;
+    let placed = null, best = Infinity;
+    for (const t of [0.5, 0.62, 0.38, 0.75, 0.25]) {
+      const p = path.getPointAtLength(len * t);
+      for (const [dx, dy] of [[0, -h / 2 - 4], [0, h / 2 + 4], [-w / 2 - 6, 0], [w / 2 + 6, 0], [0, -h - 6], [0, h + 6]]) {
+        const box = { x: p.x + dx - w / 2, y: p.y + dy - h / 2, width: w, height: h };
+        const score = hits(box);
+        if (score < best) { best = score; placed = box; }
+        if (score === 0) break;
+      }
+      if (best === 0) break;
+    }
+    const cx = placed.x + w / 2;
+    head.setAttribute("x", cx); main.setAttribute("x", cx);
+    const baseline = placed.y + 3 + (-12 - a0.y); // the head's top 3 below the box's
+    head.setAttribute("y", baseline); main.setAttribute("y", baseline + 12);
+    rect.setAttribute("x", placed.x); rect.setAttribute("y", placed.y);
+    rect.setAttribute("width", placed.width); rect.setAttribute("height", placed.height);
     graph.appendChild(flow); // on top of everything
   }
 
@@ -244,8 +264,15 @@ function dagradExplorer(el, data, options) {
 
   // -- the node panel --------------------------------------------------------------------------
   function fmtNum(x) { return x == null ? "—" : String(x); }
+  function autoInfo() { // with nothing hovered or pinned: the value this frame is about
+    const fr = frames[frame];
+    if (fr.kind === "edge") return fr.parent;
+    if (fr.kind === "forward" && fr.node) return fr.node;
+    if (fr.kind === "seed" || fr.kind === "done") return data.root;
+    return null;
+  }
   function renderInfo() {
-    const id = pinned || hovered;
+    const id = pinned || hovered || autoInfo();
     if (!id) return;
     const n = nodes.get(id);
     const st = stateAt(frame);
