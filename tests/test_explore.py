@@ -337,6 +337,14 @@ def test_explore_names_bad_arguments():
         explore(x * 2, max_nodes=0)
     with pytest.raises(ValueError, match="explore: rankdir must be one of"):
         explore(x * 2, rankdir="up")
+    with pytest.raises(ValueError, match=r"explore: Value\(data=2.0.*is a constant \(requires_grad=False\)"):
+        explore(Value(2.0, requires_grad=False))
+
+
+def test_a_single_leaf_still_plays():
+    ex = explore(Value(2.0, label="x"))
+    assert [f["kind"] for f in ex.frames] == ["start", "forward", "seed", "done"]
+    assert ex.state(3)["v0"] == {"data": 2.0, "grad": 1.0}
 
 
 # -- the page and the widget -----------------------------------------------------------------
@@ -392,3 +400,15 @@ def test_import_autograd_stays_light():
     code = "import sys, autograd; autograd.backward_steps; print('anywidget' in sys.modules, 'autograd.explorer.player' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False False"
+
+
+def test_without_anywidget_jupyter_gets_the_page_in_a_sandboxed_frame(monkeypatch):
+    from autograd.explorer import player
+
+    def missing():
+        raise ImportError("explore: the Jupyter widget needs anywidget")
+
+    monkeypatch.setattr(player, "_widget_class", missing)
+    bundle = explore(Value(2.0, label="x") * 3)._repr_mimebundle_()
+    assert bundle["text/html"].startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
+    assert 'sandbox="allow-scripts"' in bundle["text/html"]

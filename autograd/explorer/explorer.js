@@ -24,7 +24,7 @@ function dagradExplorer(el, data, options) {
 
   el.classList.add("dagrad-explorer");
   el.innerHTML = `
-    <div class="dg-root" tabindex="0" aria-label="backprop explorer: arrow keys step, space plays">
+    <div class="dg-root" tabindex="0" aria-label="backprop explorer: arrow keys step, space plays" data-lm-suppress-shortcuts="true" data-p-suppress-shortcuts="true">
       <div class="dg-head">
         <div class="dg-title">${esc(data.title)}</div>
         <div class="dg-legend">

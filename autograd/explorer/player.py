@@ -364,6 +364,8 @@ def explore(
     if clusters not in ("auto", "prefix", None):
         raise ValueError(f"explore: clusters must be 'auto', 'prefix' or None, got {clusters!r}")
 
+    if not root.requires_grad:
+        raise ValueError(f"explore: {root!r} is a constant (requires_grad=False): no gradient flows from it, so there is no backward pass to watch")
     order = topological_order(root)
     if around is not None:
         if not isinstance(around, Value):
