@@ -324,6 +324,10 @@ def test_a_highlighted_path_names_its_nodes_and_edges():
     assert ex.data["highlight"]["edges"] == ["e1_1", "o1", "e2_0", "o2"]
     leaf = next(n for n in ex.data["nodes"] if n["name"] == "x")
     assert leaf["paths"]["count"] == 3 and len(leaf["paths"]["listed"]) == 3
+    assert ex.data["highlight"]["key"] == "v0:1"   # the player marks it in x's list of paths
+    assert [q["text"] for q in leaf["paths"]["listed"]] == ["x → (input 1) v1 → v2", "x → (input 2) v1 → v2", "x → v2"]
+    with pytest.raises(ValueError, match="explore: highlight_path must be a Path from autograd.paths"):
+        explore(z, highlight_path=paths(y, x)[0])
     assert math.isclose(sum(q["product"] for q in leaf["paths"]["listed"]), 2 * 2.0 + 1)
 
 

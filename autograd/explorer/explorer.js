@@ -304,7 +304,7 @@ function dagradExplorer(el, data, options) {
       ev.stopPropagation();
       const i = +b.dataset.path;
       const key = id + ":" + i;
-      pathIds = pathIds && pathIds.key === key ? null : Object.assign({ key }, n.paths.listed[i]);
+      pathIds = pathIds && pathIds.key === key ? null : n.paths.listed[i];
       applyPath(); renderInfo();
     }));
   }
@@ -362,8 +362,8 @@ function dagradExplorer(el, data, options) {
     svg.style.width = Math.round(natural * zoom) + "px";
     svg.style.maxWidth = "none";
   }
-  function fit() { const w = stage.clientWidth - 14; if (w > 0) setZoom(Math.min(1.4, w / natural)); }
-  function readable() { const w = stage.clientWidth - 14; if (w > 0) setZoom(Math.min(1.4, Math.max(0.85, w / natural))); }
+  function fit() { const w = stage.clientWidth - 14; if (w > 0) setZoom(Math.min(1.2, w / natural)); }
+  function readable() { const w = stage.clientWidth - 14; if (w > 0) setZoom(Math.min(1.2, Math.max(0.85, w / natural))); }
   el.querySelectorAll(".dg-zbtn").forEach((b) => b.addEventListener("click", () => {
     const how = b.dataset.zoom;
     if (how === "fit") fit(); else setZoom((zoom || 1) * (how === "in" ? 1.25 : 0.8));

@@ -237,7 +237,14 @@ class Explorer:
         return self.data["frames"]
 
     def frame_of(self, node: Value, parent: Optional[Value] = None) -> int:
-        """Index of the first backward frame that processes `node` (and passes to `parent`)."""
+        """Index of the first backward frame that processes `node` (and passes to `parent`).
+
+        >>> from autograd import Value, explore
+        >>> a = Value(3.0, label="a"); b = Value(2.0, label="b"); y = a * b
+        >>> ex = explore(y)
+        >>> print(ex.frames[ex.frame_of(y, b)]["text"])
+        v2 → b: local ∂v2/∂b = 3 × upstream 1 = 3;  b.grad = 3
+        """
         name = self._id(node)
         pid = self._id(parent) if parent is not None else None
         for i, f in enumerate(self.frames):
@@ -246,7 +253,14 @@ class Explorer:
         raise ValueError(f"explore: no backward frame for {node!r}" + (f" -> {parent!r}" if parent is not None else ""))
 
     def state(self, frame: int) -> dict:
-        """What the player shows at `frame`: node id -> {"data": float or None, "grad": float or None}."""
+        """What the player shows at `frame`: node id -> {"data": float or None, "grad": float or None}.
+
+        >>> from autograd import Value, explore
+        >>> a = Value(3.0, label="a"); y = a * a
+        >>> ex = explore(y)
+        >>> ex.state(0)["v0"], ex.state(len(ex.frames) - 1)["v0"]
+        ({'data': None, 'grad': None}, {'data': 3.0, 'grad': 6.0})
+        """
         if not 0 <= frame < len(self.frames):
             raise IndexError(f"explore: frame {frame} is outside 0..{len(self.frames) - 1}")
         shown = {n["id"]: {"data": None, "grad": None} for n in self.data["nodes"]}
@@ -469,7 +483,13 @@ def explore(
 
     highlight = None
     if highlight_path is not None:
+        if not hasattr(highlight_path, "edges") or not highlight_path.nodes or highlight_path.nodes[-1] is not root:
+            raise ValueError(f"explore: highlight_path must be a Path from autograd.paths(root, leaf), got {highlight_path!r}")
         highlight = _path_ids(highlight_path, index)
+        leaf = highlight_path.nodes[0]
+        for k, other in enumerate(_paths(root, leaf, max_paths=None) if count_paths(root, leaf) <= MAX_PATHS_PER_LEAF else []):
+            if other.edges == highlight_path.edges:
+                highlight["key"] = f"v{index[leaf]}:{k}"
     data = {
         "version": 1,
         "title": title or f"Backprop through {names[root]}",
@@ -516,9 +536,15 @@ def _leaf_paths(root: Value, leaf: Value, names: dict, index: dict, fmt) -> dict
     listed = []
     for p in _paths(root, leaf, max_paths=None):
         ids = _path_ids(p, index)
+        text = names[p.nodes[0]]
+        for (child, k), parent in zip(p.edges, p.nodes):
+            # a value used twice by one op: say which use (the two edges of a * a)
+            slot = f" (input {k + 1})" if sum(q is parent for q in child.parents) > 1 else ""
+            text += f" →{slot} {names[child]}"
         listed.append({
             **ids,
-            "text": " → ".join(names[v] for v in p.nodes),
+            "key": f"v{index[leaf]}:{len(listed)}",
+            "text": text,
             "locals": [fmt(d) for d in p.locals],
             "product": p.product,
             "product_text": fmt(p.product),

@@ -134,7 +134,13 @@ class BackwardSteps:
 
 def node_names(root: Value, order: Optional[list] = None) -> dict:
     """Display names: the label, else `v<i>` with i the place in `topological_order(root)`
-    (the ids the pictures use). Repeated labels get `#i` appended so every name is unique."""
+    (the ids the pictures use). Repeated labels get `#i` appended so every name is unique.
+
+    >>> from autograd import Value
+    >>> x = Value(1.0, label="x"); y = x * 2
+    >>> sorted(node_names(y).values())
+    ['v1', 'v2', 'x']
+    """
     order = topological_order(root) if order is None else order
     names, seen = {}, {}
     for i, node in enumerate(order):
