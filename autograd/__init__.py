@@ -36,6 +36,9 @@ __all__ = [
     "trace",
     "Tape",
     "TraceError",
+    "backward_steps",
+    "paths",
+    "explore",
 ]
 
 
@@ -45,5 +48,10 @@ def __getattr__(name):
         from autograd import tape
 
         return getattr(tape, name)
+    # Watching backprop (autograd.explorer): loaded on first use; the widget library only when shown.
+    if name in ("backward_steps", "paths", "explore"):
+        import autograd.explorer as _explorer
+
+        return getattr(_explorer, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
 __version__ = "0.1.0"

@@ -132,7 +132,7 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> list[Value]:
+def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, observer=None) -> list[Value]:
     """The one backward pass: d(root)/d(node) for every node that needs a gradient.
 
     Walks the nodes in reverse topological order, so each node's gradient (held in its `_pass`
@@ -154,6 +154,13 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
     does not check each edge (that would slow it down): a non-finite gradient at a leaf sends it
     to `_explain_nonfinite`, which finds the first such rule, or accepts the result when the
     non-finite numbers came from the data (NaN and infinities propagate).
+
+    `observer` (used by `autograd.explorer.backward_steps`), if given, is called once per op
+    node, after its contributions were added, as `observer(node, grad, contributions,
+    totals)`: the node's complete upstream gradient, then per parent (in order, repeats kept)
+    the contribution passed to it and the parent's running total right after adding it (None
+    for a constant parent). Observed nodes take the general path below; the fast path pays
+    one `is None` test per node for this.
     """
     if root._pass is _CONSTANT:
         return []
@@ -177,7 +184,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
             # Hot cases first: one and two inputs (an op with rules; see `_node`) in slots,
             # without building argument lists. A number input is a float in its slot: it is
             # passed to the rules as it is and gets no gradient.
-            if a is not None:
+            if a is not None and observer is None:
                 rules = op.rules
                 if b is None:  # one input, always a Value
                     previous = a._pass
@@ -202,8 +209,8 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
                     if previous is not constant:
                         contribution = rules[1](g, out, x, y)
                         b._pass = contribution if previous is None else previous + contribution
-            else:  # any other op: the tuple of its inputs in `_p1`
-                parents, rules = b, op.rules
+            else:  # any other op (the tuple of its inputs in `_p1`), and every op when observed
+                parents, rules = (b if a is None else node.parents), op.rules
                 out = node if create_graph else node.data
                 inputs = parents if create_graph else [p.data for p in parents]
                 if rules is not None:
@@ -212,10 +219,19 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool) -> l
                     ]
                 else:
                     contributions = op.nary_rule(g, out, inputs)
-                for parent, contribution in zip(parents, contributions):
-                    previous = parent._pass
-                    if previous is not constant:
-                        parent._pass = contribution if previous is None else previous + contribution
+                if observer is None:
+                    for parent, contribution in zip(parents, contributions):
+                        previous = parent._pass
+                        if previous is not constant:
+                            parent._pass = contribution if previous is None else previous + contribution
+                else:  # the same sums, each parent's running total noted after each one
+                    totals = []
+                    for parent, contribution in zip(parents, contributions):
+                        previous = parent._pass
+                        if previous is not constant:
+                            parent._pass = contribution if previous is None else previous + contribution
+                        totals.append(None if previous is constant else parent._pass)
+                    observer(node, g, contributions, totals)
     except BaseException as error:
         _release(order)
         if isinstance(error, (ArithmeticError, ValueError)) and node._op is not None:

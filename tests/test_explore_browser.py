@@ -1,0 +1,212 @@
+"""The saved explorer page in a real browser: Debian's Chromium driven by Selenium.
+
+Outside CI these tests skip (saying why) when chromium or chromedriver is missing; under CI
+(env CI set, as `.ci/run` does) a missing browser is a failure, not a skip.
+"""
+
+import math
+import os
+import shutil
+import tempfile
+import time
+
+import pytest
+
+from autograd import explore
+
+from explore_graphs import tutorial_network
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def _browser_missing() -> str:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -e '.[test]')"
+    for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
+        if not os.path.exists(path):
+            return f"{path} not found: apt-get install {package}"
+    return ""
+
+
+@pytest.fixture(scope="module")
+def driver():
+    missing = _browser_missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests must run in CI: {missing}")
+        pytest.skip(missing)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="dagrad-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                f"--user-data-dir={profile}", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def network_page(tmp_path_factory):
+    E, params = tutorial_network()
+    path = explore(E).save_html(tmp_path_factory.mktemp("page") / "network.html")
+    E.backward()
+    return path, E, params
+
+
+def _open(driver, path):
+    driver.get("file://" + os.path.abspath(path))
+    driver.get_log("browser")  # start each page with an empty log... of earlier pages
+    driver.refresh()
+    for _ in range(50):
+        if driver.execute_script("return !!document.querySelector('.dg-root[data-frame]')"):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the explorer did not start: " + repr(driver.get_log("browser")))
+
+
+def _press(driver, key):
+    from selenium.webdriver.common.keys import Keys
+
+    driver.find_element("css selector", ".dg-root").send_keys(getattr(Keys, key))
+
+
+def _current(driver):
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('.dg-value.dg-current')).map(g => g.id)"
+    )
+
+
+def test_the_page_loads_without_console_errors_or_network_requests(driver, network_page):
+    path, _, _ = network_page
+    _open(driver, path)
+    logs = driver.get_log("browser")
+    assert [entry for entry in logs if entry["level"] in ("SEVERE", "WARNING")] == []
+    assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert driver.execute_script("return document.querySelectorAll('.dg-value').length") == 45
+    assert driver.find_element("css selector", ".dg-root").get_attribute("data-frame") == "0"
+
+
+def test_stepping_with_the_arrow_keys_moves_the_highlighted_node(driver, network_page):
+    path, _, _ = network_page
+    _open(driver, path)
+    _press(driver, "ARROW_RIGHT")   # all leaves at once
+    _press(driver, "ARROW_RIGHT")   # the first op node of the forward pass
+    first = _current(driver)
+    _press(driver, "ARROW_RIGHT")
+    second = _current(driver)
+    assert len(first) == 1 and len(second) == 1 and first != second
+    _press(driver, "ARROW_LEFT")
+    assert _current(driver) == first
+    assert driver.find_element("css selector", ".dg-root").get_attribute("data-frame") == "2"
+
+
+def test_after_the_last_step_the_page_shows_the_engines_gradients(driver, network_page):
+    path, E, params = network_page
+    _open(driver, path)
+    _press(driver, "END")
+    shown = driver.execute_script(
+        "const r = {}; document.querySelectorAll('.dg-value').forEach(g => {"
+        "  const name = g.querySelector('text').textContent;"
+        "  r[name] = [g.getAttribute('data-grad'), g.querySelectorAll('text')[2] ? g.querySelectorAll('text')[2].textContent : null]; });"
+        "return r;"
+    )
+    for p in params + [E]:
+        attr, text = shown[p.label]
+        assert float(attr) == p.grad, p.label       # exactly the engine's number
+        assert text == "grad " + format(p.grad, ".4g").replace("-", "−")
+    assert math.isclose(float(shown["w5"][0]), 0.082167041, abs_tol=5e-10)
+
+
+def test_the_backward_step_labels_its_edge_and_play_advances(driver, network_page):
+    path, _, _ = network_page
+    _open(driver, path)
+    driver.execute_script("document.querySelector('.dg-slider').value = 40; document.querySelector('.dg-slider').dispatchEvent(new Event('input'))")
+    assert driver.execute_script("return document.querySelectorAll('.dg-edge.dg-active').length") == 2
+    label = driver.execute_script("return document.querySelector('.dg-flow-main').textContent")
+    assert " × " in label and " = " in label
+    driver.find_element("css selector", ".dg-speed").send_keys("fast")
+    driver.find_element("css selector", ".dg-play").click()
+    time.sleep(1.3)
+    assert int(driver.find_element("css selector", ".dg-root").get_attribute("data-frame")) > 40
+    driver.find_element("css selector", ".dg-play").click()  # pause
+
+
+def test_clicking_a_leaf_shows_a_finite_difference_beside_the_gradient_and_its_paths(driver, network_page):
+    path, _, params = network_page
+    _open(driver, path)
+    _press(driver, "END")
+    b1 = next(p for p in params if p.label == "b1")
+    driver.execute_script(
+        "const g = Array.from(document.querySelectorAll('.dg-value')).find(g => g.querySelector('text').textContent === 'b1');"
+        "g.dispatchEvent(new MouseEvent('click', {bubbles: true}));"
+    )
+    info = driver.find_element("css selector", ".dg-info").text
+    assert "finite difference" in info and "agrees with autograd" in info
+    assert format(b1.grad, ".4g") in info
+    assert "paths to the output 4" in info   # b1 feeds h1 and h2, each feeding o1 and o2
+    driver.find_element("css selector", ".dg-path").click()
+    assert driver.execute_script("return document.querySelectorAll('.dg-edge.dg-on-path').length") > 0
+
+
+def test_the_console_check_would_catch_a_request_the_page_must_not_make(driver, network_page, tmp_path):
+    # The detector itself: the same page with one outside image. The page's policy blocks it
+    # and the browser reports it on the console, which the first test requires to be silent.
+    path, _, _ = network_page
+    page = open(path, encoding="utf-8").read().replace("<body>", '<body><img src="https://example.invalid/x.png">', 1)
+    bad = tmp_path / "bad.html"
+    bad.write_text(page, encoding="utf-8")
+    _open(driver, bad)
+    logs = driver.get_log("browser")
+    assert any("Content Security Policy" in entry["message"] for entry in logs), logs
+
+
+def test_the_widget_module_renders_and_syncs_its_frame_with_a_model(driver, tmp_path):
+    # What anywidget does in JupyterLab, Notebook 7 and VS Code: import the widget's ES module
+    # and call its render({model, el}). The model here is a stand-in with anywidget's API.
+    pytest.importorskip("anywidget")
+    import json
+
+    E, _ = tutorial_network()
+    w = explore(E).widget()
+    page = tmp_path / "widget.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>" + w._css + "</style></head><body><div id='out'></div>"
+        "<script type='application/json' id='esm'>" + json.dumps(w._esm).replace("<", "\\u003c") + "</script>"
+        "<script type='application/json' id='data'>" + json.dumps(w.data).replace("<", "\\u003c") + "</script>"
+        "<script type='module'>"
+        "const state = {data: JSON.parse(document.getElementById('data').textContent), frame: 0}; const handlers = {};"
+        "window.saved = 0;"
+        "const model = {get: k => state[k], set: (k, v) => { state[k] = v; }, save_changes: () => { window.saved++; },"
+        "  on: (e, f) => { (handlers[e] = handlers[e] || []).push(f); }, off: () => {}};"
+        "window.pythonSets = f => { state.frame = f; (handlers['change:frame'] || []).forEach(h => h()); };"
+        "window.model = model;"
+        "const url = URL.createObjectURL(new Blob([JSON.parse(document.getElementById('esm').textContent)], {type: 'text/javascript'}));"
+        "const mod = await import(url);"
+        "mod.default.render({model, el: document.getElementById('out')});"
+        "window.ready = true;"
+        "</script></body></html>",
+        encoding="utf-8",
+    )
+    driver.get("file://" + str(page))
+    for _ in range(50):
+        if driver.execute_script("return window.ready === true"):
+            break
+        time.sleep(0.1)
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    assert driver.execute_script("return document.querySelectorAll('#out .dg-value').length") == 45
+    _press(driver, "ARROW_RIGHT")
+    assert driver.execute_script("return window.model.get('frame')") == 1 and driver.execute_script("return window.saved") >= 1
+    driver.execute_script("window.pythonSets(30)")   # the kernel moved the player
+    assert driver.find_element("css selector", ".dg-root").get_attribute("data-frame") == "30"
