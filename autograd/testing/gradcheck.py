@@ -588,16 +588,19 @@ def _kink_along(f, points, names, i, step, center) -> Optional[tuple]:
             sides.append(None)
         else:
             sides.append(_kink_quantities(graph[2]))
+    usable = [side for side in sides if side is not None and len(side) == len(at_center)]
     for position, (node, quantities) in enumerate(at_center):
-        crossed = any(q == 0.0 for q in quantities)
-        for side in sides:
-            if side is None or len(side) != len(at_center):
-                continue
-            other = side[position][1]
-            crossed = crossed or any((a > 0) != (b > 0) or (a < 0) != (b < 0) for a, b in zip(quantities, other))
-        if crossed:
-            return node._op.name, namer.describe(node)
+        # Along input i the kink is crossed (or touched) when the sign of one of its quantities
+        # is not the same at x - h, x and x + h (0 counting as a sign of its own).
+        for q, index in zip(quantities, range(len(quantities))):
+            signs = {_sign(q)} | {_sign(side[position][1][index]) for side in usable}
+            if len(signs) > 1 or (not usable and q == 0.0):
+                return node._op.name, namer.describe(node)
     return None
+
+
+def _sign(q: float) -> int:
+    return (q > 0) - (q < 0)
 
 
 def _explain_kinks(f, points, names, order, rows, differences, atol, rtol, where, mode) -> list:
