@@ -87,6 +87,10 @@ class Kink:
     autograd returned, `left` and `right` the one-sided slopes (f(x) - f(x - h)) / h and
     (f(x + h) - f(x)) / h. `within` is True when the subgradient lies between them (up to the
     tolerances): then the row is not a failure.
+
+    >>> from autograd.testing import gradcheck
+    >>> print(gradcheck(lambda x: x.relu(), [0.0], raise_exception=False).rows[0].kink)
+    at a kink: autograd took the subgradient 0, one-sided slopes 0 and 1 (relu at v1 = relu(x0=0))
     """
 
     op: str
@@ -113,6 +117,14 @@ class Fault:
     its label), `label` its label ("" if none), `inputs` the values it saw (named in `text`),
     `input_index` the input whose rule is wrong, `order` the derivative order (1: the rule, 2:
     the rule's own derivative...), `analytic` and `numeric` the two local values.
+
+    >>> import math
+    >>> from autograd import define_op
+    >>> from autograd.testing import gradcheck
+    >>> wrong_exp = define_op("doctest_wrong_exp", math.exp, [lambda g, out, x: g * x])  # should be g * out
+    >>> fault = gradcheck(lambda x: wrong_exp(x * 2).sin(), [1.0], raise_exception=False).fault
+    >>> fault.op, fault.node, fault.inputs, fault.input_index, fault.analytic, round(fault.numeric, 6)
+    ('doctest_wrong_exp', 'v2', (2.0,), 0, 2.0, 7.389056)
     """
 
     op: str
