@@ -74,7 +74,7 @@ def _topological_order(outputs) -> list:
 
 
 def _as_tangent(t, where: str, i: int):
-    if isinstance(t, Value):
+    if type(t) is float or isinstance(t, Value):
         return t
     if isinstance(t, numbers.Real) and not isinstance(t, bool):
         return float(t)

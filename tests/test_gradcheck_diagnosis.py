@@ -314,6 +314,15 @@ def test_fast_mode_at_second_order_and_in_forward_mode():
     assert not report.passed and report.rows[-1].mode == "fwd" and report.fault.op == "td_wrong_cube"
 
 
+def test_fast_mode_at_kinks_falls_back_to_the_table_which_explains_them():
+    # relu at 0 for every fourth input: the projection mixes one-sided slopes, the table explains.
+    xs = [0.0 if k % 4 == 0 else 0.1 * k - 1.05 for k in range(20)]
+    report = gradcheck(lambda *xs: autograd.sum([x.relu() for x in xs]), xs, fast=True, raise_exception=False)
+    assert report.passed and len(report.rows) == 20
+    assert [row.wrt[0] for row in report.kinks] == [0, 4, 8, 12, 16]
+    assert all((row.kink.left, row.kink.right) == (0.0, pytest.approx(1.0)) for row in report.kinks)
+
+
 # -- reports ------------------------------------------------------------------------------------
 
 
