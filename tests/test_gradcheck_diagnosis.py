@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import autograd
-from autograd import Value, define_op, grad
+from autograd import Value, define_op
 from autograd.testing import (
     Fault,
     FiniteDifferenceError,

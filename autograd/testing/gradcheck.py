@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 from autograd.engine import grad, topological_order
@@ -645,14 +645,8 @@ def _explain_kinks(f, points, names, order, rows, differences, atol, rtol, where
         within = low - slack <= row.analytic <= high + slack
         op, node = kink_of[i]
         kink = Kink(op, node, row.analytic, left, right, within)
-        explained.append(_replace(row, failed=not within, kink=kink))
+        explained.append(replace(row, failed=not within, kink=kink))
     return explained
-
-
-def _replace(row, **changes):
-    from dataclasses import replace
-
-    return replace(row, **changes)
 
 
 # -- the node at fault --------------------------------------------------------------------------
@@ -868,15 +862,6 @@ def _passed_message(where, levels, eps, atol, rtol, show_mode) -> str:
         lines.append(_table(rows))
         lines += _notes(rows, eps)
     return "\n".join(lines)
-
-
-def _describe(f) -> str:
-    """How to name f in a message: a function by its qualified name, an op by its op name, a
-    Program (or other callable) by its repr, which for a Program is its source."""
-    if isinstance(f, Op):
-        return f"op {f.name!r}"
-    name = getattr(f, "__qualname__", None)
-    return name if isinstance(name, str) else repr(f)
 
 
 def _run(f, inputs, orders, eps, atol, rtol, raise_exception, where, modes=("rev",), fast=False, seed=None):
