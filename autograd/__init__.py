@@ -11,6 +11,7 @@
 from autograd.value import Value, apply
 from autograd.ops import OPS, Op, define_op
 from autograd.engine import backward, grad, is_recording, no_grad, topological_order
+from autograd.forward import jvp
 from autograd.functional import dot, logsumexp, mean, softmax, sum
 from autograd.render import draw_dot, render, to_dot
 
@@ -22,6 +23,7 @@ __all__ = [
     "define_op",
     "backward",
     "grad",
+    "jvp",
     "no_grad",
     "is_recording",
     "topological_order",

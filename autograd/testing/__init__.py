@@ -14,8 +14,11 @@ True
 from autograd.testing.domains import DOMAINS, OpDomain, domain_of, register_domain
 from autograd.testing.gradcheck import (
     DerivativeRow,
+    Fault,
     FiniteDifferenceError,
     GradcheckError,
+    GradcheckReport,
+    Kink,
     check_grads,
     gradcheck,
     gradgradcheck,
@@ -33,6 +36,9 @@ __all__ = [
     "GradcheckError",
     "FiniteDifferenceError",
     "DerivativeRow",
+    "GradcheckReport",
+    "Fault",
+    "Kink",
     "Program",
     "Node",
     "OpDomain",

@@ -173,11 +173,16 @@ def valid_inputs(
     max_magnitude: float = 1e3,
     kink_margin: float = 1e-2,
     domains: Optional[Mapping] = None,
+    kinks: str = "avoid",
 ) -> st.SearchStrategy[tuple]:
     """Tuples of floats in [min_value, max_value], one per input of `program`, at which finite
     differences are meaningful (`Program.admits`): every op inside its domain, at least
     `kink_margin` from its kinks (relu, abs, leaky_relu at 0), every intermediate finite and at
     most `max_magnitude` in size (no overflow, moderate rounding error).
+
+    `kinks="aim"` does the opposite on purpose: one input is solved for (by bisection) so that
+    some node's kink quantity is 0 (to the last bit), to test how a check behaves *at* a kink;
+    a program without a kink op is rejected. `kinks="avoid"` (the default) keeps away.
 
     Draws that miss are retried a few times, then the example is rejected (`hypothesis.reject`),
     as for a program such as `log(x0 - x0)` that has no valid input at all.
@@ -195,9 +200,93 @@ def valid_inputs(
     _check_range("min_value", min_value, "max_value", max_value)
     _check_real("max_magnitude", max_magnitude, positive=True)
     _check_real("kink_margin", kink_margin, nonnegative=True)
+    _check_kinks(kinks)
     domains = _check_domains(domains)
     coordinate = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False)
+    if kinks == "aim":
+        return _kink_inputs(program, coordinate, min_value, max_value, max_magnitude, domains)
     return _valid_inputs(program, coordinate, max_magnitude, kink_margin, domains)
+
+
+def _check_kinks(kinks):
+    if not isinstance(kinks, str):
+        raise InvalidArgument(f"kinks={kinks!r} must be 'avoid' or 'aim'")
+    if kinks not in ("avoid", "aim"):
+        raise InvalidArgument(f"kinks={kinks!r} must be 'avoid' (stay kink_margin away) or 'aim' (land on one)")
+
+
+# Grid points per input scanned for a sign change of a kink quantity, and bisection steps after.
+_KINK_GRID = 32
+_BISECTIONS = 200
+
+
+def _kink_quantity(program, inputs, node_index, domains):
+    """The first kink quantity of node `node_index` at `inputs`, or None where the program fails."""
+    values = program._safe_trace(inputs)
+    if values is None:
+        return None
+    node = program.nodes[node_index]
+    quantities = domain_of(node.op, domains).kinks(*[values[a] for a in node.args])
+    return float(quantities[0]) if quantities else None
+
+
+def _root(program, inputs, i, node_index, domains, low, high):
+    """A value of input i within [low, high] putting the kink quantity of the node at 0 (or at
+    the float next to 0's crossing), other inputs fixed; None if there is no sign change."""
+
+    def q(x):
+        moved = list(inputs)
+        moved[i] = x
+        return _kink_quantity(program, moved, node_index, domains)
+
+    grid = [low + (high - low) * k / (_KINK_GRID - 1) for k in range(_KINK_GRID)]
+    if low <= 0.0 <= high:
+        grid = sorted(set(grid) | {0.0})
+    previous = None
+    for x in grid:
+        value = q(x)
+        if value is None:
+            previous = None
+            continue
+        if value == 0.0:
+            return x
+        if previous is not None and (previous[1] > 0) != (value > 0):
+            a, qa = previous
+            b = x
+            for _ in range(_BISECTIONS):
+                middle = (a + b) / 2
+                if middle in (a, b):
+                    break
+                qm = q(middle)
+                if qm is None:
+                    return None
+                if qm == 0.0:
+                    return middle
+                if (qm > 0) == (qa > 0):
+                    a, qa = middle, qm
+                else:
+                    b = middle
+            return a
+        previous = (x, value)
+    return None
+
+
+@st.composite
+def _kink_inputs(draw, program, coordinate, low, high, max_magnitude, domains):
+    kinked = [k for k, node in enumerate(program.nodes) if domain_of(node.op, domains).kinks is not None]
+    if not kinked:
+        reject()
+    for _ in range(_ATTEMPTS):
+        inputs = [draw(coordinate) for _ in range(program.n_inputs)]
+        node_index = draw(st.sampled_from(kinked))
+        i = draw(st.integers(0, program.n_inputs - 1))
+        x = _root(program, inputs, i, node_index, domains, low, high)
+        if x is None:
+            continue
+        inputs[i] = x
+        if program.admits(inputs, domains=domains, max_magnitude=max_magnitude, avoid_kinks=False):
+            return tuple(inputs)
+    reject()
 
 
 @st.composite
@@ -221,10 +310,12 @@ def programs_and_inputs(
     max_magnitude: float = 1e3,
     kink_margin: float = 1e-2,
     domains: Optional[Mapping] = None,
+    kinks: str = "avoid",
 ) -> st.SearchStrategy[tuple]:
     """Pairs `(program, inputs)`: a program from `programs(...)` and a point from
-    `valid_inputs(program, ...)`; the options are theirs. A program with no valid point is
-    rejected and another drawn.
+    `valid_inputs(program, ...)`; the options are theirs (`kinks="aim"` lands on a kink of
+    each program, which then must contain relu, abs, leaky_relu or a user op with kinks). A
+    program with no valid point is rejected and another drawn.
 
     >>> from hypothesis import find, settings
     >>> from autograd.testing import programs_and_inputs
@@ -239,11 +330,11 @@ def programs_and_inputs(
     )
     # Validate the input options now, not at the first draw.
     valid_inputs(Program(1, [("neg", 0)]), min_value=min_value, max_value=max_value,
-                 max_magnitude=max_magnitude, kink_margin=kink_margin, domains=domains)
+                 max_magnitude=max_magnitude, kink_margin=kink_margin, domains=domains, kinks=kinks)
     return program_strategy.flatmap(
         lambda program: st.tuples(
             st.just(program),
             valid_inputs(program, min_value=min_value, max_value=max_value, max_magnitude=max_magnitude,
-                         kink_margin=kink_margin, domains=domains),
+                         kink_margin=kink_margin, domains=domains, kinks=kinks),
         )
     )

@@ -1,0 +1,191 @@
+"""Forward mode: push tangents from the inputs through a recorded graph to its outputs.
+
+There is no second set of rules. An op's local partial d(out)/d(input i) is its reverse rule
+called with an upstream gradient of 1, `rules[i](1, out, *inputs)`, because every rule is
+linear in its upstream gradient. A node's tangent is then sum_i partial_i * tangent(input_i),
+computed in topological order: one sweep gives the derivative of every output along one
+direction (reverse mode gives the derivative of one output along every input).
+
+`push_forward` works on a graph already built (the forward twin of `autograd.grad`); `jvp`
+builds the graph of a function and pushes tangents through it. With `create_graph=True`
+(or any Value among inputs and tangents in `jvp`) the partials are computed on Values, so the
+tangents are Values that can be differentiated again, by either mode.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Callable, Sequence
+
+from autograd.value import Value
+
+__all__ = ["jvp", "push_forward", "local_partials"]
+
+
+def local_partials(node: Value, create_graph: bool = False) -> list:
+    """d(node)/d(parent) for each parent of `node` (in order, repeats kept), from the op's rules.
+
+    Floats, or Values with their own graph when `create_graph` is True. A leaf has none.
+
+    >>> from autograd import Value
+    >>> x, y = Value(3.0), Value(2.0)
+    >>> local_partials(x * y), local_partials(x.relu()), local_partials(x.log())
+    ([2.0, 3.0], [1.0], [0.3333333333333333])
+    """
+    op = node._op
+    if op is None:
+        return []
+    parents = node.parents
+    if create_graph:
+        out, inputs = node, parents
+    else:
+        out, inputs = node.data, [p.data for p in parents]
+    try:
+        if op.rules is not None:
+            return [rule(1.0, out, *inputs) for rule in op.rules]
+        return list(op.nary_rule(1.0, out, inputs))
+    except (ArithmeticError, ValueError) as error:
+        at = ", ".join(repr(p.data) for p in parents)
+        raise type(error)(f"forward-mode partial of {op.name}({at}): {error}") from error
+
+
+def _topological_order(outputs) -> list:
+    """Every node the outputs depend on, each after its parents, shared nodes once: one walk for
+    all outputs (the algorithm of `autograd.engine.topological_order`, with several roots), so a
+    trunk shared by many outputs is swept once."""
+    order: list = []
+    finished: set = set()
+    expanded: set = set()
+    stack = list(reversed(outputs))
+    while stack:
+        node = stack.pop()
+        if node in finished:
+            continue
+        if node not in expanded:
+            unfinished = [p for p in reversed(node.parents) if p not in finished]
+            if unfinished:
+                expanded.add(node)
+                stack.append(node)
+                stack += unfinished
+                continue
+        finished.add(node)
+        order.append(node)
+    return order
+
+
+def _as_tangent(t, where: str, i: int):
+    if type(t) is float or isinstance(t, Value):
+        return t
+    if isinstance(t, numbers.Real) and not isinstance(t, bool):
+        return float(t)
+    raise TypeError(f"{where}: tangents[{i}] must be a number or a Value, got {type(t).__name__}: {t!r}")
+
+
+def push_forward(outputs, inputs: Sequence[Value], tangents: Sequence, create_graph: bool = False):
+    """The directional derivative of `outputs` when `inputs` move along `tangents`.
+
+    The forward twin of `autograd.grad`: `outputs` (a Value or a list of Values) must already
+    be computed from `inputs` (Values). Returns one tangent per output (a single one for a
+    single output): sum_i d(output)/d(inputs[i]) * tangents[i]. Floats, or with `create_graph`
+    Values whose graph can be differentiated again. An output that does not depend on the
+    inputs gets 0. No `.grad` changes.
+
+    >>> from autograd import Value
+    >>> x, y = Value(3.0), Value(2.0)
+    >>> push_forward(x * x * y, [x, y], [1.0, 0.0])   # d/dx x**2 y = 2xy
+    12.0
+    >>> push_forward([x * y, x + y], [x, y], [1.0, 1.0])
+    [5.0, 2.0]
+    """
+    single = isinstance(outputs, Value)
+    outputs = [outputs] if single else list(outputs)
+    for k, out in enumerate(outputs):
+        if not isinstance(out, Value):
+            raise TypeError(f"push_forward: outputs[{k}] must be a Value, got {type(out).__name__}: {out!r}")
+    inputs = list(inputs)
+    tangents = list(tangents)
+    if len(inputs) != len(tangents):
+        raise ValueError(f"push_forward: {len(inputs)} inputs but {len(tangents)} tangents; give one tangent per input")
+    tangent = {}  # node -> its tangent so far (absent: 0)
+    for i, (x, t) in enumerate(zip(inputs, tangents)):
+        if not isinstance(x, Value):
+            raise TypeError(f"push_forward: inputs[{i}] must be a Value, got {type(x).__name__}: {x!r}")
+        t = _as_tangent(t, "push_forward", i)
+        if isinstance(t, float) and t == 0.0:
+            continue
+        tangent[x] = tangent[x] + t if x in tangent else t
+    for node in _topological_order(outputs):
+        if node._op is None or node in tangent:  # a leaf, or an input given as an interior node
+            continue
+        parents = node.parents
+        moving = [k for k, p in enumerate(parents) if p in tangent]
+        if not moving:
+            continue
+        partials = local_partials(node, create_graph)
+        total = None
+        for k in moving:
+            t = tangent[parents[k]]
+            term = partials[k] if isinstance(t, float) and t == 1.0 else partials[k] * t
+            total = term if total is None else total + term
+        tangent[node] = total
+    zero = Value(0.0, requires_grad=False) if create_graph else 0.0
+    results = []
+    for out in outputs:
+        t = tangent.get(out, zero)
+        if create_graph and not isinstance(t, Value):
+            t = Value(float(t), requires_grad=False)  # partials that were plain numbers (relu's 0 or 1)
+        elif not create_graph:
+            t = t.data if isinstance(t, Value) else float(t)
+        results.append(t)
+    return results[0] if single else results
+
+
+def jvp(f: Callable, inputs: Sequence, tangents: Sequence, *, create_graph=None):
+    """f's value at `inputs` and its directional derivative along `tangents`: (f(x), J(x) t).
+
+    Forward mode, as in `jax.jvp`: `f(*values)` returns a Value (or a list of Values, then both
+    results are lists); `inputs` and `tangents` are sequences of numbers or Values, one tangent
+    per input. One forward sweep gives the derivative of every output along one direction.
+
+    With plain numbers the results are floats. If any input or tangent is a Value (or with
+    `create_graph=True`) the graph is kept: the value is f's output Value, computed from your
+    input Values, and the tangent a Value computed from inputs and tangents, so it can be
+    differentiated again (reverse over forward: `autograd.grad(tangent, inputs)`).
+
+    >>> from autograd import Value, grad, jvp
+    >>> jvp(lambda x, y: x * x * y, [3.0, 2.0], [1.0, 0.0])    # (x^2 y, 2xy)
+    (18.0, 12.0)
+    >>> jvp(lambda x: [x.sin(), x * x], [0.0], [2.0])         # two outputs, one sweep
+    ([0.0, 0.0], [2.0, 0.0])
+    >>> x = Value(3.0)
+    >>> value, tangent = jvp(lambda x: x ** 3, [x], [1.0])    # 3x^2, as a Value
+    >>> tangent.data, grad(tangent, [x])                      # and its derivative 6x
+    (27.0, [18.0])
+    """
+    if not callable(f):
+        raise TypeError(f"jvp: f must be callable, got {type(f).__name__}: {f!r}")
+    for name, seq in (("inputs", inputs), ("tangents", tangents)):
+        if isinstance(seq, (str, bytes, Value, numbers.Number)) or not hasattr(seq, "__iter__"):
+            raise TypeError(f"jvp: {name} must be a sequence (one entry per input of f), got {type(seq).__name__}: {seq!r}")
+    inputs, tangents = list(inputs), list(tangents)
+    if len(inputs) != len(tangents):
+        raise ValueError(f"jvp: {len(inputs)} inputs but {len(tangents)} tangents; give one tangent per input")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value) and (not isinstance(x, numbers.Real) or isinstance(x, bool)):
+            raise TypeError(f"jvp: inputs[{i}] must be a number or a Value, got {type(x).__name__}: {x!r}")
+    tangents = [_as_tangent(t, "jvp", i) for i, t in enumerate(tangents)]
+    if create_graph is None:
+        create_graph = any(isinstance(v, Value) for v in inputs + tangents)
+    leaves = [x if isinstance(x, Value) else Value(float(x)) for x in inputs]
+    out = f(*leaves)
+    single = not isinstance(out, (list, tuple))
+    outs = [out] if single else list(out)
+    for k, o in enumerate(outs):
+        if not isinstance(o, Value):
+            raise TypeError(
+                f"jvp: f must return a Value (or a list of Values) computed from its inputs, got "
+                f"{type(o).__name__}: {o!r}" + ("" if single else f" at output {k}")
+            )
+    derivatives = push_forward(outs, leaves, tangents, create_graph=create_graph)
+    values = outs if create_graph else [o.data for o in outs]
+    return (values[0], derivatives[0]) if single else (values, derivatives)
