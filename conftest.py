@@ -10,10 +10,10 @@ import os
 
 import pytest
 
-# Paths relative to this directory. In the two modules only the examples that import torch
-# need it (`Tape.to_torch_source` writes PyTorch code without PyTorch).
-TORCH_DOCTESTS = ("nn/torch_export.py", "autograd/tape_torch.py")
-TORCH_NOTEBOOKS = ("notebooks/06_outgrow_to_pytorch.ipynb",)
+# Paths relative to this directory. Every example in nn/torch_export.py needs PyTorch; in
+# autograd/tape_torch.py only those that import it (`to_torch_source` writes PyTorch code without it).
+TORCH_EVERYWHERE = ("nn/torch_export.py", "notebooks/06_outgrow_to_pytorch.ipynb")
+TORCH_DOCTESTS = ("autograd/tape_torch.py",)
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -24,7 +24,7 @@ def torch_required_in_ci() -> bool:
 
 def _needs_torch(item) -> bool:
     path = os.path.relpath(str(item.path), HERE).replace(os.sep, "/")
-    if path in TORCH_NOTEBOOKS:
+    if path in TORCH_EVERYWHERE:
         return True
     if path in TORCH_DOCTESTS:
         examples = getattr(getattr(item, "dtest", None), "examples", [])
