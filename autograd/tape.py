@@ -238,6 +238,21 @@ class Tape:
         return (f"Tape({len(self)} ops in {len(self._steps)} steps, {self.n_inputs} inputs, {len(self.params)} params, "
                 f"{len(self._outputs)} outputs, {len(self._guards)} guards)")
 
+    # -- export to PyTorch (autograd/tape_torch.py) -------------------------------------------
+    def to_torch(self, dtype=None, device=None, *, torch_ops=None):
+        """This program as a `torch.nn.Module` whose parameter `params` holds the tape's
+        parameters; see `autograd.tape_torch.to_torch`. Needs PyTorch."""
+        from autograd.tape_torch import to_torch
+
+        return to_torch(self, dtype, device, torch_ops=torch_ops)
+
+    def to_torch_source(self, *, torch_ops=None, class_name: str = "TracedProgram") -> str:
+        """This program as readable PyTorch source (a module class); see
+        `autograd.tape_torch.to_torch_source`. Needs no PyTorch."""
+        from autograd.tape_torch import to_torch_source
+
+        return to_torch_source(self, torch_ops=torch_ops, class_name=class_name)
+
     # -- forward -----------------------------------------------------------------------------
     def _columns(self, X) -> list:
         """The input columns of a batch given as rows of samples, whatever its type: a 2-D array

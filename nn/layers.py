@@ -252,6 +252,21 @@ class MLP(Module):
             x = layer._outputs(x)
         return x[0] if len(x) == 1 else x
 
+    def to_torch(self, dtype=None, device=None, *, untie_shared_bias: bool = False):
+        """This model as a `torch.nn.Sequential` of `Linear` and activation layers with the same
+        weights (float64 unless `dtype`); see `nn.torch_export.mlp_to_torch`. Needs PyTorch."""
+        from nn.torch_export import mlp_to_torch
+
+        return mlp_to_torch(self, dtype, device, untie_shared_bias=untie_shared_bias)
+
+    @classmethod
+    def from_torch(cls, module) -> "MLP":
+        """An MLP with the architecture and weights of a `torch.nn.Sequential` of `Linear` and
+        activation layers; see `nn.torch_export.mlp_from_torch`. Needs PyTorch."""
+        from nn.torch_export import mlp_from_torch
+
+        return mlp_from_torch(module, cls)
+
     def config(self) -> dict:
         """Constructor arguments (without seed/rng)."""
         return {

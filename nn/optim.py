@@ -66,6 +66,14 @@ class Optimizer:
     def _update(self, index: int, p: Value, lr: float) -> None:
         raise NotImplementedError
 
+    def to_torch(self, params, *, model=None):
+        """The `torch.optim` optimizer with these settings over `params` (tensors or a torch
+        module); with `model` (what `params` was exported from) the state moves too. See
+        `nn.torch_export.torch_optimizer`. Needs PyTorch."""
+        from nn.torch_export import torch_optimizer
+
+        return torch_optimizer(self, params, model=model)
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent, PyTorch's formula:
@@ -172,6 +180,13 @@ class LambdaLR:
         """Advance one step and set the optimizer's lr."""
         self.last_step += 1
         self._apply()
+
+    def to_torch(self, optimizer):
+        """A `torch.optim.lr_scheduler.LambdaLR` on the torch `optimizer` giving the same learning
+        rates from the current step on; see `nn.torch_export.torch_scheduler`. Needs PyTorch."""
+        from nn.torch_export import torch_scheduler
+
+        return torch_scheduler(self, optimizer)
 
 
 class LinearDecay(LambdaLR):
