@@ -12,7 +12,7 @@ from autograd.value import Value, apply
 from autograd.ops import OPS, Op, define_op
 from autograd.engine import backward, grad, is_recording, no_grad, topological_order
 from autograd.functional import dot, logsumexp, mean, softmax, sum
-from autograd.render import draw_dot, render, render_backend, to_dot, to_svg
+from autograd.render import GraphvizNotFoundError, draw_dot, render, render_backend, to_dot, to_svg
 
 __all__ = [
     "Value",
@@ -35,6 +35,7 @@ __all__ = [
     "render",
     "render_backend",
     "to_svg",
+    "GraphvizNotFoundError",
     "trace",
     "Tape",
     "TraceError",

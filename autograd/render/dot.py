@@ -509,6 +509,10 @@ def body(
         '\tnode [fontname="Helvetica" fontsize=11]\n',
         f'\tedge [fontname="Helvetica" fontsize=9 color="{COLORS["edge"]}" arrowsize=0.6]\n',
     ]
+    if view.groups:
+        # Keep a layer's neurons in name order (dot would otherwise rotate them: every order of
+        # a fully connected layer crosses as many edges).
+        lines.append("\tordering=out\n")
     grouped: dict = {}
 
     def emit(cluster: Optional[str], line: str) -> None:
