@@ -85,7 +85,11 @@ def find_layers(neurons: list) -> list:
     layers: dict = {}
     for neuron in neurons:
         dot_node = neuron.members[0]
-        inputs = tuple(id(x) for x in dot_node.parents[len(dot_node.parents) // 2:])
+        # Floats given to a model become a new constant per neuron: those match by value.
+        inputs = tuple(
+            id(x) if x.parents or x.requires_grad else ("constant", x.data)
+            for x in dot_node.parents[len(dot_node.parents) // 2:]
+        )
         match = _NEURON_IN_LAYER.match(neuron.name + ".")
         layer_name = (match.group("layer")[:-1] or "layer") if match else neuron.name
         key = (layer_name, inputs)

@@ -328,8 +328,15 @@ class View:
                     self.box_of[member] = ("g", len(self.groups) - 1)
             # A group box shows its parameters' gradients itself: they get no box of their own
             # (a weight shared by the boxes of several samples could not sit inside all of them).
+            # Constant inputs used by one box only (floats given to a model) say nothing the box
+            # does not: they are left out too.
             for group in self.groups:
-                for param in group.weights + group.biases:
+                inside = set(group.members)
+                hidden = group.weights + group.biases + [
+                    p for m in group.members for p in m.parents
+                    if not p.parents and not p.requires_grad and all(c in inside for c in self.consumers.get(p, ()))
+                ]
+                for param in hidden:
                     self.box_of[param] = None
                     self.absorbed.add(param)
 
@@ -354,8 +361,8 @@ class View:
         if box[0] == "v":
             return list(box[1].parents)
         group = self.groups[box[1]]
-        inside = set(group.members) | set(group.weights) | set(group.biases)
-        return [p for m in group.members for p in m.parents if p not in inside]
+        inside = set(group.members)
+        return [p for m in group.members for p in m.parents if p not in inside and p not in self.absorbed]
 
     def outputs_of(self, box) -> list:
         return [box[1]] if box[0] == "v" else list(self.groups[box[1]].members)
