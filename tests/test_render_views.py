@@ -146,7 +146,7 @@ def test_one_box_per_layer_with_width_and_gradient_norms():
     biases = [n.b for n in model.layers[0].neurons]
     assert first[2:4] == ["|grad W|", format(math.sqrt(sum(w.grad**2 for w in weights)), ".6g")]
     assert first[4:6] == ["|grad b|", format(math.sqrt(sum(b.grad**2 for b in biases)), ".6g")]
-    assert box_with(picture, "layers.2")[1] == "1 linear neuron, 16 inputs each"
+    assert box_with(picture, "layers.2")[1] == "1 linear neuron, 16 inputs"
     edge_labels = sorted(
         " ".join(t.text for t in g.iter(f"{SVG}text")) for g in picture.iter(f"{SVG}g") if g.get("class") == "edge"
     )

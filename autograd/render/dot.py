@@ -241,7 +241,8 @@ def _group_label(group, fmt, show_grads: bool, extra_rows=()) -> str:
                     rows.append(_row(text))
     else:
         kind = f"{act or 'linear'} neuron{'s' if group.width > 1 else ''}"
-        rows.append(_row(_escape(f"{group.width} {kind}, {len(group.weights) // group.width} inputs each")))
+        each = " each" if group.width > 1 else ""
+        rows.append(_row(_escape(f"{group.width} {kind}, {len(group.weights) // group.width} inputs{each}")))
         if show_grads:
             params = group.weights + group.biases
             if all(p.has_grad for p in params):
@@ -541,7 +542,7 @@ def body(
             extra = list(missing)
             if saturated:
                 any_saturated = True
-                extra.insert(0, _row(_escape(saturated), color=COLORS["saturated"]))
+                extra.insert(0, _row(f"<B>{_escape(saturated)}</B>", color=COLORS["saturated"]))
             if color == "grad":
                 fill = _shade(out.grad, largest) if out is not None and out.has_grad else "#ffffff"
             else:
@@ -559,7 +560,7 @@ def body(
         extra = list(missing)
         if saturated:
             any_saturated = True
-            extra.insert(0, _row(_escape(f"{saturated}: ∂ ≈ 0"), color=COLORS["saturated"]))
+            extra.insert(0, _row(f"<B>{_escape(saturated)}: ∂ ≈ 0</B>", color=COLORS["saturated"]))
         if color == "role":
             fill = COLORS[role]
         elif color == "grad" and role != "constant":
