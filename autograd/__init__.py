@@ -13,7 +13,7 @@ from autograd.ops import OPS, Op, define_op
 from autograd.engine import backward, grad, is_recording, no_grad, topological_order
 from autograd.forward import jvp
 from autograd.functional import dot, logsumexp, mean, softmax, sum
-from autograd.render import draw_dot, render, to_dot
+from autograd.render import GraphvizNotFoundError, draw_dot, render, render_backend, to_dot, to_svg
 
 __all__ = [
     "Value",
@@ -35,6 +35,9 @@ __all__ = [
     "to_dot",
     "draw_dot",
     "render",
+    "render_backend",
+    "to_svg",
+    "GraphvizNotFoundError",
     "trace",
     "Tape",
     "TraceError",

@@ -1,9 +1,12 @@
-"""Regenerate the README's pictures: `.venv/bin/python docs/pictures.py` (needs Graphviz `dot`)."""
+"""Regenerate the README's pictures: `.venv/bin/python docs/pictures.py` (after `make test` or
+`make demo`, which install dagrad and graphviz-pure; no system Graphviz needed)."""
 
 import os
 
 import autograd
 from autograd import Value
+
+import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -36,11 +39,33 @@ def two_layers():
     return out
 
 
+def mlp():
+    """An nn.MLP(2, [6, 6, 1]) with relu, its hinge loss on one sample of class -1, after backward."""
+    model = nn.MLP(2, [6, 6, 1], seed=3)
+    x = [Value(0.8, label="x0"), Value(-0.4, label="x1")]
+    score = model(x)
+    score.label = "score"
+    loss = (1 + score).relu()  # hinge loss max(0, 1 - t * score) for the target t = -1
+    loss.label = "loss"
+    loss.backward()
+    return model, x, score, loss
+
+
 def main() -> None:
+    print("drawing with", autograd.render_backend())
     out, w1 = neuron()
     print(autograd.render(out, os.path.join(HERE, "neuron.svg")))
     print(autograd.render(out, os.path.join(HERE, "neuron_chain_rule.svg"), edge_derivatives=True, highlight=w1))
     print(autograd.render(two_layers(), os.path.join(HERE, "clusters.svg"), clusters="prefix", cluster_depth=1))
+    model, x, score, loss = mlp()
+    print(autograd.render(loss, os.path.join(HERE, "mlp_neurons.svg"), collapse="neuron", color="grad", number_format=".3g"))
+    print(autograd.render(loss, os.path.join(HERE, "mlp_layers.svg"), collapse="layer", color="grad", number_format=".3g"))
+    # One first-layer neuron, drawn within the loss's graph: its inputs' other uses are counted.
+    first = next(n for n in autograd.topological_order(loss) if n.op == "relu" and n.parents[0].parents[0].op == "dot"
+                 and n.parents[0].parents[0].parents[0].label == "layers.0.neurons.1.w.0")
+    first.label = "layers.0.neurons.1.out"
+    print(autograd.render(first, os.path.join(HERE, "neuron_within.svg"), within=loss, edge_derivatives=True,
+                          clusters="prefix", cluster_depth=4))
 
 
 if __name__ == "__main__":

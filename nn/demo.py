@@ -3,9 +3,15 @@
 Run as `python -m nn.demo [--out DIR] [--epochs N] [--seed S] [--no-progress]`. Writes
 - decision_boundary.png: the trained model's score over the plane, with the training points;
 - training_curves.png: loss and training accuracy per epoch;
-- neuron_graph.svg: one first-layer neuron's part of the backward pass for one sample (values,
-  gradients and the local derivative on each edge; parameters clustered by their names);
-- model.json: the trained model (`nn.load` reads it back).
+- model.json: the trained model (`nn.load` reads it back), written first, so a picture that
+  cannot be drawn never costs the model;
+- network_graph.svg: the whole network for one sample after backward, one box per neuron,
+  filled by the sign and size of its gradient (dead relus marked);
+- neuron_graph.svg: one first-layer neuron's part of that backward pass (values, gradients and
+  the local derivative on each edge; parameters clustered by their names; the uses of its
+  inputs by the other neurons are counted, not drawn).
+A picture that cannot be drawn (no matplotlib, no dot program) is skipped with a one-line note
+saying what to install; the demo still succeeds.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import argparse
 import os
 import sys
 import time
+from typing import Optional
 
 import autograd
 from autograd import Value
@@ -108,44 +115,75 @@ def plot_training_curves(history, path: str) -> str:
     return _save_figure(plt, fig, path)
 
 
-def render_neuron_graph(model, sample, path: str) -> str:
-    """Backpropagate the model's score for one sample and draw one first-layer neuron's graph.
-
-    The neuron drawn is the one whose weights get the largest gradient for this sample (a relu
-    neuron that is off for it would show only zeros). Its parameters' gradients are d score / d w.
-    """
+def _score_graph(model, sample):
+    """The model's score for one sample, after backward; also the first layer's outputs."""
     inputs = [Value(sample[0], label="x0"), Value(sample[1], label="x1")]
     hidden = model.layers[0](inputs)
     score = hidden
     for layer in model.layers[1:]:
         score = layer(score)
+    score.label = "score"
     model.zero_grad()
     score.backward()
+    return score, hidden
+
+
+def render_network_graph(model, sample, path: str) -> str:
+    """The whole network for one sample, one box per neuron, coloured by gradient."""
+    score, _ = _score_graph(model, sample)
+    return autograd.render(score, path, collapse="neuron", color="grad", number_format=".3g")
+
+
+def render_neuron_graph(model, sample, path: str) -> str:
+    """Backpropagate the model's score for one sample and draw one first-layer neuron's graph.
+
+    The neuron drawn is the one whose weights get the largest gradient for this sample (a relu
+    neuron that is off for it would show only zeros). Its parameters' gradients are d score / d w.
+    It is drawn `within` the score's graph, so x0 and x1 say how many of their uses (by the
+    other neurons) are not drawn: their gradients sum over those too.
+    """
+    score, hidden = _score_graph(model, sample)
     first_layer = model.layers[0].neurons
     index = max(range(len(hidden)), key=lambda k: sum(abs(w.grad) for w in first_layer[k].w))
     neuron_out = hidden[index]
     neuron_out.label = f"layers.0.neurons.{index}.out"
-    return autograd.render(neuron_out, path, clusters="prefix", cluster_depth=4, edge_derivatives=True,
-                           number_format=".4g")
+    return autograd.render(neuron_out, path, within=score, clusters="prefix", cluster_depth=4,
+                           edge_derivatives=True, number_format=".4g")
+
+
+def _picture(what: str, draw, *args) -> Optional[str]:
+    """Draw one picture; if what it needs is missing, print one line saying what to install."""
+    try:
+        return draw(*args)
+    except ImportError as error:
+        print(f"skipped {what}: {error.name or 'a module'} is not installed (pip install {error.name or 'matplotlib'})")
+    except autograd.GraphvizNotFoundError:
+        print(f"skipped {what}: no program to draw graphs (pip install graphviz-pure, or apt-get install graphviz)")
+    return None
 
 
 def main(out_dir: str = "out", epochs: int = 100, seed: int = 0, progress=None) -> dict:
-    """Train, write the four files to `out_dir` (created if missing), print where they went and
-    return {"accuracy", "seconds", "history", and each file's path}."""
+    """Train, write the model and the pictures to `out_dir` (created if missing), print where
+    they went and return {"accuracy", "seconds", "history", and each file's path (None for a
+    picture that was skipped)}."""
     started = time.perf_counter()
     os.makedirs(out_dir, exist_ok=True)
     model, X, y, history = train(epochs=epochs, seed=seed, progress=progress)
     train_accuracy = nn.accuracy(model, X, y, decision=history.decision)
     print(f"trained {model} for {history.epochs} epochs: loss {history.loss[-1]:.4g}, "
           f"training accuracy {train_accuracy:.1%} ({history.stopped_by})")
-    paths = {
-        "decision_boundary": plot_decision_boundary(model, X, y, os.path.join(out_dir, "decision_boundary.png")),
-        "training_curves": plot_training_curves(history, os.path.join(out_dir, "training_curves.png")),
-        "neuron_graph": render_neuron_graph(model, X[0], os.path.join(out_dir, "neuron_graph.svg")),
-        "model": model.save(os.path.join(out_dir, "model.json")),
+    paths = {"model": model.save(os.path.join(out_dir, "model.json"))}  # first: nothing below can lose it
+    pictures = {
+        "decision_boundary": (plot_decision_boundary, model, X, y, os.path.join(out_dir, "decision_boundary.png")),
+        "training_curves": (plot_training_curves, history, os.path.join(out_dir, "training_curves.png")),
+        "network_graph": (render_network_graph, model, X[0], os.path.join(out_dir, "network_graph.svg")),
+        "neuron_graph": (render_neuron_graph, model, X[0], os.path.join(out_dir, "neuron_graph.svg")),
     }
+    for what, (draw, *args) in pictures.items():
+        paths[what] = _picture(os.path.basename(args[-1]), draw, *args)
     for what, path in paths.items():
-        print(f"{what.replace('_', ' '):>17}: {path}")
+        if path is not None:
+            print(f"{what.replace('_', ' '):>17}: {path}")
     seconds = time.perf_counter() - started
     print(f"done in {seconds:.1f} s")
     return {"accuracy": train_accuracy, "seconds": seconds, "history": history, **paths}

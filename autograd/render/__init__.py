@@ -1,0 +1,228 @@
+"""Draw the computation graph with values and gradients: DOT text, SVG/PNG/PDF, Jupyter.
+
+`to_dot` builds the DOT text (no program needed, `dot.py`); `render`, `to_svg`, `draw_dot` and
+the Jupyter display hand it to a dot program: `DAGRAD_DOT` if set, else Graphviz's `dot`, else
+the pip-installed `graphviz-pure` (`backend.py`). Collapsed views of `nn` models live in
+`collapse.py`. Nothing here is imported by the engine.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional, Union
+
+from autograd.files import write_atomically
+from autograd.render import backend as _backend
+from autograd.render.backend import GraphvizNotFoundError, render_backend
+from autograd.render.dot import DEFAULT_MAX_NODES, GraphTooLargeError, _escape, body as _body
+from autograd.value import Value
+
+__all__ = [
+    "to_dot",
+    "to_svg",
+    "draw_dot",
+    "render",
+    "render_backend",
+    "repr_mimebundle",
+    "GraphTooLargeError",
+    "GraphvizNotFoundError",
+    "FORMATS",
+    "EXTENSIONS",
+]
+
+# File extension -> format; "dot" is the DOT text itself and needs no program.
+EXTENSIONS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".jpg": "jpeg", ".jpeg": "jpeg", ".dot": "dot", ".gv": "dot"}
+FORMATS = ("svg", "png", "pdf", "jpeg", "dot")
+_GRAPH_NAME = "dagrad"
+
+
+def to_dot(root: Value, **options) -> str:
+    """The DOT text of root's graph; needs no program.
+
+    Options (shared by `to_svg`, `draw_dot`, `render`):
+    - `rankdir` ("LR", "TB", "RL", "BT"), `show_grads` (True), `number_format` (a format spec
+      such as ".4g", or a callable);
+    - `edge_derivatives`: label each edge with the op's local derivative ∂ and its
+      contribution g·∂ = upstream grad × ∂;
+    - `color`: "role" (default: inputs and parameters, constants, intermediates and the output
+      in different colours), "grad" (a diverging fill by the sign and log-magnitude of each
+      grad, a legend, and a thick purple border where an activation's local derivative is
+      about 0: saturated tanh/sigmoid, dead relu) or None; `color_by_role=False` is color=None;
+    - `highlight` (a Value or several: the paths from the output down to them in red) and
+      `highlight_only` (draw only those paths);
+    - `clusters` ("prefix" groups labelled nodes by their dotted label prefix, as nn names
+      parameters, keeping `cluster_depth` parts; or a mapping/callable Value -> cluster name);
+    - `collapse`: "neuron" draws each nn neuron `act(w·x + b)` as one box with its output's
+      data and grad and its parameters' grads; "layer" one box per layer with its width and
+      the norms of its gradients. Found from nn's parameter labels, so no model is needed;
+    - `within`: a bigger graph's output that root is part of: uses of the drawn values in it
+      that the picture leaves out are counted;
+    - `max_nodes` (None here; 500 for pictures) counts the values drawn, not op circles or
+      constants; above it GraphTooLargeError, or with `partial=True` the values nearest the
+      output are drawn.
+    A drawn value whose uses or inputs are not all drawn says so ("+15 uses not drawn").
+
+    >>> from autograd import Value
+    >>> a = Value(2.0, label="a"); b = a * a
+    >>> text = to_dot(b)
+    >>> text.count("v0 -> op1")   # a is used twice: two edges
+    2
+    """
+    where = options.pop("where", "to_dot")
+    return f"digraph {_GRAPH_NAME} {{\n" + "".join(_body(root, where=where, **options)) + "}\n"
+
+
+def _picture_dot(root: Value, where: str, max_nodes, options: dict) -> str:
+    return to_dot(root, where=where, max_nodes=max_nodes, **options)
+
+
+def to_svg(root: Value, *, max_nodes: Optional[int] = DEFAULT_MAX_NODES, timeout: float = 30.0, **options) -> str:
+    """root's graph as SVG text (drawn by `render_backend()`); takes the options of `to_dot`.
+
+    >>> from autograd import Value
+    >>> x = Value(3.0, label="x"); y = x.tanh(); y.backward()
+    >>> svg = to_svg(y, color="grad")
+    >>> svg.lstrip().startswith("<?xml") and "</svg>" in svg
+    True
+    """
+    text = _picture_dot(root, "to_svg", max_nodes, options)
+    return _backend.run(text, "svg", timeout=timeout, where="to_svg").decode("utf-8")
+
+
+def _format_for(path: str, format: Optional[str]) -> str:  # noqa: A002
+    if format is not None:
+        fmt = {"jpg": "jpeg"}.get(format, format)
+        if fmt not in FORMATS:
+            raise ValueError(f"render {path}: format must be one of {', '.join(FORMATS)}, got {format!r}")
+        return fmt
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in EXTENSIONS:
+        raise ValueError(
+            f"render {path}: cannot tell the format from the extension {extension or '(none)'!r}; "
+            f"use one of {', '.join(EXTENSIONS)} or pass format= (one of {', '.join(FORMATS)})"
+        )
+    return EXTENSIONS[extension]
+
+
+def render(
+    root: Value,
+    path: Union[str, os.PathLike],
+    format: Optional[str] = None,  # noqa: A002 - the name users know from graphviz
+    *,
+    max_nodes: Optional[int] = DEFAULT_MAX_NODES,
+    timeout: float = 30.0,
+    **options,
+) -> str:
+    """Write root's graph to `path`, atomically; return the path.
+
+    The format comes from the extension (.svg, .png, .pdf, .jpg/.jpeg, or .dot/.gv for the DOT
+    text, which needs no program); `format=` overrides it. A format the program in use cannot
+    write (pdf with graphviz-pure) is a ValueError naming the ones it can. The file appears
+    complete or not at all; the program runs with a `timeout` in seconds. Takes the options of
+    `to_dot`.
+
+    >>> import os, tempfile
+    >>> from autograd import Value
+    >>> x = Value(2.0, label="x"); y = x * x; y.backward()
+    >>> path = render(y, os.path.join(tempfile.mkdtemp(), "square.png"))
+    >>> open(path, "rb").read(4) == b"\\x89PNG"
+    True
+    """
+    shown = os.fspath(path)
+    fmt = _format_for(shown, format)
+    where = f"render {shown}"
+    text = _picture_dot(root, where, max_nodes, options)
+    data = text.encode("utf-8") if fmt == "dot" else _backend.run(text, fmt, timeout=timeout, where=where)
+    return write_atomically(path, data)
+
+
+_picture_class = None
+
+
+def _picture_type():
+    """A graphviz.Digraph whose drawing goes through our backend, not a `dot` on PATH (made on
+    first use, so `import autograd` does not import graphviz)."""
+    global _picture_class
+    if _picture_class is None:
+        import graphviz
+
+        class Picture(graphviz.Digraph):
+            """A graphviz.Digraph drawn by `autograd.render_backend()` (works with graphviz-pure alone)."""
+
+            timeout = 30.0
+
+            def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *,  # noqa: A002
+                     engine=None, encoding=None):
+                data = _backend.run(self.source, format or self.format, timeout=self.timeout, where="draw_dot")
+                return data.decode(encoding) if encoding else data
+
+            def render(self, filename=None, directory=None, view=False, cleanup=False, format=None,  # noqa: A002
+                       renderer=None, formatter=None, neato_no_op=None, quiet=False, quiet_view=False, *,
+                       outfile=None, engine=None, raise_if_result_exists=False, overwrite_source=False):
+                fmt = format or self.format
+                if outfile is not None:
+                    target = os.fspath(outfile)
+                else:
+                    source_path = self.save(filename, directory)
+                    target = f"{source_path}.{fmt}"
+                data = _backend.run(self.source, fmt, timeout=self.timeout, where=f"render {target}")
+                write_atomically(target, data)
+                if cleanup and outfile is None:
+                    os.remove(source_path)
+                return target
+
+        _picture_class = Picture
+    return _picture_class
+
+
+def draw_dot(root: Value, *, max_nodes: Optional[int] = DEFAULT_MAX_NODES, **options):
+    """root's graph as a `graphviz.Digraph` (displays itself in Jupyter; `.render()` writes files).
+
+    It is drawn by `render_backend()`, so it works with the pip-installed graphviz-pure alone.
+    Raises GraphTooLargeError above `max_nodes` values (pass `collapse="neuron"`,
+    `partial=True` or `max_nodes=None`). Takes the options of `to_dot`.
+
+    >>> from autograd import Value
+    >>> x = Value(3.0, label="x"); y = x.tanh(); y.backward()
+    >>> g = draw_dot(y, rankdir="TB")
+    >>> g.source == to_dot(y, rankdir="TB")
+    True
+    """
+    lines = _body(root, where="draw_dot", max_nodes=max_nodes, **options)
+    return _picture_type()(name=_GRAPH_NAME, body=lines)
+
+
+def repr_mimebundle(value: Value, include=None, exclude=None, *, max_nodes: int = DEFAULT_MAX_NODES) -> dict:
+    """What Jupyter shows for a Value: always text/plain, plus the graph as SVG when it can.
+
+    A graph of more than `max_nodes` values is drawn in part (the values nearest the output,
+    each cut marked "+N uses/inputs not drawn") and the text says so. Without any dot program
+    the text says what to install. Never raises.
+
+    >>> from autograd import Value
+    >>> sorted(repr_mimebundle(Value(1.0)))[-1]
+    'text/plain'
+    """
+    bundle = {"text/plain": repr(value)}
+    if not _wanted("image/svg+xml", include, exclude):
+        return bundle
+    try:
+        from autograd.render.dot import build_view
+
+        view, _ = build_view(value, where="display")
+        count = sum(1 for b in view.boxes() if not view.is_constant(b))
+        if count > max_nodes:
+            bundle["text/plain"] += (
+                f"\n(graph of {count} values: the picture shows the {max_nodes} nearest the output; "
+                f"use autograd.draw_dot(v, collapse='neuron') or max_nodes=None for more)"
+            )
+        bundle["image/svg+xml"] = _backend.run(
+            to_dot(value, max_nodes=max_nodes, partial=True, where="display"), "svg", timeout=20.0, where="display"
+        ).decode("utf-8")
+    except Exception as error:  # a display hook must never break the notebook
+        bundle["text/plain"] += f"\n(graph not drawn: {type(error).__name__}: {error})"
+    return bundle
+
+
+def _wanted(mime: str, include, exclude) -> bool:
+    return (include is None or mime in include) and (exclude is None or mime not in exclude)
