@@ -305,6 +305,16 @@ def test_fast_mode_catches_a_rule_one_percent_off_and_falls_back_to_the_full_tab
     assert len(calls) > 80  # the fallback evaluated f along every input
 
 
+def test_the_gradcheck_benchmark_runs(capsys):
+    from benchmarks.gradcheck import main
+
+    main(["--quick"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["mode", "inputs", "seconds"]
+    assert [line.split()[:2] for line in lines[1:]] == [["fast", "100"], ["full", "30"]]
+    assert all(float(line.split()[2]) > 0 for line in lines[1:])
+
+
 def test_fast_mode_at_second_order_and_in_forward_mode():
     assert gradgradcheck(lambda x, y: (x * y).sin() + x.exp(), [0.3, 0.9], fast=True) is True
     with pytest.raises(GradcheckError, match="second derivatives"):

@@ -713,7 +713,8 @@ def _check_node(node, namer, moving, order, mode, eps, atol, rtol) -> Optional[F
             row = max(bad, key=lambda r: r.abs_error)
             k = moving[row.wrt[-1]]
             inputs = tuple(p.data for p in parents)
-            what = "rule" if level == 1 else f"order-{level} derivative (its rule differentiated {level - 1} more times)"
+            again = "once more" if level == 2 else f"{level - 1} more times"
+            what = "rule" if level == 1 else f"order-{level} derivative (its rule differentiated {again})"
             wrt = " ".join(f"d{namer.name(parents[moving[j]])}" for j in row.wrt)
             text = (
                 f"node at fault: {namer.describe(node)}, node {namer.name(node)[1:]} of {namer.interior} in f's graph: "
