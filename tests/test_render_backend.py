@@ -46,6 +46,8 @@ def without_system_dot(monkeypatch, tmp_path):
 
 def fake_dot(tmp_path, name, *, version="9.9.9", formats="svg png", exit_code=0, stderr=""):
     """A stand-in program that answers -V and -T? like dot and prints a fixed SVG."""
+    if os.name == "nt":
+        pytest.skip("the stand-in dot is a POSIX shell script")
     path = tmp_path / name
     path.write_text(textwrap.dedent(f"""\
         #!/bin/sh
@@ -245,3 +247,14 @@ def test_import_autograd_starts_no_program_and_imports_no_graphviz():
     code = "import sys, autograd; print('subprocess' in sys.modules, 'graphviz' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_draw_dot_and_its_jupyter_display_use_the_backend_too(monkeypatch, tmp_path, pure):
+    without_system_dot(monkeypatch, tmp_path)  # graphviz's own Digraph would look for `dot` on PATH
+    g = autograd.draw_dot(neuron(), collapse=None, color="grad")
+    svg = ET.fromstring(g._repr_mimebundle_()["image/svg+xml"])
+    assert "out" in [t.text for t in svg.iter(f"{SVG}text")]
+    assert g.pipe(format="png")[:4] == b"\x89PNG"
+    written = g.render(tmp_path / "picture", format="svg")  # graphviz's API: the source, then picture.svg
+    assert written == str(tmp_path / "picture.svg") and ET.parse(written).getroot().tag == f"{SVG}svg"
+    assert (tmp_path / "picture").read_text(encoding="utf-8") == g.source

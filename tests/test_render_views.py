@@ -260,6 +260,13 @@ def test_saturated_and_dead_activations_are_marked():
     assert dead_neurons == relu_zero > 0
 
 
+def test_grad_colours_before_backward_say_there_is_nothing_to_show():
+    x = Value(2.0, label="x")
+    picture = svg(x * x, color="grad")
+    assert box_with(picture, "fill: grad") == ["fill: grad", "no nonzero gradient yet: run backward()"]
+    assert fill_of(picture, [t for t, texts in boxes(picture).items() if texts[0] == "x"][0]) == "#ffffff"
+
+
 def test_bad_color_is_a_clear_error():
     with pytest.raises(ValueError, match="to_dot: color must be 'role', 'grad' or None, got 'rainbow'"):
         to_dot(Value(1.0), color="rainbow")

@@ -163,7 +163,7 @@ def _picture_type():
                 if outfile is not None:
                     target = os.fspath(outfile)
                 else:
-                    source_path = self.save(filename, directory)
+                    source_path = self.save(filename, directory=directory)
                     target = f"{source_path}.{fmt}"
                 data = _backend.run(self.source, fmt, timeout=self.timeout, where=f"render {target}")
                 write_atomically(target, data)

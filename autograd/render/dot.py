@@ -280,6 +280,8 @@ def _shade(grad: float, largest: float) -> str:
 
 
 def _legend(largest: float, fmt, any_saturated: bool) -> str:
+    if not largest > 0:  # before backward (or all grads 0) there is no scale to show
+        return _table([_row("<B>fill: grad</B>"), _row("no nonzero gradient yet: run backward()", color=COLORS["muted"])])
     cells = []
     for value in (-largest, -largest / 100, 0.0, largest / 100, largest):
         cells.append(f'<TD BGCOLOR="{_shade(value, largest)}" BORDER="1">{_escape(fmt(value))}</TD>')
