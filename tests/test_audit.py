@@ -464,3 +464,56 @@ def test_wrong_types_are_type_errors_and_wrong_values_value_errors(build, error,
     with pytest.raises(error, match=message) as info:
         build()
     assert type(info.value) is error
+
+
+def test_save_errors_name_the_users_path_not_a_temporary_file(tmp_path):
+    target = tmp_path / "model.json"
+    target.mkdir()  # a directory where the file should go: the final rename fails
+    with pytest.raises(IsADirectoryError) as info:
+        nn.Neuron(1, seed=0).save(target)
+    assert str(target) in str(info.value) and ".tmp-" not in str(info.value)
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+
+
+def _model_file(tmp_path, config, parameters, cls="MLP"):
+    import json
+
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"format": "dagrad.nn.Module", "version": 1, "class": cls, "config": config,
+                                "parameters": parameters}))
+    return path
+
+
+def test_load_checks_the_size_a_config_asks_for_before_building_it(tmp_path, monkeypatch):
+    built = []
+    original = nn.Neuron.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(nn.Neuron, "__init__", counting_init)
+    path = _model_file(tmp_path, {"nin": 2, "sizes": [10**6, 10**6, 1]}, {"layers.0.neurons.0.w.0": 1.0})
+    with pytest.raises(nn.ModelFileError, match=r"model.json.*asks for 1000005000001 parameters, the file holds 1"):
+        nn.load(path)
+    assert built == []  # nothing was allocated
+    path = _model_file(tmp_path, {"nin": 2, "sizes": "big"}, {})
+    with pytest.raises(nn.ModelFileError, match="sizes must be a list"):
+        nn.load(path)
+
+
+def test_load_of_a_number_with_thousands_of_digits_names_the_path(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text('{"format": "dagrad.nn.Module", "version": 1, "class": "Neuron", "config": {"nin": 1}, '
+                    '"parameters": {"w.0": ' + "9" * 5000 + ', "b": 0.0}}')
+    with pytest.raises(nn.ModelFileError, match=r"model.json.*cannot be read"):
+        nn.load(path)
+
+
+def test_load_refuses_a_file_above_the_size_cap(tmp_path, monkeypatch):
+    import nn.module
+
+    path = nn.Neuron(1, seed=0).save(tmp_path / "n.json")
+    monkeypatch.setattr(nn.module, "MAX_FILE_BYTES", 10)
+    with pytest.raises(nn.ModelFileError, match=r"n.json.*larger than 10 bytes"):
+        nn.load(path)
