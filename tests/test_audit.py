@@ -517,3 +517,20 @@ def test_load_refuses_a_file_above_the_size_cap(tmp_path, monkeypatch):
     monkeypatch.setattr(nn.module, "MAX_FILE_BYTES", 10)
     with pytest.raises(nn.ModelFileError, match=r"n.json.*larger than 10 bytes"):
         nn.load(path)
+
+
+# -- the PyTorch oracle runs in CI ---------------------------------------------------------------
+
+
+def test_oracle_tests_fail_instead_of_skipping_under_ci_without_torch(monkeypatch):
+    import sys
+
+    from conftest import require_torch
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="under CI it must be installed"):
+        require_torch()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="make test WITH_TORCH=1"):
+        require_torch()
