@@ -534,3 +534,19 @@ def test_oracle_tests_fail_instead_of_skipping_under_ci_without_torch(monkeypatc
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="make test WITH_TORCH=1"):
         require_torch()
+
+
+def test_an_optimizer_step_that_overflows_raises_and_keeps_the_parameter():
+    w = Value(1e300, label="w")
+    w.grad = 1e300
+    opt = nn.SGD([w], lr=1e10)
+    with pytest.raises(OverflowError, match=r"SGD.step: parameter w would become -inf .*lower the learning rate"):
+        opt.step()
+    assert w.data == 1e300
+
+
+def test_define_op_name_of_the_wrong_type_is_a_type_error():
+    with pytest.raises(TypeError, match="define_op: name must be a string, got int"):
+        autograd.define_op(3, lambda x: x, [lambda g, out, x: g])
+    with pytest.raises(ValueError, match="non-empty"):
+        autograd.define_op("", lambda x: x, [lambda g, out, x: g])
