@@ -550,3 +550,23 @@ def test_define_op_name_of_the_wrong_type_is_a_type_error():
         autograd.define_op(3, lambda x: x, [lambda g, out, x: g])
     with pytest.raises(ValueError, match="non-empty"):
         autograd.define_op("", lambda x: x, [lambda g, out, x: g])
+
+
+def test_a_traced_bce_loss_does_not_bake_in_its_clamp_or_its_target():
+    w = Value(1.0)
+    clamped = autograd.trace(lambda x: nn.bce_loss([w * x], [1.0]), [0.0], params=[w])  # traced at p = 0
+    with pytest.raises(autograd.TraceError):
+        clamped.forward([[0.5]])  # the scalar loss is -log 0.5 here, not the clamp's 100
+    target = autograd.trace(lambda p, t: nn.bce_loss([w * p], [t]), [0.5, 1.0], params=[w])
+    with pytest.raises(autograd.TraceError):
+        target.forward([[0.5, 0.0]])
+
+
+def test_tape_backward_of_pow_with_a_negative_base_is_the_scalar_error():
+    tape = autograd.trace(lambda x, y: x**y, [2.0, 2.0])
+    tape.forward([[2.0, 2.0], [-2.0, 2.0]])
+    with pytest.raises(ValueError, match=r"backward of pow\(-2.0, 2.0\).*log.*sample 1"):
+        tape.backward()
+    x, y = Value(-2.0), Value(2.0)
+    with pytest.raises(ValueError, match=r"backward of pow\(-2.0, 2.0\)"):
+        (x**y).backward()
