@@ -22,6 +22,16 @@ def write_atomically(path: Union[str, os.PathLike], data: Union[bytes, str]) -> 
     'hello'
     """
     path = os.fspath(path)
+    try:
+        return _write(path, data)
+    except OSError as error:
+        # The failing call may have named the temporary file; the user knows only `path`.
+        if error.errno is None:
+            raise
+        raise type(error)(error.errno, error.strerror, path) from error
+
+
+def _write(path: str, data) -> str:
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])

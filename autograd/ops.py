@@ -85,8 +85,10 @@ def define_op(
     >>> y.data, x.grad, y.op
     (8.0, 12.0, 'cube')
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"define_op: name must be a non-empty string, got {name!r}")
+    if not isinstance(name, str):
+        raise TypeError(f"define_op: name must be a string, got {type(name).__name__}: {name!r}")
+    if not name:
+        raise ValueError("define_op: name must be a non-empty string, got ''")
     existing = OPS.get(name)
     if existing is not None and existing.builtin:
         raise ValueError(f"define_op: {name!r} is a built-in op and cannot be redefined")

@@ -120,6 +120,16 @@ class Neuron(Module):
         self.__dict__.update(state)
         self._activate = ACTIVATIONS[self.activation]
 
+    @staticmethod
+    def parameter_count(nin, activation="relu", init="uniform", **_) -> int:
+        """How many parameters `Neuron(nin, ...)` has, without building it (`nn.load` checks a
+        file against it first).
+
+        >>> Neuron.parameter_count(3)
+        4
+        """
+        return _check_count("Neuron", "nin", nin) + 1
+
     def forward(self, x):
         """The neuron's output Value for one input (a sequence of nin numbers or Values)."""
         return self._activate(dot(self.w, _inputs("Neuron", x, self.nin)) + self.b)
@@ -165,6 +175,16 @@ class Layer(Module):
             self.b = Value(0.0)  # defined before the neurons, so it is named "b", not "neurons.0.b"
         shared = self.b if self.shared_bias else None
         self.neurons = [Neuron(nin, activation, init, rng=rng, bias=shared) for _ in range(nout)]
+
+    @staticmethod
+    def parameter_count(nin, nout, activation="relu", init="uniform", shared_bias=False, **_) -> int:
+        """How many parameters `Layer(nin, nout, ...)` has, without building it.
+
+        >>> Layer.parameter_count(2, 3), Layer.parameter_count(2, 3, shared_bias=True)
+        (9, 7)
+        """
+        nin, nout = _check_count("Layer", "nin", nin), _check_count("Layer", "nout", nout)
+        return nin * nout + (1 if shared_bias else nout)
 
     def forward(self, x):
         """A list of the neurons' outputs (the Value itself for a one-neuron layer)."""
@@ -239,6 +259,20 @@ class MLP(Module):
             )
             for i in range(len(sizes))
         ]
+
+    @staticmethod
+    def parameter_count(nin, sizes, activation="relu", output_activation="linear", init="uniform", shared_bias=False, **_) -> int:
+        """How many parameters `MLP(nin, sizes, ...)` has, without building it.
+
+        >>> MLP.parameter_count(2, [3, 1])
+        13
+        """
+        if isinstance(sizes, numbers.Integral):
+            sizes = [sizes]
+        if not isinstance(sizes, (list, tuple)):
+            raise TypeError(f"MLP: sizes must be a list of layer sizes, got {type(sizes).__name__}: {sizes!r}")
+        widths = [_check_count("MLP", "nin", nin)] + [_check_count("MLP", "each layer size", size) for size in sizes]
+        return sum(Layer.parameter_count(a, b, shared_bias=shared_bias) for a, b in zip(widths, widths[1:]))
 
     @property
     def nout(self) -> int:

@@ -39,7 +39,7 @@ def _flatten(where: str, preds, targets) -> tuple:
     def walk(p, t, at: str) -> None:
         if _is_scalar(p):
             if isinstance(t, Value):
-                t = t.data
+                t = float(t)  # float(), not .data: a tape tracing this loss guards the number it reads
             if not _is_scalar(t):
                 raise TypeError(f"{where}: target{at} must be a number, got {type(t).__name__}: {t!r}")
             flat_preds.append(p)
@@ -138,7 +138,7 @@ _LOG_FLOOR = -100.0
 
 
 def _clamped_log(p):
-    if p.data <= math.exp(_LOG_FLOOR):
+    if p <= math.exp(_LOG_FLOOR):  # compared on the Value: a tape records the branch as a guard
         return Value(_LOG_FLOOR, requires_grad=False)
     return p.log()
 

@@ -27,6 +27,12 @@ __all__ = ["Module", "ModelFileError", "load", "FORMAT", "FORMAT_VERSION"]
 FORMAT = "dagrad.nn.Module"
 FORMAT_VERSION = 1
 
+# A model file larger than this is refused before it is read (about 10 million parameters).
+MAX_FILE_BYTES = 512 * 1024 * 1024
+# A config may ask for more parameters than its file holds only up to this many (then the
+# parameters' names are checked one by one); beyond it `load` refuses before building anything.
+_SMALL_MODEL = 100_000
+
 # Every Module subclass by class name, so a saved architecture can be rebuilt without eval/pickle.
 _REGISTRY: dict = {}
 
@@ -237,7 +243,9 @@ class Module:
         """
         path = os.fspath(path)
         with open(path, "rb") as f:
-            raw = f.read()
+            raw = f.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ModelFileError(f"load {path!r}: the file is larger than {MAX_FILE_BYTES} bytes (nn.module.MAX_FILE_BYTES)")
         model = _from_document(_parse(raw, path), path)
         if not isinstance(model, cls):
             raise ModelFileError(f"load {path!r}: the file holds a {type(model).__name__}, not a {cls.__name__}")
@@ -297,6 +305,8 @@ def _parse(raw: bytes, path: str) -> dict:
         ) from None
     except RecursionError:
         raise ModelFileError(f"load {path!r}: JSON nested too deeply; not a model file") from None
+    except ValueError as error:  # e.g. an integer of thousands of digits (Python's int limit)
+        raise ModelFileError(f"load {path!r}: a number in the file cannot be read: {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"load {path!r}: not a dagrad model file (no \"format\": \"{FORMAT}\")")
     version = document.get("version")
@@ -316,6 +326,21 @@ def _from_document(document: dict, path: str) -> Module:
     if cls is None:
         known = ", ".join(sorted(_REGISTRY))
         raise ModelFileError(f"load {path!r}: unknown model class {name!r} (known: {known}); import its module first")
+    # Check the size the config asks for against the parameters in the file BEFORE building
+    # it: a small file must not make load allocate a huge model.
+    count = getattr(cls, "parameter_count", None)
+    if count is not None:
+        try:
+            expected = count(**document["config"])
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"load {path!r}: cannot build {name} from its config: {error}") from None
+        found = len(document["parameters"])
+        # A model no bigger than the file (or small anyway) is built, and load_state_dict names
+        # the missing and unexpected parameters; a bigger one is refused here.
+        if expected > max(found, _SMALL_MODEL):
+            raise ModelFileError(
+                f"load {path!r}: wrong shape for {name}: its config asks for {expected} parameters, the file holds {found}"
+            )
     try:
         model = cls(**document["config"])
     except (TypeError, ValueError) as error:

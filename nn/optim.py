@@ -61,7 +61,16 @@ class Optimizer:
         lr = _check_number(type(self).__name__, "lr", self.lr)
         for index, p in enumerate(self.params):
             if p.has_grad:
+                before = p.data
                 self._update(index, p, lr)
+                after = p.data
+                if not math.isfinite(after) and math.isfinite(before) and math.isfinite(p.grad):
+                    # an update of finite numbers overflowed: never leave an inf parameter silently
+                    p.data = before
+                    raise OverflowError(
+                        f"{type(self).__name__}.step: parameter {p.label or index} would become {after!r} "
+                        f"(from {before!r}, gradient {p.grad!r}, lr {lr:g}): the update overflows a float; lower the learning rate"
+                    )
 
     def _update(self, index: int, p: Value, lr: float) -> None:
         raise NotImplementedError

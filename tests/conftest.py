@@ -7,6 +7,7 @@ Property tests scale their example counts from the loaded profile's `max_example
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Derandomized: the same examples on every CI run, so a red build reproduces locally with
@@ -21,3 +22,23 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def require_torch():
+    """PyTorch, the tests' float64 oracle: `make test WITH_TORCH=1` installs it (.ci/run does).
+    Under CI (CI set) its absence FAILS the test instead of skipping it, so the oracle tests
+    cannot silently stop running; elsewhere they skip with this reason."""
+    try:
+        import torch
+    except ImportError:
+        message = "PyTorch is not installed: no float64 oracle (make test WITH_TORCH=1 installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; under CI it must be installed")
+        pytest.skip(message)
+    return torch
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """The `torch` module for oracle tests (see `require_torch`)."""
+    return require_torch()

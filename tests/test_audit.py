@@ -464,3 +464,109 @@ def test_wrong_types_are_type_errors_and_wrong_values_value_errors(build, error,
     with pytest.raises(error, match=message) as info:
         build()
     assert type(info.value) is error
+
+
+def test_save_errors_name_the_users_path_not_a_temporary_file(tmp_path):
+    target = tmp_path / "model.json"
+    target.mkdir()  # a directory where the file should go: the final rename fails
+    with pytest.raises(IsADirectoryError) as info:
+        nn.Neuron(1, seed=0).save(target)
+    assert str(target) in str(info.value) and ".tmp-" not in str(info.value)
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+
+
+def _model_file(tmp_path, config, parameters, cls="MLP"):
+    import json
+
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"format": "dagrad.nn.Module", "version": 1, "class": cls, "config": config,
+                                "parameters": parameters}))
+    return path
+
+
+def test_load_checks_the_size_a_config_asks_for_before_building_it(tmp_path, monkeypatch):
+    built = []
+    original = nn.Neuron.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(nn.Neuron, "__init__", counting_init)
+    path = _model_file(tmp_path, {"nin": 2, "sizes": [10**6, 10**6, 1]}, {"layers.0.neurons.0.w.0": 1.0})
+    with pytest.raises(nn.ModelFileError, match=r"model.json.*asks for 1000005000001 parameters, the file holds 1"):
+        nn.load(path)
+    assert built == []  # nothing was allocated
+    path = _model_file(tmp_path, {"nin": 2, "sizes": "big"}, {})
+    with pytest.raises(nn.ModelFileError, match="sizes must be a list"):
+        nn.load(path)
+
+
+def test_load_of_a_number_with_thousands_of_digits_names_the_path(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text('{"format": "dagrad.nn.Module", "version": 1, "class": "Neuron", "config": {"nin": 1}, '
+                    '"parameters": {"w.0": ' + "9" * 5000 + ', "b": 0.0}}')
+    with pytest.raises(nn.ModelFileError, match=r"model.json.*cannot be read"):
+        nn.load(path)
+
+
+def test_load_refuses_a_file_above_the_size_cap(tmp_path, monkeypatch):
+    import nn.module
+
+    path = nn.Neuron(1, seed=0).save(tmp_path / "n.json")
+    monkeypatch.setattr(nn.module, "MAX_FILE_BYTES", 10)
+    with pytest.raises(nn.ModelFileError, match=r"n.json.*larger than 10 bytes"):
+        nn.load(path)
+
+
+# -- the PyTorch oracle runs in CI ---------------------------------------------------------------
+
+
+def test_oracle_tests_fail_instead_of_skipping_under_ci_without_torch(monkeypatch):
+    import sys
+
+    from conftest import require_torch
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="under CI it must be installed"):
+        require_torch()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="make test WITH_TORCH=1"):
+        require_torch()
+
+
+def test_an_optimizer_step_that_overflows_raises_and_keeps_the_parameter():
+    w = Value(1e300, label="w")
+    w.grad = 1e300
+    opt = nn.SGD([w], lr=1e10)
+    with pytest.raises(OverflowError, match=r"SGD.step: parameter w would become -inf .*lower the learning rate"):
+        opt.step()
+    assert w.data == 1e300
+
+
+def test_define_op_name_of_the_wrong_type_is_a_type_error():
+    with pytest.raises(TypeError, match="define_op: name must be a string, got int"):
+        autograd.define_op(3, lambda x: x, [lambda g, out, x: g])
+    with pytest.raises(ValueError, match="non-empty"):
+        autograd.define_op("", lambda x: x, [lambda g, out, x: g])
+
+
+def test_a_traced_bce_loss_does_not_bake_in_its_clamp_or_its_target():
+    w = Value(1.0)
+    clamped = autograd.trace(lambda x: nn.bce_loss([w * x], [1.0]), [0.0], params=[w])  # traced at p = 0
+    with pytest.raises(autograd.TraceError):
+        clamped.forward([[0.5]])  # the scalar loss is -log 0.5 here, not the clamp's 100
+    target = autograd.trace(lambda p, t: nn.bce_loss([w * p], [t]), [0.5, 1.0], params=[w])
+    with pytest.raises(autograd.TraceError):
+        target.forward([[0.5, 0.0]])
+
+
+def test_tape_backward_of_pow_with_a_negative_base_is_the_scalar_error():
+    tape = autograd.trace(lambda x, y: x**y, [2.0, 2.0])
+    tape.forward([[2.0, 2.0], [-2.0, 2.0]])
+    with pytest.raises(ValueError, match=r"backward of pow\(-2.0, 2.0\).*log.*sample 1"):
+        tape.backward()
+    x, y = Value(-2.0), Value(2.0)
+    with pytest.raises(ValueError, match=r"backward of pow\(-2.0, 2.0\)"):
+        (x**y).backward()

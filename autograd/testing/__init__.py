@@ -4,7 +4,9 @@
 `Program`, `OpDomain` and `register_domain` need only the engine too. The hypothesis
 strategies (`programs`, `valid_inputs`, `programs_and_inputs`) live in
 `autograd.testing.strategies` and are imported on first use, so hypothesis is needed only
-by code that uses them.
+by code that uses them; so does `graph_machine` (`autograd.testing.stateful`), a Hypothesis
+state machine that interleaves graph building, backward, zero_grad, no_grad, detach, deepcopy,
+define_op and grad(create_graph=True) and checks every gradient against finite differences.
 
 >>> from autograd.testing import gradcheck
 >>> gradcheck(lambda x: x.exp().sin(), [0.3])
@@ -27,6 +29,7 @@ from autograd.testing.gradcheck import (
 from autograd.testing.program import Node, Program
 
 _STRATEGIES = ("programs", "valid_inputs", "programs_and_inputs")
+_STATEFUL = ("graph_machine", "GraphMachine")
 
 __all__ = [
     "gradcheck",
@@ -46,6 +49,7 @@ __all__ = [
     "register_domain",
     "domain_of",
     *_STRATEGIES,
+    *_STATEFUL,
 ]
 
 
@@ -55,8 +59,12 @@ def __getattr__(name):
         from autograd.testing import strategies
 
         return getattr(strategies, name)
+    if name in _STATEFUL:
+        from autograd.testing import stateful
+
+        return getattr(stateful, name)
     raise AttributeError(f"module 'autograd.testing' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_STRATEGIES))
+    return sorted(set(globals()) | set(_STRATEGIES) | set(_STATEFUL))
