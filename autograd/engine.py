@@ -138,7 +138,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
     totals)`: the node's complete upstream gradient, then per parent (in order, repeats kept)
     the contribution passed to it and the parent's running total right after adding it (None
     for a constant parent). Observed nodes take the general path below; the fast path pays
-    one `is None` test per node for this.
+    one test of a local boolean per node for this.
     """
     if root._pass is _CONSTANT:
         return []
@@ -146,6 +146,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
     root._pass = seed
     node = root
     constant = _CONSTANT
+    unobserved = observer is None  # one local test per node on the fast path
     try:
         for node in reversed(order):
             g = node._pass
@@ -155,7 +156,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
             a, b = node._p0, node._p1
             # Hot cases first: one and two inputs (an op with rules; see `_node`) in slots,
             # without building argument lists.
-            if a is not None and observer is None:
+            if a is not None and unobserved:
                 rules = op.rules
                 if create_graph:
                     out, x = node, a
