@@ -298,7 +298,7 @@ def test_a_too_large_graph_gets_a_clear_message_and_a_sub_graph_works():
     out.backward()
     shown = _state_grads(ex, len(ex.frames) - 1)
     for n, value in zip(ex.data["nodes"], ex.values):
-        if value.requires_grad and shown[n["id"]] is not None:
+        if value.requires_grad:
             assert shown[n["id"]] == value.grad   # a sub-graph still shows the real gradients
 
 
@@ -416,3 +416,21 @@ def test_without_anywidget_jupyter_gets_the_page_in_a_sandboxed_frame(monkeypatc
     bundle = explore(Value(2.0, label="x") * 3)._repr_mimebundle_()
     assert bundle["text/html"].startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
     assert 'sandbox="allow-scripts"' in bundle["text/html"]
+
+
+def test_around_an_nn_neuron_shows_its_parameters_and_their_real_gradients():
+    model = nn.MLP(2, [16, 16, 1], activation="tanh", seed=0)
+    out = model([0.5, -0.3])
+    neuron = model.layers[1].neurons[3]
+    ex = explore(out, around=neuron, depth=2)
+    shown = {n["name"] for n in ex.data["nodes"]}
+    assert {p.label for p in neuron.parameters()} <= shown and len(shown) < 150
+    assert ex.data["subgraph"]["around"].startswith("layers.1.neurons.3.")
+    out.backward()
+    final = ex.state(len(ex.frames) - 1)
+    for n, value in zip(ex.data["nodes"], ex.values):
+        if value.requires_grad:   # every value drawn, its gradient complete even when it comes from outside
+            assert final[n["id"]]["grad"] == value.grad, n["name"]
+    assert any(f.get("outside") for f in ex.frames)
+    with pytest.raises(TypeError, match="explore: around must be a Value, a list of Values or an nn module, got int: 3"):
+        explore(out, around=3)

@@ -53,7 +53,7 @@ function dagradExplorer(el, data, options) {
         </span>
       </div>
       <div class="dg-narration"><span class="dg-phase"></span><span class="dg-text"></span></div>
-      ${data.subgraph ? `<div class="dg-note">Showing the values within ${data.subgraph.depth} edges of ${esc(nodes.get(data.subgraph.around).name)}; ${data.subgraph.hidden} more are not drawn (dashed boxes have hidden inputs). Their gradients are still the real ones.</div>` : ""}
+      ${data.subgraph ? `<div class="dg-note">Showing the values within ${data.subgraph.depth} edges of ${esc(data.subgraph.around)}; ${data.subgraph.hidden} more are not drawn (dashed boxes have hidden inputs). Their gradients are still the real ones.</div>` : ""}
       <div class="dg-main">
         <div class="dg-stage">${data.svg}</div>
         <aside class="dg-info"><div class="dg-info-hint">Hover or click a value to see its op, data and gradient; click an input to compare with a finite-difference estimate and list its paths.</div></aside>
@@ -130,7 +130,7 @@ function dagradExplorer(el, data, options) {
     for (let i = 0; i <= f; i++) {
       const fr = frames[i];
       if (fr.kind === "forward") fr.nodes.forEach((id) => data_.add(id));
-      else if (fr.kind === "seed") grad.set(fr.node, { value: fr.grad, text: fr.grad_text });
+      else if (fr.kind === "seed" && fr.node) grad.set(fr.node, { value: fr.grad, text: fr.grad_text });
       else if (fr.kind === "edge") {
         grad.set(fr.parent, { value: fr.total, text: fr.total_text });
         used.add(fr.edge); used.add(fr.op_edge);
@@ -189,7 +189,7 @@ function dagradExplorer(el, data, options) {
     slider.value = String(frame);
     counter.textContent = `${frame} / ${last}`;
 
-    const current = fr.kind === "forward" ? fr.nodes : fr.kind === "seed" ? [fr.node] : fr.kind === "edge" ? [fr.node] : [];
+    const current = fr.kind === "forward" ? fr.nodes : fr.kind === "seed" && fr.node ? [fr.node] : fr.kind === "edge" ? [fr.node] : [];
     valueEls.forEach((g, id) => {
       const n = nodes.get(id);
       const hasData = st.data.has(id);
@@ -235,10 +235,10 @@ function dagradExplorer(el, data, options) {
     phase.className = "dg-phase " + (backward ? "dg-phase-bwd" : fr.kind === "forward" ? "dg-phase-fwd" : "");
     phase.textContent = fr.kind === "start" ? "Ready" : fr.kind === "forward" ? "Forward" : fr.kind === "done" ? "Done" : "Backward";
     if (fr.kind === "edge") {
-      const node = nodes.get(fr.node), parent = nodes.get(fr.parent);
-      const nm = esc(node.name), pm = esc(parent.name);
+      const nm = esc(fr.node_name), pm = esc(fr.parent_name);
       text.innerHTML =
-        `step ${fr.step}: <b>${nm}</b> = ${esc(node.expression)} passes its gradient to <b>${pm}</b>: ` +
+        (fr.outside ? `<span class="dg-muted">(from outside the drawing)</span> ` : "") +
+        `step ${fr.step}: <b>${nm}</b> = ${esc(fr.node_expression)} passes its gradient to <b>${pm}</b>: ` +
         `<span class="dg-formula"><span class="dg-term" title="local derivative ∂${nm}/∂${pm}">local ∂${nm}/∂${pm} = ${esc(fr.local_text)}</span> × ` +
         `<span class="dg-term" title="upstream gradient ∂out/∂${nm}">upstream ${esc(fr.upstream_text)}</span> = ` +
         `<span class="dg-term dg-contrib">${esc(fr.contribution_text)}</span></span> ` +
@@ -273,7 +273,7 @@ function dagradExplorer(el, data, options) {
   }
   function renderInfo() {
     const id = pinned || hovered || autoInfo();
-    if (!id) return;
+    if (!id || !nodes.has(id)) return;
     const n = nodes.get(id);
     const st = stateAt(frame);
     const gr = st.grad.get(id);
@@ -326,9 +326,8 @@ function dagradExplorer(el, data, options) {
   // -- the steps table -------------------------------------------------------------------------
   tbody.innerHTML = frames.map((fr, i) => {
     if (fr.kind !== "edge") return "";
-    const n = nodes.get(fr.node), p = nodes.get(fr.parent);
     const total = fr.merge ? `${esc(fr.previous_text)} + ${esc(fr.contribution_text)} = <b>${esc(fr.total_text)}</b>` : `<b>${esc(fr.total_text)}</b>`;
-    return `<tr data-frame="${i}"><td>${fr.step}</td><td>${esc(n.name)}</td><td>${esc(p.name)}${fr.merge ? ' <span class="dg-badge dg-merge-badge">+=</span>' : ""}</td>` +
+    return `<tr data-frame="${i}"><td>${fr.step}</td><td>${esc(fr.node_name)}${fr.outside ? ' <span class="dg-muted">(not drawn)</span>' : ""}</td><td>${esc(fr.parent_name)}${fr.merge ? ' <span class="dg-badge dg-merge-badge">+=</span>' : ""}</td>` +
       `<td>${esc(fr.local_text)}</td><td>${esc(fr.upstream_text)}</td><td>${esc(fr.contribution_text)}</td><td data-grad="${fr.total}">${total}</td></tr>`;
   }).join("");
   tbody.addEventListener("click", (ev) => { const tr = ev.target.closest("tr"); if (tr) { stop(); show(+tr.dataset.frame); } });

@@ -57,13 +57,35 @@ def _role(node: Value, root: Value) -> str:
     return "input" if node.requires_grad else "constant"
 
 
-def _neighbourhood(order: list, around: Value, depth: int) -> set:
-    """The nodes within `depth` edges of `around` (either direction) in the graph `order`."""
+def _centres(around, order: list) -> list:
+    """`around` as a list of Values of the graph: a Value, several, or an nn module (its parameters)."""
+    if isinstance(around, Value):
+        values = [around]
+    elif hasattr(around, "parameters") and callable(around.parameters):
+        values = list(around.parameters())
+    else:
+        try:
+            values = list(around)
+        except TypeError:
+            raise TypeError(f"explore: around must be a Value, a list of Values or an nn module, got {type(around).__name__}: {around!r}") from None
+    in_graph = set(order)
+    for v in values:
+        if not isinstance(v, Value):
+            raise TypeError(f"explore: around must hold Values, got {type(v).__name__}: {v!r}")
+        if v not in in_graph:
+            raise ValueError(f"explore: around={v!r} is not in the graph of the root")
+    if not values:
+        raise ValueError("explore: around is empty")
+    return values
+
+
+def _neighbourhood(order: list, centres: list, depth: int) -> set:
+    """The nodes within `depth` edges of any of `centres` (either direction) in the graph `order`."""
     children: dict = {}
     for node in order:
         for p in node.parents:
             children.setdefault(p, []).append(node)
-    shown, frontier = {around}, [around]
+    shown, frontier = set(centres), list(centres)
     for _ in range(depth):
         nxt = []
         for node in frontier:
@@ -180,8 +202,15 @@ def _dot_text(order, shown, root, names, fmt, texts, rankdir, clusters) -> str:
 def _dot_to_svg(dot_text: str, timeout: float = 60.0) -> str:
     """SVG text for DOT text: Graphviz's `dot` if installed, else the pip-installed `graphviz-pure`.
 
-    The one place the explorer runs a layout program (at merge: the render module's runner).
+    The one place the explorer runs a layout program: the render package's runner when it has
+    one (`autograd.render.backend.run`), else the same search done here.
     """
+    try:
+        from autograd.render.backend import run  # the pictures' program finder, where it exists
+    except ImportError:
+        run = None
+    if run is not None:
+        return run(dot_text, "svg", timeout=timeout, where="explore").decode("utf-8")
     import shutil
     import subprocess
     import sys
@@ -268,7 +297,7 @@ class Explorer:
             if f["kind"] == "forward":
                 for i in f["nodes"]:
                     shown[i]["data"] = self._node(i)["data"]
-            elif f["kind"] == "seed":
+            elif f["kind"] == "seed" and f["node"] is not None:
                 shown[f["node"]]["grad"] = f["grad"]
             elif f["kind"] == "edge":
                 shown[f["parent"]]["grad"] = f["total"]
@@ -345,8 +374,9 @@ def explore(
     `save_html(path)` writes the same player as one self-contained page.
 
     A graph of more than `max_nodes` values raises `GraphTooLargeError` (the browser would
-    not freeze, but nobody can follow hundreds of steps): show the part `around` one value,
-    within `depth` edges of it (`explore(loss, around=neuron_out, depth=2)`), or pass
+    not freeze, but nobody can follow hundreds of steps): show the part `around` one value
+    (or several, or an nn module's parameters: `around=model.layers[1].neurons[3]`), within
+    `depth` edges of it (`explore(loss, around=neuron_out, depth=2)`), or pass
     `max_nodes=None`. `highlight_path` (a `Path` from `autograd.paths`) is highlighted from
     the start. `clusters="auto"` groups labelled nn parameters by layer and neuron when the
     labels are dotted (`"prefix"` forces it, None turns it off).
@@ -382,11 +412,8 @@ def explore(
         raise ValueError(f"explore: {root!r} is a constant (requires_grad=False): no gradient flows from it, so there is no backward pass to watch")
     order = topological_order(root)
     if around is not None:
-        if not isinstance(around, Value):
-            raise TypeError(f"explore: around must be a Value, got {type(around).__name__}: {around!r}")
-        if around not in set(order):
-            raise ValueError(f"explore: around={around!r} is not in the graph of {root!r}")
-        shown = _neighbourhood(order, around, depth)
+        centres = _centres(around, order)
+        shown = _neighbourhood(order, centres, depth)
     else:
         shown = set(order)
     if max_nodes is not None and len(shown) > max_nodes:
@@ -395,8 +422,8 @@ def explore(
         raise GraphTooLargeError(
             f"explore: {where} has {len(shown)} values and {ops} ops, more than max_nodes={max_nodes}: too many "
             f"steps to follow one by one. Show a sub-graph: explore(root, around=some_value, depth=2) "
-            f"(the values within 2 edges of it; a neuron's output is a good choice), or a smaller "
-            f"depth; or pass max_nodes=None to lay out and step through all of it."
+            f"(the values within 2 edges of it; a neuron's output, or an nn neuron itself: around=model.layers[0].neurons[1]), "
+            f"or a smaller depth; or pass max_nodes=None to lay out and step through all of it."
         )
 
     fmt = _fmt(number_format)
@@ -422,23 +449,25 @@ def explore(
             "kind": "forward", "nodes": [nid[node]], "node": nid[node],
             "text": f"Forward: {names[node]} = {_expression(node, names, fmt, False)} = {_expression(node, names, fmt, True)} = {fmt(node.data)}",
         })
-    root_id = nid[root]
+    root_id = nid[root] if root in shown else None  # a sub-graph may leave the output out
     frames.append({
         "kind": "seed", "node": root_id, "grad": 1.0, "grad_text": fmt(1.0),
-        "text": f"Backward pass: start at the output with ∂{names[root]}/∂{names[root]} = 1.",
+        "text": f"Backward pass: start at the output with ∂{names[root]}/∂{names[root]} = 1."
+        + ("" if root_id else " (The output is not drawn: gradients arrive from the part not shown.)"),
     })
     running_text: dict = {root: [fmt(1.0)]}
     for step in steps:
         node = step.node
-        if node not in shown:
-            continue
         for c in step.contributions:
             if c.total is None or c.parent not in shown:
                 continue
             merge = c.is_merge
+            drawn = node in shown  # else the gradient arrives from the part of the graph not drawn
             frames.append({
                 "kind": "edge", "step": step.number, "node": nid[node], "parent": nid[c.parent], "k": c.index,
-                "edge": f"e{index[node]}_{c.index}", "op_edge": f"o{index[node]}",
+                "node_name": names[node], "parent_name": names[c.parent], "node_expression": _expression(node, names, fmt, False),
+                "edge": f"e{index[node]}_{c.index}" if drawn else None, "op_edge": f"o{index[node]}" if drawn else None,
+                "outside": not drawn,
                 "upstream": step.upstream, "local": c.local, "contribution": c.contribution,
                 "total": c.total, "previous": c.previous, "merge": merge,
                 "upstream_text": fmt(step.upstream), "local_text": fmt(c.local), "contribution_text": fmt(c.contribution),
@@ -498,7 +527,10 @@ def explore(
         "frames": frames,
         "svg": svg,
         "backward_steps": len(steps),
-        "subgraph": None if around is None else {"around": nid[around], "depth": depth, "hidden": len(order) - len(shown)},
+        "subgraph": None if around is None else {
+            "around": ", ".join(names[c] for c in centres[:3]) + (f" and {len(centres) - 3} more" if len(centres) > 3 else ""),
+            "depth": depth, "hidden": len(order) - len(shown),
+        },
         "highlight": highlight,
     }
     return Explorer(root, data, steps, visible)
