@@ -131,7 +131,8 @@ function dagradExplorer(el, data, options) {
       const fr = frames[i];
       if (fr.kind === "forward") fr.nodes.forEach((id) => data_.add(id));
       else if (fr.kind === "seed" && fr.node) grad.set(fr.node, { value: fr.grad, text: fr.grad_text });
-      else if (fr.kind === "edge") {
+      (fr.arrived || []).forEach((u) => grad.set(u.parent, { value: u.total, text: u.total_text })); // from outside the drawing
+      if (fr.kind === "edge") {
         grad.set(fr.parent, { value: fr.total, text: fr.total_text });
         used.add(fr.edge); used.add(fr.op_edge);
         if (fr.merge) merged.add(fr.parent);
@@ -237,7 +238,6 @@ function dagradExplorer(el, data, options) {
     if (fr.kind === "edge") {
       const nm = esc(fr.node_name), pm = esc(fr.parent_name);
       text.innerHTML =
-        (fr.outside ? `<span class="dg-muted">(from outside the drawing)</span> ` : "") +
         `step ${fr.step}: <b>${nm}</b> = ${esc(fr.node_expression)} passes its gradient to <b>${pm}</b>: ` +
         `<span class="dg-formula"><span class="dg-term" title="local derivative ∂${nm}/∂${pm}">local ∂${nm}/∂${pm} = ${esc(fr.local_text)}</span> × ` +
         `<span class="dg-term" title="upstream gradient ∂out/∂${nm}">upstream ${esc(fr.upstream_text)}</span> = ` +
@@ -245,6 +245,7 @@ function dagradExplorer(el, data, options) {
         (fr.merge
           ? `<span class="dg-merge-text">${pm}.grad += ${esc(fr.contribution_text)} → ${esc(fr.total_text)}</span> <span class="dg-muted">(${pm} is used more than once: its gradient is a sum; it held ${esc(fr.previous_text)})</span>`
           : `<span class="dg-set-text">${pm}.grad = ${esc(fr.total_text)}</span>`);
+      if (fr.arrived && fr.arrived.length) text.innerHTML += ` <span class="dg-muted">(and ${fr.arrived.length} contribution${fr.arrived.length > 1 ? "s" : ""} from the part not drawn)</span>`;
     } else {
       text.textContent = fr.text;
     }
@@ -327,7 +328,7 @@ function dagradExplorer(el, data, options) {
   tbody.innerHTML = frames.map((fr, i) => {
     if (fr.kind !== "edge") return "";
     const total = fr.merge ? `${esc(fr.previous_text)} + ${esc(fr.contribution_text)} = <b>${esc(fr.total_text)}</b>` : `<b>${esc(fr.total_text)}</b>`;
-    return `<tr data-frame="${i}"><td>${fr.step}</td><td>${esc(fr.node_name)}${fr.outside ? ' <span class="dg-muted">(not drawn)</span>' : ""}</td><td>${esc(fr.parent_name)}${fr.merge ? ' <span class="dg-badge dg-merge-badge">+=</span>' : ""}</td>` +
+    return `<tr data-frame="${i}"><td>${fr.step}</td><td>${esc(fr.node_name)}</td><td>${esc(fr.parent_name)}${fr.merge ? ' <span class="dg-badge dg-merge-badge">+=</span>' : ""}</td>` +
       `<td>${esc(fr.local_text)}</td><td>${esc(fr.upstream_text)}</td><td>${esc(fr.contribution_text)}</td><td data-grad="${fr.total}">${total}</td></tr>`;
   }).join("");
   tbody.addEventListener("click", (ev) => { const tr = ev.target.closest("tr"); if (tr) { stop(); show(+tr.dataset.frame); } });

@@ -299,7 +299,9 @@ class Explorer:
                     shown[i]["data"] = self._node(i)["data"]
             elif f["kind"] == "seed" and f["node"] is not None:
                 shown[f["node"]]["grad"] = f["grad"]
-            elif f["kind"] == "edge":
+            for update in f.get("arrived", ()):  # from the part of the graph not drawn
+                shown[update["parent"]]["grad"] = update["total"]
+            if f["kind"] == "edge":
                 shown[f["parent"]]["grad"] = f["total"]
         return shown
 
@@ -456,22 +458,28 @@ def explore(
         + ("" if root_id else " (The output is not drawn: gradients arrive from the part not shown.)"),
     })
     running_text: dict = {root: [fmt(1.0)]}
+    # Contributions from nodes not drawn (a sub-graph) get no frame of their own: they are
+    # applied with the next frame, so every drawn value still ends at its real gradient.
+    arrived: list = []
     for step in steps:
         node = step.node
         for c in step.contributions:
             if c.total is None or c.parent not in shown:
                 continue
+            running_text.setdefault(c.parent, []).append(fmt(c.total))
+            if node not in shown:
+                arrived.append({"parent": nid[c.parent], "total": c.total, "total_text": fmt(c.total)})
+                continue
             merge = c.is_merge
-            drawn = node in shown  # else the gradient arrives from the part of the graph not drawn
             frames.append({
                 "kind": "edge", "step": step.number, "node": nid[node], "parent": nid[c.parent], "k": c.index,
                 "node_name": names[node], "parent_name": names[c.parent], "node_expression": _expression(node, names, fmt, False),
-                "edge": f"e{index[node]}_{c.index}" if drawn else None, "op_edge": f"o{index[node]}" if drawn else None,
-                "outside": not drawn,
+                "edge": f"e{index[node]}_{c.index}", "op_edge": f"o{index[node]}",
                 "upstream": step.upstream, "local": c.local, "contribution": c.contribution,
                 "total": c.total, "previous": c.previous, "merge": merge,
                 "upstream_text": fmt(step.upstream), "local_text": fmt(c.local), "contribution_text": fmt(c.contribution),
                 "total_text": fmt(c.total), "previous_text": fmt(c.previous) if merge else None,
+                "arrived": arrived,
                 "text": (
                     f"{names[node]} → {names[c.parent]}: local ∂{names[node]}/∂{names[c.parent]} = {fmt(c.local)} × "
                     f"upstream {fmt(step.upstream)} = {fmt(c.contribution)};  "
@@ -479,8 +487,8 @@ def explore(
                        else f"{names[c.parent]}.grad = {fmt(c.total)}")
                 ),
             })
-            running_text.setdefault(c.parent, []).append(fmt(c.total))
-    frames.append({"kind": "done", "text": "Done: every gradient is complete, and equals what backward() writes."})
+            arrived = []
+    frames.append({"kind": "done", "arrived": arrived, "text": "Done: every gradient is complete, and equals what backward() writes."})
 
     leaves_with_grad = [n for n in visible if not n.parents and n.requires_grad]
     estimates = _finite_differences(order, root, leaves_with_grad) if len(order) <= FINITE_DIFFERENCE_LIMIT else {}
