@@ -434,3 +434,16 @@ def test_around_an_nn_neuron_shows_its_parameters_and_their_real_gradients():
     assert sum(len(f.get("arrived", ())) for f in ex.frames) > 0   # applied silently, with the next frame
     with pytest.raises(TypeError, match="explore: around must be a Value, a list of Values or an nn module, got int: 3"):
         explore(out, around=3)
+
+
+@settings(max_examples=min(EXAMPLES, 25))   # each example lays a graph out: a subprocess
+@given(RANDOM_PROGRAMS)
+def test_the_player_ends_at_the_engines_gradients_on_random_programs(case):
+    out, _ = _run(case)
+    ex = explore(out)
+    final = ex.state(len(ex.frames) - 1)
+    out.backward()
+    for n, value in zip(ex.data["nodes"], ex.values):
+        assert final[n["id"]]["data"] == value.data
+        if value.requires_grad:
+            assert final[n["id"]]["grad"] == value.grad
