@@ -29,7 +29,7 @@ __all__ = ["explore", "Explorer", "GraphTooLargeError"]
 
 DEFAULT_MAX_NODES = 150  # value nodes shown; beyond this a step-through stops being readable
 MAX_PATHS_PER_LEAF = 24  # paths listed per leaf in the node panel
-FINITE_DIFFERENCE_LIMIT = 4000  # nodes; above this no finite-difference estimates (one pass per leaf)
+FINITE_DIFFERENCE_LIMIT = 2_000_000  # leaves × nodes (two forward passes per leaf); above: no estimates
 
 ROLE_FILL = {"input": "#dbeafe", "constant": "#f3f4f6", "intermediate": "#ffffff", "output": "#dcfce7"}
 OP_FILL = "#fef3c7"
@@ -491,7 +491,8 @@ def explore(
     frames.append({"kind": "done", "arrived": arrived, "text": "Done: every gradient is complete, and equals what backward() writes."})
 
     leaves_with_grad = [n for n in visible if not n.parents and n.requires_grad]
-    estimates = _finite_differences(order, root, leaves_with_grad) if len(order) <= FINITE_DIFFERENCE_LIMIT else {}
+    affordable = len(leaves_with_grad) * len(order) <= FINITE_DIFFERENCE_LIMIT
+    estimates = _finite_differences(order, root, leaves_with_grad) if affordable else {}
     texts = {}
     nodes = []
     for node in visible:
