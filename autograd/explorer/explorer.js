@@ -91,12 +91,26 @@ function dagradExplorer(el, data, options) {
     const title = g.querySelector("title");
     if (title) title.remove(); // our own panel replaces the browser's tooltip
   });
+  // Boxes from the shapes' own attributes (Graphviz writes absolute coordinates), not getBBox():
+  // in Jupyter the widget is built before it is on the page, when nothing has a layout yet.
+  function boxOf(shape) {
+    if (shape.tagName.toLowerCase() === "ellipse") {
+      const cx = +shape.getAttribute("cx"), cy = +shape.getAttribute("cy"), rx = +shape.getAttribute("rx"), ry = +shape.getAttribute("ry");
+      return { x: cx - rx, y: cy - ry, width: 2 * rx, height: 2 * ry };
+    }
+    const nums = (shape.getAttribute("d") || shape.getAttribute("points") || "").match(/-?\d*\.?\d+(?:e[-+]?\d+)?/gi) || [];
+    const xs = [], ys = [];
+    for (let i = 0; i + 1 < nums.length; i += 2) { xs.push(+nums[i]); ys.push(+nums[i + 1]); }
+    const x = Math.min(...xs), y = Math.min(...ys);
+    return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
+  }
   valueEls.forEach((g, id) => {
     g.classList.add("dg-value", "dg-role-" + nodes.get(id).role);
     if (nodes.get(id).boundary) g.classList.add("dg-boundary");
     // Centre the text lines in the box: they change length as values appear.
     const shape = g.querySelector("path, polygon");
-    const box = shape.getBBox();
+    const box = boxOf(shape);
+    g._box = box;
     const lines = Array.from(g.querySelectorAll("text"));
     lines.forEach((t, i) => {
       t.setAttribute("text-anchor", "middle");
@@ -108,13 +122,25 @@ function dagradExplorer(el, data, options) {
   opEls.forEach((g) => {
     g.classList.add("dg-opnode");
     const shape = g.querySelector("ellipse, path, polygon");
-    const box = shape.getBBox();
+    const box = boxOf(shape);
+    g._box = box;
     g.querySelectorAll("text").forEach((t) => { t.setAttribute("text-anchor", "middle"); t.setAttribute("x", String(box.x + box.width / 2)); });
   });
   edgeEls.forEach((g) => g.classList.add("dg-edge"));
   const nodeBoxes = [];
-  valueEls.forEach((g, id) => { const b = g.getBBox(); nodeBoxes.push({ id, x: b.x, y: b.y, width: b.width, height: b.height }); });
-  opEls.forEach((g, id) => { const b = g.getBBox(); nodeBoxes.push({ id, x: b.x, y: b.y, width: b.width, height: b.height }); });
+  valueEls.forEach((g, id) => nodeBoxes.push(Object.assign({ id }, g._box)));
+  opEls.forEach((g, id) => nodeBoxes.push(Object.assign({ id }, g._box)));
+  // What needs a layout (measuring text, points along an edge, the stage's width) waits until
+  // the player is on the page and visible.
+  let laidOut = false, destroyed = false;
+  function visible() {
+    if (!laidOut && svg.isConnected && svg.getBoundingClientRect().width > 0) { laidOut = true; readable(); }
+    return laidOut;
+  }
+  function whenVisible() {
+    if (destroyed) return;
+    if (visible()) show(frame, true); else setTimeout(whenVisible, 120);
+  }
   const edgeById = new Map(edgeEls.map((g) => [g.getAttribute("id"), g]));
   const opOf = (valueId) => opEls.get("op" + valueId.slice(1));
 
@@ -222,10 +248,10 @@ function dagradExplorer(el, data, options) {
       setClass(g, "dg-active", fr.kind === "edge" && (fr.edge === id || fr.op_edge === id));
       setClass(g, "dg-fwd", fr.kind === "forward" && fr.node && ("v" + id.slice(1).split("_")[0] === fr.node) && id[0] === "e");
     });
-    if (fr.kind === "edge") placeFlow(fr); else flow.style.display = "none";
+    if (fr.kind === "edge" && visible()) placeFlow(fr); else flow.style.display = "none";
     // Keep the node in play inside the stage (a wide graph scrolls; the page itself does not).
     const focus = current.length === 1 ? valueEls.get(fr.kind === "edge" ? fr.parent : current[0]) : null;
-    if (focus && stage) {
+    if (focus && stage && visible()) {
       const r = focus.getBoundingClientRect(), s = stage.getBoundingClientRect();
       if (r.left < s.left + 20 || r.right > s.right - 20) stage.scrollLeft += (r.left + r.right) / 2 - (s.left + s.right) / 2;
       if (r.top < s.top + 20 || r.bottom > s.bottom - 20) stage.scrollTop += (r.top + r.bottom) / 2 - (s.top + s.bottom) / 2;
@@ -368,8 +394,6 @@ function dagradExplorer(el, data, options) {
     const how = b.dataset.zoom;
     if (how === "fit") fit(); else setZoom((zoom || 1) * (how === "in" ? 1.25 : 0.8));
   }));
-  if (typeof requestAnimationFrame === "function") requestAnimationFrame(readable); else readable();
-  readable();
 
   el.querySelectorAll(".dg-btn[data-act]").forEach((b) => b.addEventListener("click", () => { actions[b.dataset.act](); root.focus({ preventScroll: true }); }));
   slider.addEventListener("input", () => { stop(); show(+slider.value); });
@@ -387,9 +411,10 @@ function dagradExplorer(el, data, options) {
   svg.addEventListener("click", () => { if (pinned) { pinned = null; valueEls.forEach((h) => setClass(h, "dg-pinned", false)); } });
 
   show(options.frame || 0, true);
+  if (!laidOut) whenVisible();
   return {
     go: (f) => show(f, true),
     frame: () => frame,
-    destroy: () => stop(),
+    destroy: () => { destroyed = true; stop(); },
   };
 }
