@@ -187,7 +187,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
                     ]
                 else:
                     contributions = op.nary_rule(g, out, inputs)
-                if observer is None:
+                if unobserved:
                     for parent, contribution in zip(parents, contributions):
                         previous = parent._pass
                         if previous is not constant:
