@@ -232,3 +232,18 @@ def test_a_sub_graph_of_an_mlp_plays_to_the_real_gradients(driver, tmp_path):
         if value.requires_grad:
             assert float(shown[n["id"]]) == value.grad, n["name"]
     assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
+
+
+def test_a_merge_is_drawn_as_grad_plus_equals_on_its_edge(driver, tmp_path):
+    E, params = tutorial_network()
+    ex = explore(E)
+    merge = next(i for i, f in enumerate(ex.frames) if f.get("merge"))
+    path = ex.save_html(tmp_path / "merge.html")
+    _open(driver, path)
+    driver.execute_script(f"const s = document.querySelector('.dg-slider'); s.value = {merge}; s.dispatchEvent(new Event('input'))")
+    label = driver.execute_script("return document.querySelector('.dg-flow-merge').textContent")
+    f = ex.frames[merge]
+    assert label == f"{f['parent_name']}.grad += {f['contribution_text']} → {f['total_text']}"
+    assert driver.execute_script("return document.querySelectorAll('.dg-value.dg-merge').length") == 1
+    driver.execute_script(f"const s = document.querySelector('.dg-slider'); s.value = {merge - 1}; s.dispatchEvent(new Event('input'))")
+    assert driver.execute_script("return document.querySelectorAll('.dg-value.dg-merge').length") == 0

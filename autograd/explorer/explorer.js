@@ -147,7 +147,7 @@ function dagradExplorer(el, data, options) {
   // The flow label: `local × upstream = contribution`, drawn on the edge in use.
   const flow = document.createElementNS(SVGNS, "g");
   flow.setAttribute("class", "dg-flow");
-  flow.innerHTML = `<rect rx="4" ry="4"></rect><text class="dg-flow-head"></text><text class="dg-flow-main"></text>`;
+  flow.innerHTML = `<rect rx="4" ry="4"></rect><text class="dg-flow-head"></text><text class="dg-flow-main"></text><text class="dg-flow-merge"></text>`;
   graph.appendChild(flow);
 
   // -- state at a frame: replay the frames up to it (cheap: a few hundred events) ---------------
@@ -174,18 +174,22 @@ function dagradExplorer(el, data, options) {
     if (!g) { flow.style.display = "none"; return; }
     const path = g.querySelector("path");
     const len = path.getTotalLength();
-    const head = flow.querySelector(".dg-flow-head"), main = flow.querySelector(".dg-flow-main");
+    const head = flow.querySelector(".dg-flow-head"), main = flow.querySelector(".dg-flow-main"), merge = flow.querySelector(".dg-flow-merge");
     head.textContent = "local × upstream = contribution";
     main.textContent = `${fr.local_text} × ${fr.upstream_text} = ${fr.contribution_text}`;
+    // A merge: the parent already held a gradient from another use, and this one adds to it.
+    merge.textContent = fr.merge ? `${fr.parent_name}.grad += ${fr.contribution_text} → ${fr.total_text}` : "";
+    merge.style.display = fr.merge ? "" : "none";
     flow.style.display = "";
     const rect = flow.querySelector("rect");
     // Try spots along the edge (above, below, beside it) and keep the one that hides the fewest
     // values, never the two ends of this step if it can help it.
     const ends = new Set([fr.parent, fr.node, "op" + fr.node.slice(1)]);
     const hits = (r) => nodeBoxes.reduce((n, o) => n + (r.x < o.x + o.width && o.x < r.x + r.width && r.y < o.y + o.height && o.y < r.y + r.height ? (ends.has(o.id) ? 10 : 1) : 0), 0);
-    head.setAttribute("x", 0); main.setAttribute("x", 0); head.setAttribute("y", -12); main.setAttribute("y", 0);
-    const a0 = head.getBBox(), b0 = main.getBBox();
-    const w = Math.max(a0.width, b0.width) + 10, h = b0.y + b0.height - a0.y + 6;
+    head.setAttribute("x", 0); main.setAttribute("x", 0); merge.setAttribute("x", 0);
+    head.setAttribute("y", -12); main.setAttribute("y", 0); merge.setAttribute("y", 13);
+    const a0 = head.getBBox(), b0 = fr.merge ? merge.getBBox() : main.getBBox(), m0 = main.getBBox();
+    const w = Math.max(a0.width, b0.width, m0.width) + 10, h = b0.y + b0.height - a0.y + 6;
     let placed = null, best = Infinity;
     for (const t of [0.5, 0.62, 0.38, 0.75, 0.25]) {
       const p = path.getPointAtLength(len * t);
@@ -198,9 +202,9 @@ function dagradExplorer(el, data, options) {
       if (best === 0) break;
     }
     const cx = placed.x + w / 2;
-    head.setAttribute("x", cx); main.setAttribute("x", cx);
+    head.setAttribute("x", cx); main.setAttribute("x", cx); merge.setAttribute("x", cx);
     const baseline = placed.y + 3 + (-12 - a0.y); // the head's top 3 below the box's
-    head.setAttribute("y", baseline); main.setAttribute("y", baseline + 12);
+    head.setAttribute("y", baseline); main.setAttribute("y", baseline + 12); merge.setAttribute("y", baseline + 25);
     rect.setAttribute("x", placed.x); rect.setAttribute("y", placed.y);
     rect.setAttribute("width", placed.width); rect.setAttribute("height", placed.height);
     graph.appendChild(flow); // on top of everything
