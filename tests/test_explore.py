@@ -443,7 +443,23 @@ def test_the_player_ends_at_the_engines_gradients_on_random_programs(case):
     ex = explore(out)
     final = ex.state(len(ex.frames) - 1)
     out.backward()
+    def shown(x):  # JSON has no NaN or infinity: the player's data holds None for them
+        return x if math.isfinite(x) else None
+
     for n, value in zip(ex.data["nodes"], ex.values):
-        assert final[n["id"]]["data"] == value.data
+        assert final[n["id"]]["data"] == shown(value.data)
         if value.requires_grad:
-            assert final[n["id"]]["grad"] == value.grad
+            assert final[n["id"]]["grad"] == shown(value.grad)
+
+
+def test_nan_and_infinity_become_null_in_the_data_and_stay_readable_as_text():
+    x = Value(float("inf"), label="x")
+    y = Value(float("nan"), label="y")
+    z = x * 2 + y
+    ex = explore(z)
+    page = ex.to_html()
+    data = json.loads(re.search(r'<script type="application/json" id="dagrad-data">(.*?)</script>', page, re.S).group(1),
+                      parse_constant=lambda name: pytest.fail(f"{name} in the page's JSON"))
+    x_node = next(n for n in data["nodes"] if n["name"] == "x")
+    assert x_node["data"] is None and x_node["data_text"] == "inf"
+    assert next(n for n in data["nodes"] if n["name"] == "y")["data_text"] == "nan"

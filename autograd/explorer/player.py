@@ -101,8 +101,8 @@ def _fmt(number_format):
     def fmt(x) -> str:
         if x is None:
             return "undefined"
-        if isinstance(x, float) and math.isnan(x):
-            return "nan"
+        if isinstance(x, float) and not math.isfinite(x):
+            return "nan" if math.isnan(x) else ("inf" if x > 0 else "−inf")
         if x == 0:
             return "0"  # not "-0": a relu's 0 × a negative upstream is 0 to a reader
         text = format(x, number_format)
@@ -542,7 +542,19 @@ def explore(
         },
         "highlight": highlight,
     }
-    return Explorer(root, data, steps, visible)
+    return Explorer(root, _json_safe(data), steps, visible)
+
+
+def _json_safe(obj):
+    """`obj` with every NaN or infinity replaced by None: JSON (the page's and Jupyter's) has
+    no such numbers. Their text fields still say "nan" or "inf"."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def _clusters(nodes: list, names: dict) -> dict:
@@ -602,7 +614,7 @@ def _asset(name: str) -> str:
 
 def _json_for_script(data: dict) -> str:
     # Inside <script type="application/json">: no "</script>" or "<!--" can end it early.
-    return json.dumps(data, ensure_ascii=False, allow_nan=True).replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def _csp_hash(source: str) -> str:
