@@ -160,7 +160,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
     totals)`: the node's complete upstream gradient, then per parent (in order, repeats kept)
     the contribution passed to it and the parent's running total right after adding it (None
     for a constant parent). Observed nodes take the general path below; the fast path pays
-    one `is None` test per node for this.
+    one test of a local boolean per node for this.
     """
     if root._pass is _CONSTANT:
         return []
@@ -169,6 +169,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
     node = root
     constant, number = _CONSTANT, float
     nonfinite = False
+    unobserved = observer is None  # one local test per node on the fast path
     try:
         for node in reversed(order):
             g = node._pass
@@ -184,7 +185,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
             # Hot cases first: one and two inputs (an op with rules; see `_node`) in slots,
             # without building argument lists. A number input is a float in its slot: it is
             # passed to the rules as it is and gets no gradient.
-            if a is not None and observer is None:
+            if a is not None and unobserved:
                 rules = op.rules
                 if b is None:  # one input, always a Value
                     previous = a._pass
@@ -219,7 +220,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
                     ]
                 else:
                     contributions = op.nary_rule(g, out, inputs)
-                if observer is None:
+                if unobserved:
                     for parent, contribution in zip(parents, contributions):
                         previous = parent._pass
                         if previous is not constant:

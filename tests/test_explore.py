@@ -298,7 +298,7 @@ def test_a_too_large_graph_gets_a_clear_message_and_a_sub_graph_works():
     out.backward()
     shown = _state_grads(ex, len(ex.frames) - 1)
     for n, value in zip(ex.data["nodes"], ex.values):
-        if value.requires_grad and shown[n["id"]] is not None:
+        if value.requires_grad:
             assert shown[n["id"]] == value.grad   # a sub-graph still shows the real gradients
 
 
@@ -416,3 +416,50 @@ def test_without_anywidget_jupyter_gets_the_page_in_a_sandboxed_frame(monkeypatc
     bundle = explore(Value(2.0, label="x") * 3)._repr_mimebundle_()
     assert bundle["text/html"].startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
     assert 'sandbox="allow-scripts"' in bundle["text/html"]
+
+
+def test_around_an_nn_neuron_shows_its_parameters_and_their_real_gradients():
+    model = nn.MLP(2, [16, 16, 1], activation="tanh", seed=0)
+    out = model([0.5, -0.3])
+    neuron = model.layers[1].neurons[3]
+    ex = explore(out, around=neuron, depth=2)
+    shown = {n["name"] for n in ex.data["nodes"]}
+    assert {p.label for p in neuron.parameters()} <= shown and len(shown) < 150
+    assert ex.data["subgraph"]["around"].startswith("layers.1.neurons.3.")
+    out.backward()
+    final = ex.state(len(ex.frames) - 1)
+    for n, value in zip(ex.data["nodes"], ex.values):
+        if value.requires_grad:   # every value drawn, its gradient complete even when it comes from outside
+            assert final[n["id"]]["grad"] == value.grad, n["name"]
+    assert sum(len(f.get("arrived", ())) for f in ex.frames) > 0   # applied silently, with the next frame
+    with pytest.raises(TypeError, match="explore: around must be a Value, a list of Values or an nn module, got int: 3"):
+        explore(out, around=3)
+
+
+@settings(max_examples=min(EXAMPLES, 25))   # each example lays a graph out: a subprocess
+@given(RANDOM_PROGRAMS)
+def test_the_player_ends_at_the_engines_gradients_on_random_programs(case):
+    out, _ = _run(case)
+    ex = explore(out)
+    final = ex.state(len(ex.frames) - 1)
+    out.backward()
+    def shown(x):  # JSON has no NaN or infinity: the player's data holds None for them
+        return x if math.isfinite(x) else None
+
+    for n, value in zip(ex.data["nodes"], ex.values):
+        assert final[n["id"]]["data"] == shown(value.data)
+        if value.requires_grad:
+            assert final[n["id"]]["grad"] == shown(value.grad)
+
+
+def test_nan_and_infinity_become_null_in_the_data_and_stay_readable_as_text():
+    x = Value(float("inf"), label="x")
+    y = Value(float("nan"), label="y")
+    z = x * 2 + y
+    ex = explore(z)
+    page = ex.to_html()
+    data = json.loads(re.search(r'<script type="application/json" id="dagrad-data">(.*?)</script>', page, re.S).group(1),
+                      parse_constant=lambda name: pytest.fail(f"{name} in the page's JSON"))
+    x_node = next(n for n in data["nodes"] if n["name"] == "x")
+    assert x_node["data"] is None and x_node["data_text"] == "inf"
+    assert next(n for n in data["nodes"] if n["name"] == "y")["data_text"] == "nan"

@@ -210,3 +210,40 @@ def test_the_widget_module_renders_and_syncs_its_frame_with_a_model(driver, tmp_
     assert driver.execute_script("return window.model.get('frame')") == 1 and driver.execute_script("return window.saved") >= 1
     driver.execute_script("window.pythonSets(30)")   # the kernel moved the player
     assert driver.find_element("css selector", ".dg-root").get_attribute("data-frame") == "30"
+
+
+def test_a_sub_graph_of_an_mlp_plays_to_the_real_gradients(driver, tmp_path):
+    import nn
+
+    model = nn.MLP(2, [16, 16, 1], activation="tanh", seed=0)
+    out = model([0.5, -0.3])
+    ex = explore(out, around=model.layers[1].neurons[3], depth=2)
+    path = ex.save_html(tmp_path / "neuron.html")
+    out.backward()
+    _open(driver, path)
+    assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
+    for _ in range(3):
+        _press(driver, "ARROW_RIGHT")
+    _press(driver, "END")
+    shown = driver.execute_script(
+        "const r = {}; document.querySelectorAll('.dg-value').forEach(g => { r[g.id] = g.getAttribute('data-grad'); }); return r;"
+    )
+    for n, value in zip(ex.data["nodes"], ex.values):
+        if value.requires_grad:
+            assert float(shown[n["id"]]) == value.grad, n["name"]
+    assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
+
+
+def test_a_merge_is_drawn_as_grad_plus_equals_on_its_edge(driver, tmp_path):
+    E, params = tutorial_network()
+    ex = explore(E)
+    merge = next(i for i, f in enumerate(ex.frames) if f.get("merge"))
+    path = ex.save_html(tmp_path / "merge.html")
+    _open(driver, path)
+    driver.execute_script(f"const s = document.querySelector('.dg-slider'); s.value = {merge}; s.dispatchEvent(new Event('input'))")
+    label = driver.execute_script("return document.querySelector('.dg-flow-merge').textContent")
+    f = ex.frames[merge]
+    assert label == f"{f['parent_name']}.grad += {f['contribution_text']} → {f['total_text']}"
+    assert driver.execute_script("return document.querySelectorAll('.dg-value.dg-merge').length") == 1
+    driver.execute_script(f"const s = document.querySelector('.dg-slider'); s.value = {merge - 1}; s.dispatchEvent(new Event('input'))")
+    assert driver.execute_script("return document.querySelectorAll('.dg-value.dg-merge').length") == 0

@@ -46,8 +46,10 @@ class Path:
     def __str__(self) -> str:
         names = self.names or tuple(n.label or "?" for n in self.nodes)
         parts = [names[0]]
-        for name, d in zip(names[1:], self.locals):
-            parts.append(f" -[{_fmt(d)}]-> {name}")
+        for name, d, (child, k), parent in zip(names[1:], self.locals, self.edges, self.nodes):
+            # a value used twice by one op (a * a): say which use this path takes
+            slot = f" (input {k + 1})" if sum(p is parent for p in child.parents) > 1 else ""
+            parts.append(f" -[{_fmt(d)}]->{slot} {name}")
         return "".join(parts) + f"   product {_fmt(self.product)}"
 
 
@@ -103,8 +105,8 @@ def paths(output: Value, leaf: Value, max_paths: Optional[int] = DEFAULT_MAX_PAT
     >>> z = y + x; z.label = "z"
     >>> for p in paths(z, x):
     ...     print(p)
-    x -[3]-> y -[1]-> z   product 3
-    x -[3]-> y -[1]-> z   product 3
+    x -[3]-> (input 1) y -[1]-> z   product 3
+    x -[3]-> (input 2) y -[1]-> z   product 3
     x -[1]-> z   product 1
     >>> [p.edges[0][1] for p in paths(z, x)]    # x * x: the first and the second input of y
     [0, 1, 1]

@@ -53,7 +53,7 @@ function dagradExplorer(el, data, options) {
         </span>
       </div>
       <div class="dg-narration"><span class="dg-phase"></span><span class="dg-text"></span></div>
-      ${data.subgraph ? `<div class="dg-note">Showing the values within ${data.subgraph.depth} edges of ${esc(nodes.get(data.subgraph.around).name)}; ${data.subgraph.hidden} more are not drawn (dashed boxes have hidden inputs). Their gradients are still the real ones.</div>` : ""}
+      ${data.subgraph ? `<div class="dg-note">Showing the values within ${data.subgraph.depth} edges of ${esc(data.subgraph.around)}; ${data.subgraph.hidden} more are not drawn (dashed boxes have hidden inputs). Their gradients are still the real ones.</div>` : ""}
       <div class="dg-main">
         <div class="dg-stage">${data.svg}</div>
         <aside class="dg-info"><div class="dg-info-hint">Hover or click a value to see its op, data and gradient; click an input to compare with a finite-difference estimate and list its paths.</div></aside>
@@ -91,12 +91,26 @@ function dagradExplorer(el, data, options) {
     const title = g.querySelector("title");
     if (title) title.remove(); // our own panel replaces the browser's tooltip
   });
+  // Boxes from the shapes' own attributes (Graphviz writes absolute coordinates), not getBBox():
+  // in Jupyter the widget is built before it is on the page, when nothing has a layout yet.
+  function boxOf(shape) {
+    if (shape.tagName.toLowerCase() === "ellipse") {
+      const cx = +shape.getAttribute("cx"), cy = +shape.getAttribute("cy"), rx = +shape.getAttribute("rx"), ry = +shape.getAttribute("ry");
+      return { x: cx - rx, y: cy - ry, width: 2 * rx, height: 2 * ry };
+    }
+    const nums = (shape.getAttribute("d") || shape.getAttribute("points") || "").match(/-?\d*\.?\d+(?:e[-+]?\d+)?/gi) || [];
+    const xs = [], ys = [];
+    for (let i = 0; i + 1 < nums.length; i += 2) { xs.push(+nums[i]); ys.push(+nums[i + 1]); }
+    const x = Math.min(...xs), y = Math.min(...ys);
+    return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
+  }
   valueEls.forEach((g, id) => {
     g.classList.add("dg-value", "dg-role-" + nodes.get(id).role);
     if (nodes.get(id).boundary) g.classList.add("dg-boundary");
     // Centre the text lines in the box: they change length as values appear.
     const shape = g.querySelector("path, polygon");
-    const box = shape.getBBox();
+    const box = boxOf(shape);
+    g._box = box;
     const lines = Array.from(g.querySelectorAll("text"));
     lines.forEach((t, i) => {
       t.setAttribute("text-anchor", "middle");
@@ -108,20 +122,32 @@ function dagradExplorer(el, data, options) {
   opEls.forEach((g) => {
     g.classList.add("dg-opnode");
     const shape = g.querySelector("ellipse, path, polygon");
-    const box = shape.getBBox();
+    const box = boxOf(shape);
+    g._box = box;
     g.querySelectorAll("text").forEach((t) => { t.setAttribute("text-anchor", "middle"); t.setAttribute("x", String(box.x + box.width / 2)); });
   });
   edgeEls.forEach((g) => g.classList.add("dg-edge"));
   const nodeBoxes = [];
-  valueEls.forEach((g, id) => { const b = g.getBBox(); nodeBoxes.push({ id, x: b.x, y: b.y, width: b.width, height: b.height }); });
-  opEls.forEach((g, id) => { const b = g.getBBox(); nodeBoxes.push({ id, x: b.x, y: b.y, width: b.width, height: b.height }); });
+  valueEls.forEach((g, id) => nodeBoxes.push(Object.assign({ id }, g._box)));
+  opEls.forEach((g, id) => nodeBoxes.push(Object.assign({ id }, g._box)));
+  // What needs a layout (measuring text, points along an edge, the stage's width) waits until
+  // the player is on the page and visible.
+  let laidOut = false, destroyed = false;
+  function visible() {
+    if (!laidOut && svg.isConnected && svg.getBoundingClientRect().width > 0) { laidOut = true; readable(); }
+    return laidOut;
+  }
+  function whenVisible() {
+    if (destroyed) return;
+    if (visible()) show(frame, true); else setTimeout(whenVisible, 120);
+  }
   const edgeById = new Map(edgeEls.map((g) => [g.getAttribute("id"), g]));
   const opOf = (valueId) => opEls.get("op" + valueId.slice(1));
 
   // The flow label: `local × upstream = contribution`, drawn on the edge in use.
   const flow = document.createElementNS(SVGNS, "g");
   flow.setAttribute("class", "dg-flow");
-  flow.innerHTML = `<rect rx="4" ry="4"></rect><text class="dg-flow-head"></text><text class="dg-flow-main"></text>`;
+  flow.innerHTML = `<rect rx="4" ry="4"></rect><text class="dg-flow-head"></text><text class="dg-flow-main"></text><text class="dg-flow-merge"></text>`;
   graph.appendChild(flow);
 
   // -- state at a frame: replay the frames up to it (cheap: a few hundred events) ---------------
@@ -130,8 +156,9 @@ function dagradExplorer(el, data, options) {
     for (let i = 0; i <= f; i++) {
       const fr = frames[i];
       if (fr.kind === "forward") fr.nodes.forEach((id) => data_.add(id));
-      else if (fr.kind === "seed") grad.set(fr.node, { value: fr.grad, text: fr.grad_text });
-      else if (fr.kind === "edge") {
+      else if (fr.kind === "seed" && fr.node) grad.set(fr.node, { value: fr.grad, text: fr.grad_text });
+      (fr.arrived || []).forEach((u) => grad.set(u.parent, { value: u.total, text: u.total_text })); // from outside the drawing
+      if (fr.kind === "edge") {
         grad.set(fr.parent, { value: fr.total, text: fr.total_text });
         used.add(fr.edge); used.add(fr.op_edge);
         if (fr.merge) merged.add(fr.parent);
@@ -147,18 +174,22 @@ function dagradExplorer(el, data, options) {
     if (!g) { flow.style.display = "none"; return; }
     const path = g.querySelector("path");
     const len = path.getTotalLength();
-    const head = flow.querySelector(".dg-flow-head"), main = flow.querySelector(".dg-flow-main");
+    const head = flow.querySelector(".dg-flow-head"), main = flow.querySelector(".dg-flow-main"), merge = flow.querySelector(".dg-flow-merge");
     head.textContent = "local × upstream = contribution";
     main.textContent = `${fr.local_text} × ${fr.upstream_text} = ${fr.contribution_text}`;
+    // A merge: the parent already held a gradient from another use, and this one adds to it.
+    merge.textContent = fr.merge ? `${fr.parent_name}.grad += ${fr.contribution_text} → ${fr.total_text}` : "";
+    merge.style.display = fr.merge ? "" : "none";
     flow.style.display = "";
     const rect = flow.querySelector("rect");
     // Try spots along the edge (above, below, beside it) and keep the one that hides the fewest
     // values, never the two ends of this step if it can help it.
     const ends = new Set([fr.parent, fr.node, "op" + fr.node.slice(1)]);
     const hits = (r) => nodeBoxes.reduce((n, o) => n + (r.x < o.x + o.width && o.x < r.x + r.width && r.y < o.y + o.height && o.y < r.y + r.height ? (ends.has(o.id) ? 10 : 1) : 0), 0);
-    head.setAttribute("x", 0); main.setAttribute("x", 0); head.setAttribute("y", -12); main.setAttribute("y", 0);
-    const a0 = head.getBBox(), b0 = main.getBBox();
-    const w = Math.max(a0.width, b0.width) + 10, h = b0.y + b0.height - a0.y + 6;
+    head.setAttribute("x", 0); main.setAttribute("x", 0); merge.setAttribute("x", 0);
+    head.setAttribute("y", -12); main.setAttribute("y", 0); merge.setAttribute("y", 13);
+    const a0 = head.getBBox(), b0 = fr.merge ? merge.getBBox() : main.getBBox(), m0 = main.getBBox();
+    const w = Math.max(a0.width, b0.width, m0.width) + 10, h = b0.y + b0.height - a0.y + 6;
     let placed = null, best = Infinity;
     for (const t of [0.5, 0.62, 0.38, 0.75, 0.25]) {
       const p = path.getPointAtLength(len * t);
@@ -171,9 +202,9 @@ function dagradExplorer(el, data, options) {
       if (best === 0) break;
     }
     const cx = placed.x + w / 2;
-    head.setAttribute("x", cx); main.setAttribute("x", cx);
+    head.setAttribute("x", cx); main.setAttribute("x", cx); merge.setAttribute("x", cx);
     const baseline = placed.y + 3 + (-12 - a0.y); // the head's top 3 below the box's
-    head.setAttribute("y", baseline); main.setAttribute("y", baseline + 12);
+    head.setAttribute("y", baseline); main.setAttribute("y", baseline + 12); merge.setAttribute("y", baseline + 25);
     rect.setAttribute("x", placed.x); rect.setAttribute("y", placed.y);
     rect.setAttribute("width", placed.width); rect.setAttribute("height", placed.height);
     graph.appendChild(flow); // on top of everything
@@ -189,7 +220,7 @@ function dagradExplorer(el, data, options) {
     slider.value = String(frame);
     counter.textContent = `${frame} / ${last}`;
 
-    const current = fr.kind === "forward" ? fr.nodes : fr.kind === "seed" ? [fr.node] : fr.kind === "edge" ? [fr.node] : [];
+    const current = fr.kind === "forward" ? fr.nodes : fr.kind === "seed" && fr.node ? [fr.node] : fr.kind === "edge" ? [fr.node] : [];
     valueEls.forEach((g, id) => {
       const n = nodes.get(id);
       const hasData = st.data.has(id);
@@ -221,10 +252,10 @@ function dagradExplorer(el, data, options) {
       setClass(g, "dg-active", fr.kind === "edge" && (fr.edge === id || fr.op_edge === id));
       setClass(g, "dg-fwd", fr.kind === "forward" && fr.node && ("v" + id.slice(1).split("_")[0] === fr.node) && id[0] === "e");
     });
-    if (fr.kind === "edge") placeFlow(fr); else flow.style.display = "none";
+    if (fr.kind === "edge" && visible()) placeFlow(fr); else flow.style.display = "none";
     // Keep the node in play inside the stage (a wide graph scrolls; the page itself does not).
     const focus = current.length === 1 ? valueEls.get(fr.kind === "edge" ? fr.parent : current[0]) : null;
-    if (focus && stage) {
+    if (focus && stage && visible()) {
       const r = focus.getBoundingClientRect(), s = stage.getBoundingClientRect();
       if (r.left < s.left + 20 || r.right > s.right - 20) stage.scrollLeft += (r.left + r.right) / 2 - (s.left + s.right) / 2;
       if (r.top < s.top + 20 || r.bottom > s.bottom - 20) stage.scrollTop += (r.top + r.bottom) / 2 - (s.top + s.bottom) / 2;
@@ -235,16 +266,16 @@ function dagradExplorer(el, data, options) {
     phase.className = "dg-phase " + (backward ? "dg-phase-bwd" : fr.kind === "forward" ? "dg-phase-fwd" : "");
     phase.textContent = fr.kind === "start" ? "Ready" : fr.kind === "forward" ? "Forward" : fr.kind === "done" ? "Done" : "Backward";
     if (fr.kind === "edge") {
-      const node = nodes.get(fr.node), parent = nodes.get(fr.parent);
-      const nm = esc(node.name), pm = esc(parent.name);
+      const nm = esc(fr.node_name), pm = esc(fr.parent_name);
       text.innerHTML =
-        `step ${fr.step}: <b>${nm}</b> = ${esc(node.expression)} passes its gradient to <b>${pm}</b>: ` +
+        `step ${fr.step}: <b>${nm}</b> = ${esc(fr.node_expression)} passes its gradient to <b>${pm}</b>: ` +
         `<span class="dg-formula"><span class="dg-term" title="local derivative ∂${nm}/∂${pm}">local ∂${nm}/∂${pm} = ${esc(fr.local_text)}</span> × ` +
         `<span class="dg-term" title="upstream gradient ∂out/∂${nm}">upstream ${esc(fr.upstream_text)}</span> = ` +
         `<span class="dg-term dg-contrib">${esc(fr.contribution_text)}</span></span> ` +
         (fr.merge
           ? `<span class="dg-merge-text">${pm}.grad += ${esc(fr.contribution_text)} → ${esc(fr.total_text)}</span> <span class="dg-muted">(${pm} is used more than once: its gradient is a sum; it held ${esc(fr.previous_text)})</span>`
           : `<span class="dg-set-text">${pm}.grad = ${esc(fr.total_text)}</span>`);
+      if (fr.arrived && fr.arrived.length) text.innerHTML += ` <span class="dg-muted">(and ${fr.arrived.length} contribution${fr.arrived.length > 1 ? "s" : ""} from the part not drawn)</span>`;
     } else {
       text.textContent = fr.text;
     }
@@ -273,7 +304,7 @@ function dagradExplorer(el, data, options) {
   }
   function renderInfo() {
     const id = pinned || hovered || autoInfo();
-    if (!id) return;
+    if (!id || !nodes.has(id)) return;
     const n = nodes.get(id);
     const st = stateAt(frame);
     const gr = st.grad.get(id);
@@ -326,9 +357,8 @@ function dagradExplorer(el, data, options) {
   // -- the steps table -------------------------------------------------------------------------
   tbody.innerHTML = frames.map((fr, i) => {
     if (fr.kind !== "edge") return "";
-    const n = nodes.get(fr.node), p = nodes.get(fr.parent);
     const total = fr.merge ? `${esc(fr.previous_text)} + ${esc(fr.contribution_text)} = <b>${esc(fr.total_text)}</b>` : `<b>${esc(fr.total_text)}</b>`;
-    return `<tr data-frame="${i}"><td>${fr.step}</td><td>${esc(n.name)}</td><td>${esc(p.name)}${fr.merge ? ' <span class="dg-badge dg-merge-badge">+=</span>' : ""}</td>` +
+    return `<tr data-frame="${i}"><td>${fr.step}</td><td>${esc(fr.node_name)}</td><td>${esc(fr.parent_name)}${fr.merge ? ' <span class="dg-badge dg-merge-badge">+=</span>' : ""}</td>` +
       `<td>${esc(fr.local_text)}</td><td>${esc(fr.upstream_text)}</td><td>${esc(fr.contribution_text)}</td><td data-grad="${fr.total}">${total}</td></tr>`;
   }).join("");
   tbody.addEventListener("click", (ev) => { const tr = ev.target.closest("tr"); if (tr) { stop(); show(+tr.dataset.frame); } });
@@ -368,8 +398,6 @@ function dagradExplorer(el, data, options) {
     const how = b.dataset.zoom;
     if (how === "fit") fit(); else setZoom((zoom || 1) * (how === "in" ? 1.25 : 0.8));
   }));
-  if (typeof requestAnimationFrame === "function") requestAnimationFrame(readable); else readable();
-  readable();
 
   el.querySelectorAll(".dg-btn[data-act]").forEach((b) => b.addEventListener("click", () => { actions[b.dataset.act](); root.focus({ preventScroll: true }); }));
   slider.addEventListener("input", () => { stop(); show(+slider.value); });
@@ -387,9 +415,10 @@ function dagradExplorer(el, data, options) {
   svg.addEventListener("click", () => { if (pinned) { pinned = null; valueEls.forEach((h) => setClass(h, "dg-pinned", false)); } });
 
   show(options.frame || 0, true);
+  if (!laidOut) whenVisible();
   return {
     go: (f) => show(f, true),
     frame: () => frame,
-    destroy: () => stop(),
+    destroy: () => { destroyed = true; stop(); },
   };
 }

@@ -29,7 +29,7 @@ __all__ = ["explore", "Explorer", "GraphTooLargeError"]
 
 DEFAULT_MAX_NODES = 150  # value nodes shown; beyond this a step-through stops being readable
 MAX_PATHS_PER_LEAF = 24  # paths listed per leaf in the node panel
-FINITE_DIFFERENCE_LIMIT = 4000  # nodes; above this no finite-difference estimates (one pass per leaf)
+FINITE_DIFFERENCE_LIMIT = 2_000_000  # leaves × nodes (two forward passes per leaf); above: no estimates
 
 ROLE_FILL = {"input": "#dbeafe", "constant": "#f3f4f6", "intermediate": "#ffffff", "output": "#dcfce7"}
 OP_FILL = "#fef3c7"
@@ -57,13 +57,35 @@ def _role(node: Value, root: Value) -> str:
     return "input" if node.requires_grad else "constant"
 
 
-def _neighbourhood(order: list, around: Value, depth: int) -> set:
-    """The nodes within `depth` edges of `around` (either direction) in the graph `order`."""
+def _centres(around, order: list) -> list:
+    """`around` as a list of Values of the graph: a Value, several, or an nn module (its parameters)."""
+    if isinstance(around, Value):
+        values = [around]
+    elif hasattr(around, "parameters") and callable(around.parameters):
+        values = list(around.parameters())
+    else:
+        try:
+            values = list(around)
+        except TypeError:
+            raise TypeError(f"explore: around must be a Value, a list of Values or an nn module, got {type(around).__name__}: {around!r}") from None
+    in_graph = set(order)
+    for v in values:
+        if not isinstance(v, Value):
+            raise TypeError(f"explore: around must hold Values, got {type(v).__name__}: {v!r}")
+        if v not in in_graph:
+            raise ValueError(f"explore: around={v!r} is not in the graph of the root")
+    if not values:
+        raise ValueError("explore: around is empty")
+    return values
+
+
+def _neighbourhood(order: list, centres: list, depth: int) -> set:
+    """The nodes within `depth` edges of any of `centres` (either direction) in the graph `order`."""
     children: dict = {}
     for node in order:
         for p in node.parents:
             children.setdefault(p, []).append(node)
-    shown, frontier = {around}, [around]
+    shown, frontier = set(centres), list(centres)
     for _ in range(depth):
         nxt = []
         for node in frontier:
@@ -79,8 +101,8 @@ def _fmt(number_format):
     def fmt(x) -> str:
         if x is None:
             return "undefined"
-        if isinstance(x, float) and math.isnan(x):
-            return "nan"
+        if isinstance(x, float) and not math.isfinite(x):
+            return "nan" if math.isnan(x) else ("inf" if x > 0 else "−inf")
         if x == 0:
             return "0"  # not "-0": a relu's 0 × a negative upstream is 0 to a reader
         text = format(x, number_format)
@@ -180,8 +202,15 @@ def _dot_text(order, shown, root, names, fmt, texts, rankdir, clusters) -> str:
 def _dot_to_svg(dot_text: str, timeout: float = 60.0) -> str:
     """SVG text for DOT text: Graphviz's `dot` if installed, else the pip-installed `graphviz-pure`.
 
-    The one place the explorer runs a layout program (at merge: the render module's runner).
+    The one place the explorer runs a layout program: the render package's runner when it has
+    one (`autograd.render.backend.run`), else the same search done here.
     """
+    try:
+        from autograd.render.backend import run  # the pictures' program finder, where it exists
+    except ImportError:
+        run = None
+    if run is not None:
+        return run(dot_text, "svg", timeout=timeout, where="explore").decode("utf-8")
     import shutil
     import subprocess
     import sys
@@ -268,9 +297,11 @@ class Explorer:
             if f["kind"] == "forward":
                 for i in f["nodes"]:
                     shown[i]["data"] = self._node(i)["data"]
-            elif f["kind"] == "seed":
+            elif f["kind"] == "seed" and f["node"] is not None:
                 shown[f["node"]]["grad"] = f["grad"]
-            elif f["kind"] == "edge":
+            for update in f.get("arrived", ()):  # from the part of the graph not drawn
+                shown[update["parent"]]["grad"] = update["total"]
+            if f["kind"] == "edge":
                 shown[f["parent"]]["grad"] = f["total"]
         return shown
 
@@ -345,8 +376,9 @@ def explore(
     `save_html(path)` writes the same player as one self-contained page.
 
     A graph of more than `max_nodes` values raises `GraphTooLargeError` (the browser would
-    not freeze, but nobody can follow hundreds of steps): show the part `around` one value,
-    within `depth` edges of it (`explore(loss, around=neuron_out, depth=2)`), or pass
+    not freeze, but nobody can follow hundreds of steps): show the part `around` one value
+    (or several, or an nn module's parameters: `around=model.layers[1].neurons[3]`), within
+    `depth` edges of it (`explore(loss, around=neuron_out, depth=2)`), or pass
     `max_nodes=None`. `highlight_path` (a `Path` from `autograd.paths`) is highlighted from
     the start. `clusters="auto"` groups labelled nn parameters by layer and neuron when the
     labels are dotted (`"prefix"` forces it, None turns it off).
@@ -382,11 +414,8 @@ def explore(
         raise ValueError(f"explore: {root!r} is a constant (requires_grad=False): no gradient flows from it, so there is no backward pass to watch")
     order = topological_order(root)
     if around is not None:
-        if not isinstance(around, Value):
-            raise TypeError(f"explore: around must be a Value, got {type(around).__name__}: {around!r}")
-        if around not in set(order):
-            raise ValueError(f"explore: around={around!r} is not in the graph of {root!r}")
-        shown = _neighbourhood(order, around, depth)
+        centres = _centres(around, order)
+        shown = _neighbourhood(order, centres, depth)
     else:
         shown = set(order)
     if max_nodes is not None and len(shown) > max_nodes:
@@ -395,8 +424,8 @@ def explore(
         raise GraphTooLargeError(
             f"explore: {where} has {len(shown)} values and {ops} ops, more than max_nodes={max_nodes}: too many "
             f"steps to follow one by one. Show a sub-graph: explore(root, around=some_value, depth=2) "
-            f"(the values within 2 edges of it; a neuron's output is a good choice), or a smaller "
-            f"depth; or pass max_nodes=None to lay out and step through all of it."
+            f"(the values within 2 edges of it; a neuron's output, or an nn neuron itself: around=model.layers[0].neurons[1]), "
+            f"or a smaller depth; or pass max_nodes=None to lay out and step through all of it."
         )
 
     fmt = _fmt(number_format)
@@ -422,27 +451,35 @@ def explore(
             "kind": "forward", "nodes": [nid[node]], "node": nid[node],
             "text": f"Forward: {names[node]} = {_expression(node, names, fmt, False)} = {_expression(node, names, fmt, True)} = {fmt(node.data)}",
         })
-    root_id = nid[root]
+    root_id = nid[root] if root in shown else None  # a sub-graph may leave the output out
     frames.append({
         "kind": "seed", "node": root_id, "grad": 1.0, "grad_text": fmt(1.0),
-        "text": f"Backward pass: start at the output with ∂{names[root]}/∂{names[root]} = 1.",
+        "text": f"Backward pass: start at the output with ∂{names[root]}/∂{names[root]} = 1."
+        + ("" if root_id else " (The output is not drawn: gradients arrive from the part not shown.)"),
     })
     running_text: dict = {root: [fmt(1.0)]}
+    # Contributions from nodes not drawn (a sub-graph) get no frame of their own: they are
+    # applied with the next frame, so every drawn value still ends at its real gradient.
+    arrived: list = []
     for step in steps:
         node = step.node
-        if node not in shown:
-            continue
         for c in step.contributions:
             if c.total is None or c.parent not in shown:
+                continue
+            running_text.setdefault(c.parent, []).append(fmt(c.total))
+            if node not in shown:
+                arrived.append({"parent": nid[c.parent], "total": c.total, "total_text": fmt(c.total)})
                 continue
             merge = c.is_merge
             frames.append({
                 "kind": "edge", "step": step.number, "node": nid[node], "parent": nid[c.parent], "k": c.index,
+                "node_name": names[node], "parent_name": names[c.parent], "node_expression": _expression(node, names, fmt, False),
                 "edge": f"e{index[node]}_{c.index}", "op_edge": f"o{index[node]}",
                 "upstream": step.upstream, "local": c.local, "contribution": c.contribution,
                 "total": c.total, "previous": c.previous, "merge": merge,
                 "upstream_text": fmt(step.upstream), "local_text": fmt(c.local), "contribution_text": fmt(c.contribution),
                 "total_text": fmt(c.total), "previous_text": fmt(c.previous) if merge else None,
+                "arrived": arrived,
                 "text": (
                     f"{names[node]} → {names[c.parent]}: local ∂{names[node]}/∂{names[c.parent]} = {fmt(c.local)} × "
                     f"upstream {fmt(step.upstream)} = {fmt(c.contribution)};  "
@@ -450,11 +487,12 @@ def explore(
                        else f"{names[c.parent]}.grad = {fmt(c.total)}")
                 ),
             })
-            running_text.setdefault(c.parent, []).append(fmt(c.total))
-    frames.append({"kind": "done", "text": "Done: every gradient is complete, and equals what backward() writes."})
+            arrived = []
+    frames.append({"kind": "done", "arrived": arrived, "text": "Done: every gradient is complete, and equals what backward() writes."})
 
     leaves_with_grad = [n for n in visible if not n.parents and n.requires_grad]
-    estimates = _finite_differences(order, root, leaves_with_grad) if len(order) <= FINITE_DIFFERENCE_LIMIT else {}
+    affordable = len(leaves_with_grad) * len(order) <= FINITE_DIFFERENCE_LIMIT
+    estimates = _finite_differences(order, root, leaves_with_grad) if affordable else {}
     texts = {}
     nodes = []
     for node in visible:
@@ -498,10 +536,25 @@ def explore(
         "frames": frames,
         "svg": svg,
         "backward_steps": len(steps),
-        "subgraph": None if around is None else {"around": nid[around], "depth": depth, "hidden": len(order) - len(shown)},
+        "subgraph": None if around is None else {
+            "around": ", ".join(names[c] for c in centres[:3]) + (f" and {len(centres) - 3} more" if len(centres) > 3 else ""),
+            "depth": depth, "hidden": len(order) - len(shown),
+        },
         "highlight": highlight,
     }
-    return Explorer(root, data, steps, visible)
+    return Explorer(root, _json_safe(data), steps, visible)
+
+
+def _json_safe(obj):
+    """`obj` with every NaN or infinity replaced by None: JSON (the page's and Jupyter's) has
+    no such numbers. Their text fields still say "nan" or "inf"."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def _clusters(nodes: list, names: dict) -> dict:
@@ -561,7 +614,7 @@ def _asset(name: str) -> str:
 
 def _json_for_script(data: dict) -> str:
     # Inside <script type="application/json">: no "</script>" or "<!--" can end it early.
-    return json.dumps(data, ensure_ascii=False, allow_nan=True).replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def _csp_hash(source: str) -> str:
