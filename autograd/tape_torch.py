@@ -20,6 +20,8 @@ learner reads is the code that runs.
   one tensor per input (elementwise) and returning a tensor; without it the export raises
   `NotImplementedError` naming the op. `torch_ops` may also replace a built-in's expression.
 - Unlike the tape, PyTorch does not raise on a domain error (log of a negative number is nan).
+- The module's class is made from the source, so save the module's `state_dict()` (and the
+  source, `module.source`), not the pickled module.
 
 `to_torch_source` needs no PyTorch; `to_torch` does (`import autograd` never imports it).
 """
@@ -222,9 +224,7 @@ class _Writer:
         if op.name == "dot":
             k = arity // 2
             if shared is not None:
-                shared_set = set(shared)
                 weights = [p for ps in parents for p in (ps[:k] if tuple(ps[k:]) == shared else ps[k:])]
-                del shared_set
                 w, _ = self.gather(weights, literal=False)
                 x, x_static = self.gather(list(shared), literal=False)
                 return f"{x} @ {w}.view({m}, {k}).T", x_static, "dot: a matrix product"
