@@ -434,6 +434,25 @@ def test_several_outputs_constants_and_leaves_as_outputs(torch):
     assert_close(module.params.grad.numpy(), gradient)
 
 
+def test_logsumexp_and_a_traced_derivative_run_in_pytorch(torch):
+    w = Value(0.3, label="w")
+
+    def program(x, y):  # a log-sum-exp, and a gradient built inside the program (relu's rule)
+        z = autograd.logsumexp([w * x, y, x * y])
+        [dz] = autograd.grad((w * x).relu() * y + (w * y).leaky_relu(0.1) + z, [w], create_graph=True)
+        return z + dz * w
+
+    tape = autograd.trace(program, [1.0, 2.0], params=[w])
+    batch = np.array([[1.0, 2.0], [0.5, 1.5], [2.0, 0.25], [30.0, 1.0]])
+    [expected] = tape.forward(batch)
+    gradient = tape.backward(accumulate=False)
+    module = tape.to_torch()
+    out = module(batch)
+    assert_close(out.detach().numpy(), expected)
+    out.sum().backward()
+    assert_close(module.params.grad.numpy(), gradient)
+
+
 def test_a_frozen_interior_node_passes_no_gradient_in_pytorch_either(torch):
     w = Value(1.5, label="w")
 
