@@ -16,10 +16,12 @@ learner reads is the code that runs.
   sample that would take another branch raises the source's `TraceError` (a RuntimeError).
 - Nodes that pass no gradient on in the tape (`requires_grad=False` interior nodes) are detached.
 - Ops: every built-in op has a PyTorch expression (softplus as `logaddexp(x, 0)`, exact for
-  large x). An op from `define_op` has none: give one with `torch_ops={"name": fn}`, fn taking
+  large x; sum, dot and logsumexp over each node's inputs). An op from `define_op` has none: give one with `torch_ops={"name": fn}`, fn taking
   one tensor per input (elementwise) and returning a tensor; without it the export raises
   `NotImplementedError` naming the op. `torch_ops` may also replace a built-in's expression.
 - Unlike the tape, PyTorch does not raise on a domain error (log of a negative number is nan).
+- The module's class is made from the source, so save the module's `state_dict()` (and the
+  source, `module.source`), not the pickled module.
 
 `to_torch_source` needs no PyTorch; `to_torch` does (`import autograd` never imports it).
 """
@@ -56,10 +58,12 @@ TORCH_EXPRESSIONS = {
                                     else f"torch.where({a} > 0, {a}, {slope} * {a})"),
     "sin": lambda a: f"torch.sin({a})",
     "cos": lambda a: f"torch.cos({a})",
+    # relu's derivative as a node (1 for x > 0, else 0; its own derivative is 0: no gradient)
+    "step": lambda a: f"torch.heaviside({a}.detach(), torch.zeros_like({a}))",
 }
-_NARY = ("sum", "dot")  # written by the exporter itself (sums over nodes, matrix products)
+_REPEATS_OPERAND = ("softplus", "leaky_relu", "step")  # templates that write an operand twice
 _INLINE_INDEX = 8  # index lists up to this long are written inline; longer ones are buffers
-_COMPARISONS = ("<", "<=", ">", ">=")
+_COMPARISONS = ("<", "<=", ">", ">=", "==")
 
 _counter = itertools.count(1)
 
@@ -222,9 +226,7 @@ class _Writer:
         if op.name == "dot":
             k = arity // 2
             if shared is not None:
-                shared_set = set(shared)
                 weights = [p for ps in parents for p in (ps[:k] if tuple(ps[k:]) == shared else ps[k:])]
-                del shared_set
                 w, _ = self.gather(weights, literal=False)
                 x, x_static = self.gather(list(shared), literal=False)
                 return f"{x} @ {w}.view({m}, {k}).T", x_static, "dot: a matrix product"
@@ -237,6 +239,11 @@ class _Writer:
                 operands = [self.gather([ps[k] for ps in parents], literal=False) for k in range(arity)]
                 return " + ".join(t for t, _ in operands), all(s for _, s in operands), "sum"
             return self._sum_over(flat, m, arity), static, "sum"
+        if op.name == "logsumexp" and op.builtin:  # n-ary: log sum_i e^(x_i), over each node's inputs
+            flat, static = self.gather([p for ps in parents for p in ps], literal=False)
+            if m == 1:
+                return f"torch.logsumexp({flat}, -1, keepdim=True)", static, "logsumexp"
+            return f"torch.logsumexp({flat}.unflatten(-1, ({m}, {arity})), -1)", static, "logsumexp"
         template = TORCH_EXPRESSIONS.get(op.name) if op.builtin else None
         if template is None:
             raise NotImplementedError(
@@ -250,7 +257,7 @@ class _Writer:
             operands[0] = self.gather([ps[0] for ps in parents], literal=False)
         texts = []
         for text, _ in operands:
-            if op.name in ("softplus", "leaky_relu") and not _is_number(text) and not text.isidentifier():
+            if op.name in _REPEATS_OPERAND and not _is_number(text) and not text.isidentifier():
                 name = f"t{len(self.forward)}"  # the template repeats this operand: compute it once
                 self.forward.append(f"{name} = {text}")
                 text = name

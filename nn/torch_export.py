@@ -386,7 +386,8 @@ def torch_optimizer(optimizer, params, *, model=None):
 
     With `model`, the `nn.MLP` (or autograd Tape) that `params` was exported from, the
     optimizer's state moves too (momentum buffers; Adam's moments and per-parameter step
-    counts), so the next PyTorch step is the step dagrad would have taken. Only the tensors whose
+    counts), so the next PyTorch step is the step dagrad would have taken; without it the PyTorch
+    optimizer starts with empty state (as a fresh one would). Only the tensors whose
     Values the dagrad optimizer updates are handed over; a tensor only partly among them is an
     error naming it. Also `optimizer.to_torch(params, model=model)`.
 

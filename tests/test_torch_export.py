@@ -400,9 +400,10 @@ def perturbed_batch(inputs, size=6, seed=0):
 @given(programs_and_inputs(min_inputs=2, max_inputs=4, max_nodes=8))
 def test_random_programs_give_the_tapes_values_and_gradients(torch, case):
     program, inputs = case
-    params = [Value(inputs[0], label="p")]  # the first input is a parameter, the rest vary per sample
-    tape = autograd.trace(lambda *xs: program(params[0], *xs), list(inputs[1:]), params=params)
-    batch = perturbed_batch(inputs[1:])
+    k = len(inputs) // 2  # the first k inputs are parameters, the rest vary per sample
+    params = [Value(x, label=f"p{i}") for i, x in enumerate(inputs[:k])]
+    tape = autograd.trace(lambda *xs: program(*params, *xs), list(inputs[k:]), params=params)
+    batch = perturbed_batch(inputs[k:])
     [expected] = tape.forward(batch)
     gradient = tape.backward(accumulate=False)
     module = tape.to_torch()
@@ -410,7 +411,7 @@ def test_random_programs_give_the_tapes_values_and_gradients(torch, case):
     assert_close(out.detach().numpy(), expected, tol=1e-12 * max(1.0, np.abs(expected).max()))
     if out.requires_grad:
         out.sum().backward()
-    torch_gradient = module.params.grad.numpy() if module.params.grad is not None else np.zeros(1)  # p unused
+    torch_gradient = module.params.grad.numpy() if module.params.grad is not None else np.zeros(k)  # params unused
     assert_close(torch_gradient, gradient, tol=1e-12 * max(1.0, np.abs(gradient).max()))
 
 
@@ -428,6 +429,25 @@ def test_several_outputs_constants_and_leaves_as_outputs(torch):
     module = tape.to_torch()
     out = module(batch)  # a numpy array is accepted
     assert out.shape == (4, 4)
+    assert_close(out.detach().numpy(), expected)
+    out.sum().backward()
+    assert_close(module.params.grad.numpy(), gradient)
+
+
+def test_logsumexp_and_a_traced_derivative_run_in_pytorch(torch):
+    w = Value(0.3, label="w")
+
+    def program(x, y):  # a log-sum-exp, and a gradient built inside the program (relu's rule)
+        z = autograd.logsumexp([w * x, y, x * y])
+        [dz] = autograd.grad((w * x).relu() * y + (w * y).leaky_relu(0.1) + z, [w], create_graph=True)
+        return z + dz * w
+
+    tape = autograd.trace(program, [1.0, 2.0], params=[w])
+    batch = np.array([[1.0, 2.0], [0.5, 1.5], [2.0, 0.25], [30.0, 1.0]])
+    [expected] = tape.forward(batch)
+    gradient = tape.backward(accumulate=False)
+    module = tape.to_torch()
+    out = module(batch)
     assert_close(out.detach().numpy(), expected)
     out.sum().backward()
     assert_close(module.params.grad.numpy(), gradient)
