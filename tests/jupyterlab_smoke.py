@@ -17,10 +17,6 @@ import sys
 import tempfile
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.keys import Keys
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 CELL = """
 import sys; sys.path.insert(0, {here!r})
@@ -32,6 +28,10 @@ explore(E, title="In JupyterLab")
 
 
 def main(out: str) -> None:
+    from selenium import webdriver  # here, not at the top: pytest imports this file for doctests
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.keys import Keys
+
     work = tempfile.mkdtemp(prefix="dagrad-lab-")
     notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {}, "outputs": [],
                            "source": CELL.format(here=HERE)}],
