@@ -570,3 +570,12 @@ def test_tape_backward_of_pow_with_a_negative_base_is_the_scalar_error():
     x, y = Value(-2.0), Value(2.0)
     with pytest.raises(ValueError, match=r"backward of pow\(-2.0, 2.0\)"):
         (x**y).backward()
+
+
+def test_fit_stops_when_a_gradient_is_nan_though_the_loss_is_finite():
+    # tanh(w * inf) = 1: the loss is finite, but d/dw = (1 - 1) * inf is NaN
+    model = nn.Neuron(1, activation="tanh", seed=0)
+    before = model.state_dict()
+    with pytest.raises(FloatingPointError, match=r"gradient of w.0 became nan in epoch 0.*sample 1 \(its input \[inf\]"):
+        nn.fit(model, [[1.0], [INF]], [0.5, 0.5], loss="mse", epochs=2)
+    assert model.state_dict() == before
