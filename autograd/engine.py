@@ -248,8 +248,9 @@ def _explain_nonfinite(order: list, root: Value, seed: float) -> None:
 def checked_rule(op, index, rule, g, out: float, inputs: list):
     """One float rule (or, with `index` None, an n-ary rule) whose result must be finite when
     `g`, `out` and `inputs` are: else OverflowError (inf) or ValueError (NaN) naming the op and
-    its inputs. The scalar
-    engine and the tape use it to explain a non-finite gradient the same way."""
+    its inputs. The scalar engine and the tape use it to explain a non-finite gradient the same
+    way. (A user rule that ignores its upstream gradient can hide an overflow above it from the
+    leaves, where the pass looks; every built-in rule multiplies by it.)"""
     at = ", ".join(repr(x) for x in inputs)
     try:
         result = rule(g, out, inputs) if index is None else rule(g, out, *inputs)
