@@ -242,7 +242,15 @@ def _explain_nonfinite(order: list, root: Value, seed: float) -> None:
             contributions = checked_rule(op, None, op.nary_rule, g, node.data, inputs)
         for parent, c in zip(parents, contributions):
             if parent.requires_grad and c is not None:
-                gradients[parent] = c if parent not in gradients else gradients[parent] + c
+                if parent not in gradients:
+                    gradients[parent] = c
+                    continue
+                total = gradients[parent] + c
+                if not math.isfinite(total) and math.isfinite(c) and math.isfinite(gradients[parent]):
+                    raise OverflowError(
+                        f"backward: the gradients reaching {parent!r} add up to {total!r}: the sum overflows a float"
+                    )
+                gradients[parent] = total
 
 
 def checked_rule(op, index, rule, g, out: float, inputs: list):

@@ -563,13 +563,13 @@ def test_a_traced_bce_loss_does_not_bake_in_its_clamp_or_its_target():
 
 
 def test_tape_backward_of_pow_with_a_negative_base_is_the_scalar_error():
-    tape = autograd.trace(lambda x, y: x**y, [2.0, 2.0])
-    tape.forward([[2.0, 2.0], [-2.0, 2.0]])
+    w = Value(2.0)
+    tape = autograd.trace(lambda x: x**w, [2.0], params=[w])
+    tape.forward([[2.0], [-2.0]])
     with pytest.raises(ValueError, match=r"backward of pow\(-2.0, 2.0\).*log.*sample 1"):
         tape.backward()
-    x, y = Value(-2.0), Value(2.0)
     with pytest.raises(ValueError, match=r"backward of pow\(-2.0, 2.0\)"):
-        (x**y).backward()
+        (Value(-2.0) ** w).backward()
 
 
 def test_fit_stops_when_a_gradient_is_nan_though_the_loss_is_finite():
@@ -613,3 +613,15 @@ def test_softmax_with_a_masked_class_has_pytorchs_finite_gradient():
     tape = autograd.trace(lambda x, y, z: autograd.softmax([x, y, z])[1], [0.0, 0.0, 0.0])
     [out] = tape.forward([[-INF, 0.0, 1.0]])
     assert out.tolist() == [pytest.approx(p1)]
+
+
+def test_gradients_whose_sum_overflows_raise_on_both_paths():
+    z = Value(1.0, label="z")
+    y = (z - 1.0) * 1e308 + (z - 1.0) * 1e308  # 0.0, but dy/dz = 1e308 + 1e308 along two paths
+    with pytest.raises(OverflowError, match=r"gradients reaching Value\(data=1.0.*label='z'\) add up to inf"):
+        y.backward()
+    w = Value(1.0, label="w")
+    tape = autograd.trace(lambda s: (w - 1.0) * s * 1e308, [1.0], params=[w])
+    tape.forward([[1.0], [1.0]])  # each sample's d/dw is 1e308; their sum is not finite
+    with pytest.raises(OverflowError, match="gradient of w summed over the batch overflows"):
+        tape.backward()
