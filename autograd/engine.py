@@ -279,14 +279,23 @@ def _explain_nonfinite(order: list, root: Value, seed: float) -> None:
             contributions = checked_rule(op, None, op.nary_rule, g, node.data, inputs)
         for parent, c in zip(parents, contributions):
             if parent.requires_grad and c is not None:
-                gradients[parent] = c if parent not in gradients else gradients[parent] + c
+                if parent not in gradients:
+                    gradients[parent] = c
+                    continue
+                total = gradients[parent] + c
+                if not math.isfinite(total) and math.isfinite(c) and math.isfinite(gradients[parent]):
+                    raise OverflowError(
+                        f"backward: the gradients reaching {parent!r} add up to {total!r}: the sum overflows a float"
+                    )
+                gradients[parent] = total
 
 
 def checked_rule(op, index, rule, g, out: float, inputs: list):
     """One float rule (or, with `index` None, an n-ary rule) whose result must be finite when
     `g`, `out` and `inputs` are: else OverflowError (inf) or ValueError (NaN) naming the op and
-    its inputs. The scalar
-    engine and the tape use it to explain a non-finite gradient the same way."""
+    its inputs. The scalar engine and the tape use it to explain a non-finite gradient the same
+    way. (A user rule that ignores its upstream gradient can hide an overflow above it from the
+    leaves, where the pass looks; every built-in rule multiplies by it.)"""
     at = ", ".join(repr(x) for x in inputs)
     try:
         result = rule(g, out, inputs) if index is None else rule(g, out, *inputs)

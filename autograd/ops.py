@@ -416,3 +416,52 @@ LOGSUMEXP = _builtin(
     "logsumexp", _logsumexp, nary_rule=lambda g, out, xs: [g * EXP(x - out) for x in xs],
     array_forward=_logsumexp_array, symbol="logsumexp", table=INTERNAL_OPS,
 )
+
+
+# -- log-softmax: log(exp(v_i) / sum_j exp(v_j)) = (v_i - m) - log(sum_j exp(v_j - m)), m the max ----
+# One node per class, its inputs (v_i, v_1, ..., v_n). Computing it from the differences v_j - m
+# keeps every digit for large inputs, where exp(v_i - logsumexp(v)) would lose those of the
+# rounding of logsumexp (about 1e-11 relative at |v| = 1e5).
+
+
+def _log_softmax(first: float, *xs: float) -> float:
+    if first != first or any(x != x for x in xs):
+        return math.nan
+    shift = max(xs)
+    if not math.isfinite(shift):
+        return first - _logsumexp(*xs)  # infinities: IEEE arithmetic says what it is
+    return (first - shift) - math.log(math.fsum([math.exp(x - shift) for x in xs]))
+
+
+def _log_softmax_array(first, *xs):
+    import numpy
+
+    stacked = numpy.stack(numpy.broadcast_arrays(*xs))
+    shift = stacked.max(axis=0)
+    shift = numpy.where(numpy.isfinite(shift), shift, 0.0)
+    with numpy.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        return (first - shift) - numpy.log(numpy.exp(stacked - shift).sum(axis=0))
+
+
+def _log_softmax_rule(g, out, inputs):
+    # d/d(first) = 1; d/dv_j = -softmax_j = -exp((v_j - v_i) + log softmax_i), exact differences.
+    # Where v_i is -inf (a masked class, p_i = 0) that is -inf + inf: use v_j - logsumexp(v) there.
+    first, xs = inputs[0], inputs[1:]
+    if type(first) is float:
+        if math.isfinite(first):
+            return [g] + [-g * math.exp((x - first) + out) for x in xs]
+        total = _logsumexp(*xs)
+        return [g] + [-g * math.exp(x - total) for x in xs]
+    if not isinstance(first, Value):  # arrays (a tape's batch)
+        import numpy
+
+        total = _logsumexp_array(*xs)
+        with numpy.errstate(invalid="ignore", over="ignore"):
+            return [g] + [-g * numpy.exp(numpy.where(numpy.isfinite(first), (x - first) + out, x - total)) for x in xs]
+    return [g] + [-g * EXP((x - first) + out) for x in xs]
+
+
+LOG_SOFTMAX = _builtin(
+    "log_softmax", _log_softmax, nary_rule=_log_softmax_rule, array_forward=_log_softmax_array,
+    symbol="log_softmax", table=INTERNAL_OPS,
+)

@@ -361,6 +361,8 @@ def _data_of(other, op_name: str) -> float:
 
 def _as_value(x, op) -> Value:
     """A number used in an op becomes a constant leaf: it gets no gradient."""
+    if type(x) is float:  # the usual constant (`x * 2.0`): no isinstance checks
+        return Value(x, requires_grad=False)
     if isinstance(x, Value):
         return x
     return Value(_number(x, op), requires_grad=False)

@@ -265,11 +265,21 @@ def _compiled_path(compiled, model, loss_name, several_outputs: bool, X, y) -> O
     return None
 
 
+def _all_finite(params: list) -> bool:
+    """True when every gradient is finite (one sum: inf and NaN survive it; a sum that overflows
+    from finite gradients sends the caller to the exact check, which finds none)."""
+    total = 0.0
+    for p in params:
+        g = p._grad
+        if g is not None:
+            total += g
+    return total - total == 0.0
+
+
 def _named(model, params: list) -> list:
-    """(name, parameter) pairs for messages: dotted names for a Module."""
-    if isinstance(model, Module):
-        return model.named_parameters()
-    return [(p.label or f"parameter {i}", p) for i, p in enumerate(params)]
+    """(name, parameter) pairs for messages: dotted names where the model knows them."""
+    names = {id(p): name for name, p in model.named_parameters()} if isinstance(model, Module) else {}
+    return [(names.get(id(p)) or p.label or f"parameter {i}", p) for i, p in enumerate(params)]
 
 
 def _bad_sample(model, X_batch: list, batch: list) -> str:
@@ -449,12 +459,13 @@ def fit(
                         f"fit: the loss became {batch_loss!r} in epoch {epoch} (lr {optimizer.lr:g})"
                         f"{_bad_sample(model, X_batch, batch)}; lower the learning rate or check the data"
                     )
-                for name, p in _named(model, params):
-                    if p.has_grad and not math.isfinite(p.grad):
-                        raise FloatingPointError(
-                            f"fit: the gradient of {name} became {p.grad!r} in epoch {epoch} (lr {optimizer.lr:g})"
-                            f"{_bad_sample(model, X_batch, batch)}; lower the learning rate or check the data"
-                        )
+                if not _all_finite(optimizer.params):  # names are looked up only when one is not
+                    for name, p in _named(model, optimizer.params):
+                        if not math.isfinite(p.grad):
+                            raise FloatingPointError(
+                                f"fit: the gradient of {name} became {p.grad!r} in epoch {epoch} (lr {optimizer.lr:g})"
+                                f"{_bad_sample(model, X_batch, batch)}; lower the learning rate or check the data"
+                            )
                 optimizer.step()
                 total += batch_loss * len(batch)
             epoch_loss = total / n

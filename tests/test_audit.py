@@ -563,10 +563,65 @@ def test_a_traced_bce_loss_does_not_bake_in_its_clamp_or_its_target():
 
 
 def test_tape_backward_of_pow_with_a_negative_base_is_the_scalar_error():
-    tape = autograd.trace(lambda x, y: x**y, [2.0, 2.0])
-    tape.forward([[2.0, 2.0], [-2.0, 2.0]])
+    w = Value(2.0)
+    tape = autograd.trace(lambda x: x**w, [2.0], params=[w])
+    tape.forward([[2.0], [-2.0]])
     with pytest.raises(ValueError, match=r"backward of pow\(-2.0, 2.0\).*log.*sample 1"):
         tape.backward()
-    x, y = Value(-2.0), Value(2.0)
     with pytest.raises(ValueError, match=r"backward of pow\(-2.0, 2.0\)"):
-        (x**y).backward()
+        (Value(-2.0) ** w).backward()
+
+
+def test_fit_stops_when_a_gradient_is_nan_though_the_loss_is_finite():
+    # tanh(w * inf) = 1: the loss is finite, but d/dw = (1 - 1) * inf is NaN
+    model = nn.Neuron(1, activation="tanh", seed=0)
+    before = model.state_dict()
+    with pytest.raises(FloatingPointError, match=r"gradient of w.0 became nan in epoch 0.*sample 1 \(its input \[inf\]"):
+        nn.fit(model, [[1.0], [INF]], [0.5, 0.5], loss="mse", epochs=2)
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize("logits, target", [([0.3, -1.2, 2.0], 2), ([1e5, 1e5 + 1, 1e5 - 3], 0), ([-800.0, 0.0, 800.0], 1)])
+def test_cross_entropy_softmax_logsumexp_agree_with_torch_float64(torch, logits, target):
+    F = torch.nn.functional
+    z = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    values = [Value(v) for v in logits]
+    checks = [
+        (lambda z: F.cross_entropy(z[None], torch.tensor([target])), lambda vs: nn.cross_entropy_loss(vs, target)),
+        (lambda z: torch.logsumexp(z, 0), autograd.logsumexp),
+        (lambda z: F.softmax(z, 0)[target], lambda vs: autograd.softmax(vs)[target]),
+    ]
+    for torch_f, ours in checks:
+        out = ours(values)
+        grads = grad(out, values, create_graph=True)
+        expected_grads = torch.autograd.grad(torch_f(z), z)[0].tolist()
+        hessian = torch.autograd.functional.hessian(torch_f, z.detach()).tolist()
+        assert out.data == pytest.approx(torch_f(z).item(), rel=1e-15, abs=1e-300)
+        assert [g.data for g in grads] == pytest.approx(expected_grads, rel=1e-12, abs=1e-15)
+        for g, row in zip(grads, hessian):
+            assert grad(g, values, allow_constant=True) == pytest.approx(row, rel=1e-9, abs=1e-12)
+
+
+def test_softmax_with_a_masked_class_has_pytorchs_finite_gradient():
+    a, b, c = Value(-INF), Value(0.0), Value(1.0)
+    probs = autograd.softmax([a, b, c])
+    assert [p.data for p in probs] == [0.0, pytest.approx(1 / (1 + math.e)), pytest.approx(math.e / (1 + math.e))]
+    (probs[0] + 2 * probs[1]).backward()
+    p1 = 1 / (1 + math.e)
+    # d(p1)/db = p1 (1 - p1), d(p1)/dc = -p1 p2; the masked class gets 0 (torch.softmax agrees)
+    assert (a.grad, b.grad, c.grad) == (0.0, pytest.approx(2 * p1 * (1 - p1)), pytest.approx(-2 * p1 * (1 - p1)))
+    tape = autograd.trace(lambda x, y, z: autograd.softmax([x, y, z])[1], [0.0, 0.0, 0.0])
+    [out] = tape.forward([[-INF, 0.0, 1.0]])
+    assert out.tolist() == [pytest.approx(p1)]
+
+
+def test_gradients_whose_sum_overflows_raise_on_both_paths():
+    z = Value(1.0, label="z")
+    y = (z - 1.0) * 1e308 + (z - 1.0) * 1e308  # 0.0, but dy/dz = 1e308 + 1e308 along two paths
+    with pytest.raises(OverflowError, match=r"gradients reaching Value\(data=1.0.*label='z'\) add up to inf"):
+        y.backward()
+    w = Value(1.0, label="w")
+    tape = autograd.trace(lambda s: (w - 1.0) * s * 1e308, [1.0], params=[w])
+    tape.forward([[1.0], [1.0]])  # each sample's d/dw is 1e308; their sum is not finite
+    with pytest.raises(OverflowError, match="gradient of w summed over the batch overflows"):
+        tape.backward()
