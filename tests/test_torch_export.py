@@ -113,8 +113,9 @@ def test_dtype_and_device_are_chosen_on_export(torch):
     assert not np.allclose(out, [model(x).data for x in X], rtol=0, atol=1e-12)  # float32 for real
 
 
-def test_round_trip_through_pytorch_keeps_architecture_and_weights(torch):
-    model = nn.MLP(3, [5, 4, 2], activation="leaky_relu", output_activation="tanh", seed=4)
+@pytest.mark.parametrize("activation, output_activation", [("leaky_relu", "tanh"), ("linear", "linear"), ("sigmoid", "relu")])
+def test_round_trip_through_pytorch_keeps_architecture_and_weights(torch, activation, output_activation):
+    model = nn.MLP(3, [5, 4, 2], activation=activation, output_activation=output_activation, seed=4)
     back = nn.MLP.from_torch(model.to_torch())
     assert type(back) is nn.MLP
     assert back.config() == model.config()
