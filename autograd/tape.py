@@ -533,16 +533,20 @@ def trace(fn: Callable, example: Sequence[float], params: Optional[Sequence[Valu
     """
     if not callable(fn):
         raise TypeError(f"trace: fn must be callable, got {fn!r}")
-    if _value_module._tracer is not None:
+    if _value_module._tracer_here.get() is not None:
         raise RuntimeError("trace: already tracing (trace cannot be nested)")
     example = [float(x) for x in example]
     inputs = [Value(x, label=f"input {i}") for i, x in enumerate(example)]
     tracer = _Tracer()
-    _value_module._tracer = tracer
+    token = _value_module._tracer_here.set(tracer)
+    with _value_module._no_grad_lock:
+        _value_module._tracing += 1
     try:
         result = fn(*inputs)
     finally:
-        _value_module._tracer = None
+        _value_module._tracer_here.reset(token)
+        with _value_module._no_grad_lock:
+            _value_module._tracing -= 1
     outputs = list(result) if isinstance(result, (list, tuple)) else [result]
     outputs = [o if isinstance(o, Value) else Value(o, requires_grad=False) for o in outputs]
     if not outputs:

@@ -625,3 +625,28 @@ def test_gradients_whose_sum_overflows_raise_on_both_paths():
     tape.forward([[1.0], [1.0]])  # each sample's d/dw is 1e308; their sum is not finite
     with pytest.raises(OverflowError, match="gradient of w summed over the batch overflows"):
         tape.backward()
+
+
+def test_a_trace_in_one_thread_records_nothing_from_another():
+    inside, done = threading.Event(), threading.Event()
+
+    def traced(x):
+        inside.set()
+        done.wait(5)
+        return x * 2
+
+    tapes = []
+    t = threading.Thread(target=lambda: tapes.append(autograd.trace(traced, [1.0])))
+    t.start()
+    inside.wait(5)
+    try:
+        v = Value(3.0)
+        assert v > 0 and bool(v) and float(v) == 3.0  # would be guards of the other thread's tape
+        with no_grad():
+            w = v * 2
+        assert w.parents == ()  # a constant leaf here: the trace is not this thread's
+    finally:
+        done.set()
+        t.join()
+    assert len(tapes[0]._guards) == 0
+    assert tapes[0].forward([[5.0]])[0].tolist() == [10.0]
