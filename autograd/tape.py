@@ -326,8 +326,8 @@ class Tape:
         for j, i in zip(*np.nonzero(~np.isfinite(out))):
             parents = self._payloads[step.rows[j]][1]
             at = tuple(float(V[p, i]) for p in parents)
-            if not all(math.isfinite(x) for x in at):
-                continue  # non-finite inputs propagate, as on the scalar path
+            # Non-finite inputs too: the scalar forward says whether they propagate (NaN does) or
+            # are outside the op's domain (sin(inf) raises, where numpy gives NaN).
             try:
                 out[j, i] = _compute(step.op, at)
             except Exception as error:
