@@ -238,8 +238,9 @@ def _is_zero(x) -> bool:
     other side raises TraceError instead of reusing the traced branch."""
     if isinstance(x, Value):
         result = x.data == 0.0
-        if _value_module._tracer is not None:
-            _value_module._tracer.guard(x, "==", 0.0, result)
+        tracer = _value_module._tracer_here.get() if _value_module._tracing else None
+        if tracer is not None:
+            tracer.guard(x, "==", 0.0, result)
         return result
     return x == 0.0
 

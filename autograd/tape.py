@@ -341,8 +341,8 @@ class Tape:
         for j, i in zip(*np.nonzero(~np.isfinite(out))):
             parents = self._payloads[step.rows[j]][1]
             at = tuple(float(V[p, i]) for p in parents)
-            if not all(math.isfinite(x) for x in at):
-                continue  # non-finite inputs propagate, as on the scalar path
+            # Non-finite inputs too: the scalar forward says whether they propagate (NaN does) or
+            # are outside the op's domain (sin(inf) raises, where numpy gives NaN).
             try:
                 out[j, i] = _compute(step.op, at)
             except Exception as error:
@@ -548,16 +548,20 @@ def trace(fn: Callable, example: Sequence[float], params: Optional[Sequence[Valu
     """
     if not callable(fn):
         raise TypeError(f"trace: fn must be callable, got {fn!r}")
-    if _value_module._tracer is not None:
+    if _value_module._tracer_here.get() is not None:
         raise RuntimeError("trace: already tracing (trace cannot be nested)")
     example = [float(x) for x in example]
     inputs = [Value(x, label=f"input {i}") for i, x in enumerate(example)]
     tracer = _Tracer()
-    _value_module._tracer = tracer
+    token = _value_module._tracer_here.set(tracer)
+    with _value_module._no_grad_lock:
+        _value_module._tracing += 1
     try:
         result = fn(*inputs)
     finally:
-        _value_module._tracer = None
+        _value_module._tracer_here.reset(token)
+        with _value_module._no_grad_lock:
+            _value_module._tracing -= 1
     outputs = list(result) if isinstance(result, (list, tuple)) else [result]
     outputs = [o if isinstance(o, Value) else Value(o, requires_grad=False) for o in outputs]
     if not outputs:

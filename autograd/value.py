@@ -36,7 +36,10 @@ _CONSTANT = object()
 
 # Set by `autograd.tape.trace` while it records a function: it is told about every place where
 # a Value's data leaves the graph (comparisons, bool, float, detach), so a tape can check them.
-_tracer = None
+# Per thread and asyncio task (a trace in one thread sees nothing of another's ops); `_tracing`
+# counts the traces running anywhere, so that outside any trace one global read is the cost.
+_tracing = 0
+_tracer_here = contextvars.ContextVar("autograd_tracer", default=None)
 
 # Array types (numpy's ndarray once `autograd.tape` is imported) that `apply` hands to
 # `_array_apply`, so rules that call table ops (`COS(x)`) also run on a tape's batches.
@@ -187,8 +190,8 @@ class Value:
         >>> x = Value(2.0); y = (x * x).detach(); y.parents, y.requires_grad
         ((), False)
         """
-        if _tracer is not None:
-            _tracer.guard(self, "detach", None, self.data)
+        if _tracing and _tracer_here.get() is not None:
+            _tracer_here.get().guard(self, "detach", None, self.data)
         return Value(self.data, self.label, requires_grad=False)
 
     # -- copies ----------------------------------------------------------------------------------
@@ -230,14 +233,14 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
-        if _tracer is not None:
-            _tracer.guard(self, "float", None, self.data)
+        if _tracing and _tracer_here.get() is not None:
+            _tracer_here.get().guard(self, "float", None, self.data)
         return self.data
 
     def __bool__(self) -> bool:
         result = self.data != 0.0
-        if _tracer is not None:
-            _tracer.guard(self, "bool", None, result)
+        if _tracing and _tracer_here.get() is not None:
+            _tracer_here.get().guard(self, "bool", None, result)
         return result
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -346,8 +349,8 @@ def _unpickled_graph(entries: list) -> Value:
 
 def _compared(node: Value, kind: str, other, result: bool) -> bool:
     """A comparison's result; while a tape is being traced it is also recorded as a guard."""
-    if _tracer is not None:
-        _tracer.guard(node, kind, other, result)
+    if _tracing and _tracer_here.get() is not None:
+        _tracer_here.get().guard(node, kind, other, result)
     return result
 
 
@@ -450,7 +453,7 @@ def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
             node._p0, node._p1 = None, parents
         node._op = op
         node._pass = _UNSEEN
-    elif _tracer is not None:  # see _frozen
+    elif _tracing and _tracer_here.get() is not None:  # see _frozen
         _frozen(node, op, parents)
     else:
         node._p0 = node._p1 = None
@@ -506,7 +509,7 @@ def _binary_method(op, reflected: bool = False):
             node._p0 = x
             node._p1 = y
             node._op = op
-        elif _tracer is not None:
+        elif _tracing and _tracer_here.get() is not None:
             _frozen(node, op, (x, y))
         else:
             node._pass = _CONSTANT
@@ -538,7 +541,7 @@ def _unary_method(op, name: str, doc: str):
             node._pass = _UNSEEN
             node._p0 = self
             node._op = op
-        elif _tracer is not None:
+        elif _tracing and _tracer_here.get() is not None:
             _frozen(node, op, (self,))
         else:
             node._pass = _CONSTANT

@@ -625,3 +625,68 @@ def test_gradients_whose_sum_overflows_raise_on_both_paths():
     tape.forward([[1.0], [1.0]])  # each sample's d/dw is 1e308; their sum is not finite
     with pytest.raises(OverflowError, match="gradient of w summed over the batch overflows"):
         tape.backward()
+
+
+def test_a_trace_in_one_thread_records_nothing_from_another():
+    inside, done = threading.Event(), threading.Event()
+
+    def traced(x):
+        inside.set()
+        done.wait(5)
+        return x * 2
+
+    tapes = []
+    t = threading.Thread(target=lambda: tapes.append(autograd.trace(traced, [1.0])))
+    t.start()
+    inside.wait(5)
+    try:
+        v = Value(3.0)
+        assert v > 0 and bool(v) and float(v) == 3.0  # would be guards of the other thread's tape
+        with no_grad():
+            w = v * 2
+        assert w.parents == ()  # a constant leaf here: the trace is not this thread's
+    finally:
+        done.set()
+        t.join()
+    assert len(tapes[0]._guards) == 0
+    assert tapes[0].forward([[5.0]])[0].tolist() == [10.0]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_nan_and_inf_data_give_the_same_numbers_on_the_tape_and_the_scalar_path(seed):
+    from test_tape import random_program, scalar_batch, tape_batch
+
+    fn, params = random_program(seed)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(6, 3))
+    X[0, seed % 3] = NAN
+    X[1, (seed + 1) % 3] = INF
+    X[2, (seed + 2) % 3] = -INF
+    X = X.tolist()
+    results = []
+    for path in (scalar_batch, tape_batch):
+        try:
+            results.append(path(fn, X, params))
+        except (ArithmeticError, ValueError) as error:  # sin(inf): a domain error on both paths
+            results.append(type(error))
+    scalar, tape = results
+    if isinstance(scalar, type) and not isinstance(tape, type):
+        # sin(inf) raised in a node no output needs: the tape never computes it. The rows
+        # without infinities must still agree.
+        X = [X[0]] + X[3:]
+        scalar, tape = scalar_batch(fn, X, params), tape_batch(fn, X, params)
+    if isinstance(scalar, type) or isinstance(tape, type):
+        assert scalar == tape
+        return
+    (outs_s, grads_s), (outs_t, grads_t) = scalar, tape
+    assert np.allclose(outs_t, outs_s, rtol=1e-12, atol=1e-12, equal_nan=True), (outs_t, outs_s)
+    assert np.allclose(grads_t, grads_s, rtol=1e-12, atol=1e-12, equal_nan=True), (grads_t, grads_s)
+
+
+def test_the_tape_raises_where_the_scalar_forward_rejects_an_infinite_input():
+    tape = autograd.trace(lambda x: x.sin() + x.cos(), [0.0])
+    assert math.isnan(tape.forward([[NAN]])[0][0])  # NaN propagates on both paths
+    with pytest.raises(ValueError, match=r"sin\(inf\): input must be finite \(sample 1 of the batch\)"):
+        tape.forward([[0.0], [INF]])
+    with pytest.raises(ValueError, match=r"sin\(inf\): input must be finite"):
+        Value(INF).sin()
