@@ -144,6 +144,17 @@ class Value:
         return "" if self._op is None else self._op.name
 
     @property
+    def op_entry(self):
+        """The op-table entry (`autograd.ops.Op`) that made this node; None for a leaf. Read-only:
+        its forward, rules and symbol, for code that walks a graph (pictures, checks, tapes).
+
+        >>> x = Value(2.0); y = x.tanh()
+        >>> y.op_entry.name, y.op_entry.arity, x.op_entry
+        ('tanh', 1, None)
+        """
+        return self._op
+
+    @property
     def parents(self) -> tuple:
         """The inputs of the op that made this node, in order (repeats kept); () for a leaf.
 

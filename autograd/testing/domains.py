@@ -49,7 +49,7 @@ def register_domain(
 
     >>> from autograd import define_op
     >>> from autograd.testing import register_domain, domain_of
-    >>> inv = define_op("doctest_inv", lambda x: 1 / x, [lambda g, out, x: -g * out * out])
+    >>> inv = define_op("doctest_inv", lambda x: 1 / x, [lambda grad, out, x: -grad * out * out])
     >>> _ = register_domain(inv, accepts=lambda x: abs(x) >= 0.1, description="|x| >= 0.1")
     >>> domain_of("doctest_inv").description
     '|x| >= 0.1'
