@@ -7,6 +7,12 @@ Functions other than arithmetic are called through their table entry (`COS(x)`),
 likewise works on floats and on Values.
 
 An n-ary op (sum, dot) has instead one `nary_rule(grad, out, inputs) -> [one per input]`.
+
+To add an op, add one entry to the table below ("-- the table"): its forward, its rules, its
+array forward, how it is written on Values (method and docstring, or operator) and its test
+domain. Value's methods and operators (`Value.tanh`, `x + y`), the domains of
+`autograd.testing` and `Program`'s source are all made from the entry; `define_op` makes the
+same kind of entry for your own op.
 """
 
 from __future__ import annotations
