@@ -102,3 +102,43 @@ def test_redefining_a_user_op_moves_its_method_to_the_new_entry():
     assert Value(1.0).test_twice().op_entry is second and Value(1.0).test_twice().data == 3.0
     define_op("test_entry_twice", lambda x: 3 * x, [lambda grad, out, x: 3 * grad])  # no method now
     assert not hasattr(Value, "test_twice")
+
+
+# Value's methods inline `_compute` and `_node` (see `autograd.value._method`): the two paths
+# must make the same node in every state a node can be made in.
+def _slots(node):
+    return node.data, node.op_entry, node._p0, node._p1, node.requires_grad, node.has_grad
+
+
+@pytest.mark.parametrize("state", ["recording", "no_grad", "constant inputs", "tracing constants"])
+def test_a_method_and_apply_make_the_same_node(state, monkeypatch):
+    import autograd.value
+    from autograd import apply, no_grad
+    from autograd.ops import LEAKY_RELU, NEG, SUB
+
+    constants = state in ("constant inputs", "tracing constants")
+    x, y = Value(0.5, requires_grad=not constants), Value(-2.0, requires_grad=not constants)
+    if state == "tracing constants":  # a tape being traced keeps op and parents on a constant node
+        monkeypatch.setattr(autograd.value, "_tracer", object())
+    cases = [
+        (lambda: x - y, (SUB, x, y)),
+        (lambda: x - 3, (SUB, x, 3.0)),
+        (lambda: 3 - x, (SUB, 3.0, x)),
+        (lambda: x - True, (SUB, x, 1.0)),
+        (lambda: -x, (NEG, x)),
+        (lambda: x.tanh(), (TANH, x)),
+        (lambda: y.leaky_relu(), (LEAKY_RELU, y, 0.01)),
+    ]
+    for by_method, (op, *args) in cases:
+        if state == "no_grad":
+            with no_grad():
+                made, applied = by_method(), apply(op, *args)
+        else:
+            made, applied = by_method(), apply(op, *args)
+        assert _slots(made) == _slots(applied), op.name
+        assert made.op_entry is (None if state in ("no_grad", "constant inputs") else op)
+
+
+def test_a_method_given_the_wrong_number_of_inputs_says_which_op():
+    with pytest.raises(TypeError, match=r"tanh\(0.5, 2.0\)"):
+        Value(0.5).tanh(2.0)
