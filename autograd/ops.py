@@ -51,7 +51,7 @@ class Op:
     # product, for a tape's batches (see DOT); None for ops that have no such form.
     matrix_form: Optional[tuple] = None
     symbol: str = ""  # how the renderer draws the op node
-    domain: str = ""  # the valid inputs, quoted in the error when forward rejects them
+    domain: str = ""  # the valid inputs, quoted in the error when forward rejects them (cf. test_domain)
     builtin: bool = field(default=False, repr=False)
     # How the op is written on Values: Value's methods and operators are made from these.
     method: str = ""  # `x.method()`, or `x.method(y)` for two inputs: "tanh" gives Value.tanh

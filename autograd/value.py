@@ -471,9 +471,11 @@ def _method(op, reflected: bool = False):
     float in the parent slot: it costs no node.
 
     It does what `apply(op, x, y)` does, with `_compute` (forward and error check) and `_node`
-    (the node) written out inline, once, here: it runs once per op of every graph, and calling
-    those two would add about 10% to building and differentiating one (measured with callgrind).
-    Keep the three in step: tests/test_op_entry.py checks that both paths make the same nodes.
+    (the node) written out inline, once, here, for every such op and operator: it runs once per
+    op of every graph, and calling those two functions instead costs about 10% more per op of
+    a graph built and differentiated (callgrind: 9,450 instead of 8,620 instructions per op on a
+    random DAG; one merged call still costs 5%). Keep the three in step: tests/test_op_entry.py
+    checks that both paths make the same node in every state.
     """
     forward = op.forward
 
@@ -494,14 +496,14 @@ def _method(op, reflected: bool = False):
                 b = self.data
             else:
                 p0, p1, a = self, other, self.data
-        # _compute
+        # = _compute(op, inputs)
         try:
             out = forward(a) if p1 is None else forward(a, b)
         except (ValueError, ArithmeticError, TypeError) as error:
             raise _forward_error(op, (a,) if p1 is None else (a, b), error) from None
         if out - out:  # inf or nan (see _compute)
             _check_nonfinite(op, (a,) if p1 is None else (a, b), out)
-        # _node
+        # = _node(op, out, p0, p1, needs_grad)
         node = _new(Value)
         node.data = out
         node._grad = None
@@ -614,8 +616,10 @@ def _detach(op) -> None:
 
 
 def _no_modulo(method):
+    """`__pow__` as `method` does it, but `pow(x, y, modulo)` (which passes a third argument)
+    raises a TypeError saying why it cannot work, rather than one about argument counts."""
+
     def __pow__(self, other, modulo=None):
-        # pow(x, y, modulo) passes a third argument to __pow__: say why it cannot work
         if modulo is not None:
             raise TypeError("pow: a three-argument pow (modulo) is not differentiable")
         return method(self, other)
