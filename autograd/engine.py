@@ -5,7 +5,7 @@ fast: instead of a set of visited nodes and a dict of gradients, each node carri
 `_pass`, that a backward pass uses for both. Its states:
 
     state          meaning                                                   set by
-    _CONSTANT      requires_grad=False: never visited, gets no gradient      Value, _node
+    _CONSTANT      requires_grad=False: never visited, gets no gradient      Value, _node, _method
     _UNSEEN        no backward pass is using this node                       Value, _release
     _EXPANDED      `_visit` has pushed its parents, not yet finished it     _visit
     None           finished by `_visit`: in the order, no gradient yet       _visit

@@ -32,7 +32,7 @@ def local_partials(node: Value, create_graph: bool = False) -> list:
     >>> local_partials(x * y), local_partials(x.relu()), local_partials(x.log())
     ([2.0, 3.0], [1.0], [0.3333333333333333])
     """
-    op = node._op
+    op = node.op_entry
     if op is None:
         return []
     parents = node.parents
@@ -115,7 +115,7 @@ def push_forward(outputs, inputs: Sequence[Value], tangents: Sequence, create_gr
             continue
         tangent[x] = tangent[x] + t if x in tangent else t
     for node in _topological_order(outputs):
-        if node._op is None or node in tangent:  # a leaf, or an input given as an interior node
+        if node.op_entry is None or node in tangent:  # a leaf, or an input given as an interior node
             continue
         parents = node.parents
         moving = [k for k, p in enumerate(parents) if p in tangent]

@@ -7,6 +7,12 @@ Functions other than arithmetic are called through their table entry (`COS(x)`),
 likewise works on floats and on Values.
 
 An n-ary op (sum, dot) has instead one `nary_rule(grad, out, inputs) -> [one per input]`.
+
+To add an op, add one entry to the table below ("-- the table"): its forward, its rules, its
+array forward, how it is written on Values (method and docstring, or operator) and its test
+domain. Value's methods and operators (`Value.tanh`, `x + y`), the domains of
+`autograd.testing` and `Program`'s source are all made from the entry; `define_op` makes the
+same kind of entry for your own op.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from autograd import value as _value_module
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
+from autograd.opdomain import OpDomain
 from autograd.value import Value, apply
 
 __all__ = ["Op", "OPS", "define_op"]
@@ -44,8 +51,19 @@ class Op:
     # product, for a tape's batches (see DOT); None for ops that have no such form.
     matrix_form: Optional[tuple] = None
     symbol: str = ""  # how the renderer draws the op node
-    domain: str = ""  # the valid inputs, quoted in the error when forward rejects them
+    domain: str = ""  # the valid inputs, quoted in the error when forward rejects them (cf. test_domain)
     builtin: bool = field(default=False, repr=False)
+    # How the op is written on Values: Value's methods and operators are made from these.
+    method: str = ""  # `x.method()`, or `x.method(y)` for two inputs: "tanh" gives Value.tanh
+    doc: str = ""  # the method's docstring, with a tiny example
+    # A Python operator: binary "+", "-", "*", "/", "**" (both `x + 2` and `2 + x`), unary "-" or "abs"
+    operator: str = ""
+    # Python source for a call, given its arguments' source (Program prints it), when the op
+    # has neither method nor operator; None: `OPS["name"](x, y)`.
+    source: Optional[Callable[[list], str]] = field(default=None, repr=False)
+    # Where the op may be tested by finite differences (its kinks, a margin inside its domain),
+    # read by `autograd.testing`; None: smooth and defined everywhere.
+    test_domain: Optional[OpDomain] = field(default=None, repr=False)
 
     @property
     def arity(self) -> Optional[int]:
@@ -68,6 +86,10 @@ def define_op(
     array_forward: Optional[Callable] = None,
     symbol: str = "",
     domain: str = "",
+    method: str = "",
+    doc: str = "",
+    operator: str = "",
+    test_domain: Optional[OpDomain] = None,
 ) -> Op:
     """Add an op to the table and return it; call the result on Values or numbers.
 
@@ -78,12 +100,16 @@ def define_op(
     `array_forward`, the forward on numpy arrays, makes the op fast on a tape (`autograd.trace`);
     without it a tape runs `forward` element by element. Redefining a user op replaces it; built-in names are reserved.
 
+    As for a built-in op, `method="name"` (with its `doc`) makes `x.name()` record the op,
+    `operator` a Python operator (see `Op.operator`; one not taken yet), and `test_domain`
+    (an `OpDomain`) tells `autograd.testing` where the op may be checked.
+
     >>> import math
     >>> from autograd import Value, define_op
-    >>> cube = define_op("cube", lambda x: x ** 3, [lambda grad, out, x: grad * 3 * x * x])
-    >>> x = Value(2.0); y = cube(x); y.backward()
-    >>> y.data, x.grad, y.op
-    (8.0, 12.0, 'cube')
+    >>> cube = define_op("cube", lambda x: x ** 3, [lambda grad, out, x: grad * 3 * x * x], method="cube")
+    >>> x = Value(2.0); y = x.cube(); y.backward()
+    >>> y.data, x.grad, y.op, cube(2.0)
+    (8.0, 12.0, 'cube', 8.0)
     """
     if not isinstance(name, str):
         raise TypeError(f"define_op: name must be a string, got {type(name).__name__}: {name!r}")
@@ -106,7 +132,27 @@ def define_op(
         rules = tuple(_checked_rule(name, i, rule) for i, rule in enumerate(rules))
     if nary_rule is not None:
         nary_rule = _checked_nary_rule(name, nary_rule)
-    op = Op(name, _float_result(name, forward), rules, array_forward, nary_rule, symbol=symbol or name, domain=domain)
+    if (method or operator) and (rules is None or len(rules) > 2):
+        raise TypeError(f"define_op({name!r}): a method or operator needs an op of one or two inputs")
+    if method and not (isinstance(method, str) and method.isidentifier() and not method.startswith("_")):
+        raise ValueError(f"define_op({name!r}): method must be a public Python name, got {method!r}")
+    unary_operators, binary_operators = _value_module._UNARY_OPERATORS, _value_module._BINARY_OPERATORS
+    if operator and operator not in (unary_operators if len(rules) == 1 else binary_operators):
+        raise ValueError(f"define_op({name!r}): operator must be one of {sorted(unary_operators if len(rules) == 1 else binary_operators)}, got {operator!r}")
+    if test_domain is not None and not isinstance(test_domain, OpDomain):
+        raise TypeError(f"define_op({name!r}): test_domain must be an OpDomain, got {test_domain!r}")
+    op = Op(
+        name, _float_result(name, forward), rules, array_forward, nary_rule, symbol=symbol or name, domain=domain,
+        method=method, doc=doc, operator=operator, test_domain=test_domain,
+    )
+    if existing is not None:
+        _value_module._detach(existing)
+    try:
+        _value_module._attach(op)
+    except ValueError:
+        if existing is not None:
+            _value_module._attach(existing)
+        raise
     OPS[name] = op
     return op
 
@@ -114,6 +160,7 @@ def define_op(
 def _float_result(name, forward):
     """A user forward may return an int or a numpy scalar; anything else is a clear error."""
 
+    @functools.wraps(forward)  # keeps its defaults visible to `_attach` (as `__wrapped__`)
     def checked(*inputs):
         out = forward(*inputs)
         try:
@@ -162,9 +209,10 @@ def _checked_nary_rule(name: str, rule: Callable) -> Callable:
     return checked
 
 
-def _builtin(name, forward, rules=None, *, array_forward, nary_rule=None, matrix_form=None, symbol="", domain="",
-             table=OPS) -> Op:
-    op = Op(name, forward, rules, array_forward, nary_rule, matrix_form, symbol or name, domain, builtin=True)
+def _builtin(name, forward, rules=None, *, table=OPS, symbol="", **fields) -> Op:
+    """A built-in entry of the table, with Value's methods and operators for it (see `Op`)."""
+    op = Op(name, forward, rules, symbol=symbol or fields.get("operator") or name, builtin=True, **fields)
+    _value_module._attach(op)
     table[name] = op
     return op
 
@@ -276,78 +324,135 @@ def _heaviside_array(x):
     return numpy.heaviside(x, 0.0)
 
 
-def _relu_rule(g, out, x):
+def _relu_rule(grad, out, x):
     if type(x) is float:  # the first-order pass: no call (x != x and x: NaN for NaN, else False)
-        return g * (x > 0.0 or x != x and x)
-    return g * STEP(x)
+        return grad * (x > 0.0 or x != x and x)
+    return grad * STEP(x)
 
 
-def _leaky_relu_rule(g, out, x, slope):
+def _leaky_relu_rule(grad, out, x, slope):
     # 1 for x > 0, slope for x <= 0 (slope at the kink, as PyTorch), NaN for NaN
     if type(x) is float:
-        return g * (1.0 if x > 0.0 else (slope if x <= 0.0 else x))
+        return grad * (1.0 if x > 0.0 else (slope if x <= 0.0 else x))
     step = STEP(x)
-    return g * (step + (1.0 - step) * slope)
+    return grad * (step + (1.0 - step) * slope)
 
 
-def _leaky_relu_slope_rule(g, out, x, slope):
+def _leaky_relu_slope_rule(grad, out, x, slope):
     if type(x) is float:
-        return g * (0.0 if x > 0.0 else x)  # NaN for NaN
-    return g * (1.0 - STEP(x)) * x
+        return grad * (0.0 if x > 0.0 else x)  # NaN for NaN
+    return grad * (1.0 - STEP(x)) * x
+
+
+def _abs_rule(grad, out, x):
+    if type(x) is float:
+        return grad * (1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x)))
+    return grad * (STEP(x) - STEP(-x))
+
+
+# Test domains (`autograd.testing`): margins keep a checked point (and every x +- eps) well inside
+# the domain and keep curvature, hence finite-difference error, moderate.
+_EVERYWHERE = OpDomain(description="everywhere")
+_KINK_AT_0 = OpDomain(kinks=lambda x, *rest: [x], description="everywhere; kink at 0")
+_FROM_0_1 = OpDomain(accepts=lambda x: x >= 0.1, description="x >= 0.1")
+_FINITE = OpDomain(accepts=math.isfinite, description="finite x")
 
 
 # -- the table -------------------------------------------------------------------------------
+# One entry per op: name, float forward, one rule(grad, out, *inputs) per input, then how it runs
+# on arrays, how it is written on Values, and where it may be tested (see `Op`).
 
 # Arithmetic (the float forwards of + - * / neg and abs work on arrays as they are)
-ADD = _builtin("add", operator.add, (lambda g, out, x, y: g, lambda g, out, x, y: g), array_forward=operator.add, symbol="+")
-SUB = _builtin("sub", operator.sub, (lambda g, out, x, y: g, lambda g, out, x, y: -g), array_forward=operator.sub, symbol="-")
+ADD = _builtin(
+    "add", operator.add, (lambda grad, out, x, y: grad, lambda grad, out, x, y: grad),
+    array_forward=operator.add, operator="+", test_domain=_EVERYWHERE,
+)
+SUB = _builtin(
+    "sub", operator.sub, (lambda grad, out, x, y: grad, lambda grad, out, x, y: -grad),
+    array_forward=operator.sub, operator="-", test_domain=_EVERYWHERE,
+)
 MUL = _builtin(
-    "mul", operator.mul, (lambda g, out, x, y: g * y, lambda g, out, x, y: g * x), array_forward=operator.mul, symbol="*"
+    "mul", operator.mul, (lambda grad, out, x, y: grad * y, lambda grad, out, x, y: grad * x),
+    array_forward=operator.mul, operator="*", test_domain=_EVERYWHERE,
 )
 DIV = _builtin(
-    "div", operator.truediv, (lambda g, out, x, y: g / y, lambda g, out, x, y: -g * out / y),
-    array_forward=operator.truediv, symbol="/",
+    "div", operator.truediv, (lambda grad, out, x, y: grad / y, lambda grad, out, x, y: -grad * out / y),
+    array_forward=operator.truediv, operator="/",
+    test_domain=OpDomain(accepts=lambda x, y: abs(y) >= 0.1, description="|divisor| >= 0.1"),
 )
-POW = _builtin("pow", _pow, (_pow_base_rule, _pow_exponent_rule), array_forward=_numpy("power"), symbol="**")
-NEG = _builtin("neg", operator.neg, (lambda g, out, x: -g,), array_forward=operator.neg, symbol="-")
-def _abs_rule(g, out, x):
-    if type(x) is float:
-        return g * (1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x)))
-    return g * (STEP(x) - STEP(-x))
-
-
-ABS = _builtin("abs", abs, (_abs_rule,), array_forward=abs)  # derivative 0 at the kink
+POW = _builtin(
+    "pow", _pow, (_pow_base_rule, _pow_exponent_rule), array_forward=_numpy("power"), operator="**",
+    # A negative base needs an integer exponent, which a perturbed exponent is not.
+    test_domain=OpDomain(accepts=lambda x, y: x >= 0.1 and abs(y) <= 10.0, description="base >= 0.1, |exponent| <= 10"),
+)
+NEG = _builtin(
+    "neg", operator.neg, (lambda grad, out, x: -grad,), array_forward=operator.neg, operator="-",
+    doc="-self. `(-Value(2.0)).data == -2.0`", test_domain=_EVERYWHERE,
+)
+ABS = _builtin(
+    "abs", abs, (_abs_rule,), array_forward=abs, operator="abs",
+    doc="abs(self); derivative 0 at 0 (as PyTorch). `abs(Value(-2.0)).data == 2.0`", test_domain=_KINK_AT_0,
+)
 
 # Exponentials and logarithms
-EXP = _builtin("exp", math.exp, (lambda g, out, x: g * out,), array_forward=_numpy("exp"))
-LOG = _builtin("log", math.log, (lambda g, out, x: g / x,), array_forward=_numpy("log"), domain="input must be > 0")
-SQRT = _builtin(
-    "sqrt", math.sqrt, (lambda g, out, x: g * 0.5 / out,), array_forward=_numpy("sqrt"), domain="input must be >= 0"
+EXP = _builtin(
+    "exp", math.exp, (lambda grad, out, x: grad * out,), array_forward=_numpy("exp"),
+    method="exp", doc="e ** self. `Value(0.0).exp().data == 1.0`",
+    test_domain=OpDomain(accepts=lambda x: x <= 50.0, description="x <= 50 (exp(710) overflows)"),
 )
-SOFTPLUS = _builtin("softplus", _softplus, (lambda g, out, x: g * SIGMOID(x),), array_forward=_softplus_array)
+LOG = _builtin(
+    "log", math.log, (lambda grad, out, x: grad / x,), array_forward=_numpy("log"), domain="input must be > 0",
+    method="log", doc="Natural logarithm; ValueError for data <= 0. `Value(1.0).log().data == 0.0`", test_domain=_FROM_0_1,
+)
+SQRT = _builtin(
+    "sqrt", math.sqrt, (lambda grad, out, x: grad * 0.5 / out,), array_forward=_numpy("sqrt"), domain="input must be >= 0",
+    method="sqrt", doc="Square root; ValueError for data < 0. `Value(4.0).sqrt().data == 2.0`", test_domain=_FROM_0_1,
+)
+SOFTPLUS = _builtin(
+    "softplus", _softplus, (lambda grad, out, x: grad * SIGMOID(x),), array_forward=_softplus_array,
+    method="softplus", doc="log(1 + e**x), stable for large |x|. `Value(1000.0).softplus().data == 1000.0`",
+    test_domain=_EVERYWHERE,
+)
 
 # Activations
-TANH = _builtin("tanh", math.tanh, (lambda g, out, x: g * (1 - out * out),), array_forward=_numpy("tanh"))
-SIGMOID = _builtin("sigmoid", _sigmoid, (lambda g, out, x: g * out * (1 - out),), array_forward=_sigmoid_array)
+TANH = _builtin(
+    "tanh", math.tanh, (lambda grad, out, x: grad * (1 - out * out),), array_forward=_numpy("tanh"),
+    method="tanh", doc="Hyperbolic tangent. `Value(0.0).tanh().data == 0.0`", test_domain=_EVERYWHERE,
+)
+SIGMOID = _builtin(
+    "sigmoid", _sigmoid, (lambda grad, out, x: grad * out * (1 - out),), array_forward=_sigmoid_array,
+    method="sigmoid", doc="Logistic 1 / (1 + e**-x), stable for large |x|. `Value(0.0).sigmoid().data == 0.5`",
+    test_domain=_EVERYWHERE,
+)
 # Written so that NaN propagates (`x <= 0.0` is False for NaN): never `x if x > 0 else 0`.
 RELU = _builtin(
     "relu", lambda x: 0.0 if x <= 0.0 else x, (_relu_rule,), array_forward=lambda x: _where(x <= 0.0, 0.0, x),
+    method="relu", doc="max(0, x); derivative 0 at x = 0 (like PyTorch). `Value(-2.0).relu().data == 0.0`",
+    test_domain=_KINK_AT_0,
 )
 LEAKY_RELU = _builtin(
     "leaky_relu",
-    lambda x, slope: slope * x if x <= 0.0 else x,
+    lambda x, slope=0.01: slope * x if x <= 0.0 else x,  # the default is the method's: x.leaky_relu()
     (_leaky_relu_rule, _leaky_relu_slope_rule),
     array_forward=lambda x, slope: _where(x <= 0.0, slope * x, x),
+    method="leaky_relu", doc="x for x > 0 else slope * x. `Value(-2.0).leaky_relu(0.1).data == -0.2`",
+    test_domain=OpDomain(kinks=lambda x, *rest: [x], description="everywhere; kink at x = 0 (any slope)"),
 )
 # The derivative of relu (and with it of abs and leaky_relu) as a node: a rule that compared
 # `x > 0` on a Value would give a plain bool, fixed when a tape traces a derivative.
 STEP = _builtin(
-    "step", _heaviside, (lambda g, out, x: g * 0.0,), array_forward=_heaviside_array, table=INTERNAL_OPS,
+    "step", _heaviside, (lambda grad, out, x: grad * 0.0,), array_forward=_heaviside_array, table=INTERNAL_OPS,
 )
 
 # Trigonometry
-SIN = _builtin("sin", math.sin, (lambda g, out, x: g * COS(x),), array_forward=_numpy("sin"), domain="input must be finite")
-COS = _builtin("cos", math.cos, (lambda g, out, x: -g * SIN(x),), array_forward=_numpy("cos"), domain="input must be finite")
+SIN = _builtin(
+    "sin", math.sin, (lambda grad, out, x: grad * COS(x),), array_forward=_numpy("sin"), domain="input must be finite",
+    method="sin", doc="Sine. `Value(0.0).sin().data == 0.0`", test_domain=_FINITE,
+)
+COS = _builtin(
+    "cos", math.cos, (lambda grad, out, x: -grad * SIN(x),), array_forward=_numpy("cos"), domain="input must be finite",
+    method="cos", doc="Cosine. `Value(0.0).cos().data == 1.0`", test_domain=_FINITE,
+)
 
 # n-ary: one node for many inputs, so a wide sum is a shallow graph
 def _fsum(*xs: float) -> float:
@@ -359,8 +464,10 @@ def _fsum(*xs: float) -> float:
 
 
 SUM = _builtin(
-    "sum", _fsum, nary_rule=lambda g, out, xs: [g] * len(xs),
+    "sum", _fsum, nary_rule=lambda grad, out, xs: [grad] * len(xs),
     array_forward=lambda *xs: functools.reduce(operator.add, xs), symbol="Σ",
+    source=lambda args: f"autograd.sum([{', '.join(args)}])",
+    test_domain=OpDomain(arities=(1, 2, 3, 4), description="everywhere"),
 )
 
 
@@ -369,9 +476,9 @@ def _dot(*xs: float) -> float:
     return _fsum(*map(operator.mul, xs[:n], xs[n:]))
 
 
-def _dot_rule(g, out, xs):
+def _dot_rule(grad, out, xs):
     n = len(xs) // 2  # inputs are (w_1..w_n, x_1..x_n): d/dw_i = x_i and d/dx_i = w_i
-    return [g * x for x in xs[n:]] + [g * w for w in xs[:n]]
+    return [grad * x for x in xs[n:]] + [grad * w for w in xs[:n]]
 
 
 def _dot_matrix_rule(G, W, X):
@@ -386,6 +493,8 @@ DOT = _builtin(
     "dot", _dot, nary_rule=_dot_rule, symbol="·",
     array_forward=lambda *xs: functools.reduce(operator.add, map(operator.mul, xs[: len(xs) // 2], xs[len(xs) // 2:])),
     matrix_form=(lambda W, X: W @ X, _dot_matrix_rule),
+    source=lambda args: f"autograd.dot([{', '.join(args[:len(args) // 2])}], [{', '.join(args[len(args) // 2:])}])",
+    test_domain=OpDomain(arities=(2, 4), description="everywhere; an even number of inputs (w..., x...)"),
 )
 
 
@@ -414,7 +523,7 @@ def _logsumexp_array(*xs):
 
 
 LOGSUMEXP = _builtin(
-    "logsumexp", _logsumexp, nary_rule=lambda g, out, xs: [g * EXP(x - out) for x in xs],
+    "logsumexp", _logsumexp, nary_rule=lambda grad, out, xs: [grad * EXP(x - out) for x in xs],
     array_forward=_logsumexp_array, symbol="logsumexp", table=INTERNAL_OPS,
 )
 

@@ -131,7 +131,7 @@ def _finite_differences(order: list, root: Value, leaves: list) -> dict:
     forwards (no Value is changed); None where a perturbed input leaves an op's domain."""
     index = {node: i for i, node in enumerate(order)}
     base = [node.data for node in order]
-    programme = [(i, node._op.forward, [index[p] for p in node.parents]) for i, node in enumerate(order) if node.parents]
+    programme = [(i, node.op_entry.forward, [index[p] for p in node.parents]) for i, node in enumerate(order) if node.parents]
 
     def run(i: int, x: float) -> float:
         data = list(base)
@@ -183,7 +183,7 @@ def _dot_text(order, shown, root, names, fmt, texts, rankdir, clusters) -> str:
         (groups.setdefault(group, []) if group else lines).append(line)
         if not node.parents:
             continue
-        symbol = _escape(SYMBOLS.get(node.op, node._op.symbol or node.op))
+        symbol = _escape(SYMBOLS.get(node.op, node.op_entry.symbol or node.op))
         op_line = f'\top{i} [id="op{i}" class="dg-op" label=<{symbol}> shape=circle style=filled fillcolor="{OP_FILL}" width=0.36 fixedsize=false margin=0.02 fontsize=12]'
         (groups.setdefault(group, []) if group else lines).append(op_line)
         lines.append(f'\top{i} -> v{i} [id="o{i}" class="dg-edge"]')

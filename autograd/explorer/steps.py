@@ -160,7 +160,7 @@ def local_derivatives(node: Value) -> list:
     >>> local_derivatives(x * y)
     [2.0, 3.0]
     """
-    op = node._op
+    op = node.op_entry
     if op is None:
         return []
     datas = [p.data for p in node.parents]

@@ -129,7 +129,7 @@ def _on_paths(nodes: list, targets: Iterable[Value]) -> set:
 
 def _local_derivatives(node: Value) -> list:
     """d node / d parent for each parent, from the op's own rules (grad = 1)."""
-    op, datas = node._op, [p.data for p in node.parents]
+    op, datas = node.op_entry, [p.data for p in node.parents]
     try:
         if op.rules is not None:
             return [float(rule(1.0, node.data, *datas)) for rule in op.rules]
@@ -580,7 +580,7 @@ def body(
         if not node.parents:
             continue
         op_fill = COLORS["op"] if color is not None else "white"
-        symbol = _escape(_shorten(node._op.symbol or node._op.name, 40))
+        symbol = _escape(_shorten(node.op_entry.symbol or node.op_entry.name, 40))
         emit(cluster, f'\top{i} [label=<{symbol}> shape=circle style=filled fillcolor="{op_fill}" width=0.35 fixedsize=false margin=0.02]\n')
         lines.append(f"\top{i} -> v{i}{f' [{red}]' if node in on_path else ''}\n")
         derivatives = _local_derivatives(node) if edge_derivatives else None

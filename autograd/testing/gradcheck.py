@@ -121,7 +121,7 @@ class Fault:
     >>> import math
     >>> from autograd import define_op
     >>> from autograd.testing import gradcheck
-    >>> wrong_exp = define_op("doctest_wrong_exp", math.exp, [lambda g, out, x: g * x])  # should be g * out
+    >>> wrong_exp = define_op("doctest_wrong_exp", math.exp, [lambda grad, out, x: grad * x])  # should be grad * out
     >>> fault = gradcheck(lambda x: wrong_exp(x * 2).sin(), [1.0], raise_exception=False).fault
     >>> fault.op, fault.node, fault.inputs, fault.input_index, fault.analytic, round(fault.numeric, 6)
     ('doctest_wrong_exp', 'v2', (2.0,), 0, 2.0, 7.389056)
@@ -547,7 +547,7 @@ class _Namer:
         for node in nodes:
             if node in self.names:
                 continue
-            if node._op is None:
+            if node.op_entry is None:
                 self.names[node] = f"{node.data:.6g}"
                 self.constants.add(node)
             else:
@@ -563,16 +563,16 @@ class _Namer:
             self.name(p) if p in self.constants else f"{self.name(p)}={p.data:.6g}" for p in node.parents
         )
         label = f" (label {node.label!r})" if node.label else ""
-        return f"{self.name(node)} = {node._op.name}({args}){label}"
+        return f"{self.name(node)} = {node.op_entry.name}({args}){label}"
 
 
 def _kink_quantities(nodes) -> list:
     """[(node, kink quantities)] for the nodes whose op declares kinks."""
     found = []
     for node in nodes:
-        if node._op is None:
+        if node.op_entry is None:
             continue
-        domain = domain_of(node._op)
+        domain = domain_of(node.op_entry)
         if domain.kinks is None:
             continue
         try:
@@ -607,7 +607,7 @@ def _kink_along(f, points, names, i, step, center) -> Optional[tuple]:
         for q, index in zip(quantities, range(len(quantities))):
             signs = {_sign(q)} | {_sign(side[position][1][index]) for side in usable}
             if len(signs) > 1 or (not usable and q == 0.0):
-                return node._op.name, namer.describe(node)
+                return node.op_entry.name, namer.describe(node)
     return None
 
 
@@ -665,7 +665,7 @@ def _find_faults(f, points, names, order, mode, eps, atol, rtol, where) -> tuple
     namer = _Namer(leaves, nodes)
     faults, seen, checked = [], set(), 0
     for node in nodes:
-        op = node._op
+        op = node.op_entry
         if op is None:
             continue
         parents = node.parents
@@ -699,7 +699,7 @@ def _local_function(op, data, moving):
 
 
 def _check_node(node, namer, moving, order, mode, eps, atol, rtol) -> Optional[Fault]:
-    op, parents = node._op, node.parents
+    op, parents = node.op_entry, node.parents
     local = _local_function(op, [p.data for p in parents], moving)
     points = [parents[k].data for k in moving]
     local_names = [f"input {k}" for k in moving]
@@ -927,7 +927,7 @@ def gradcheck(
     >>> gradcheck(lambda x, y: (x * y).tanh() + y.exp(), [0.5, -1.2])
     True
     >>> from autograd import define_op
-    >>> bad = define_op("doctest_bad_square", lambda x: x * x, [lambda g, out, x: g * x])  # should be 2x
+    >>> bad = define_op("doctest_bad_square", lambda x: x * x, [lambda grad, out, x: grad * x])  # should be 2x
     >>> bool(gradcheck(bad, [3.0], raise_exception=False))
     False
     >>> gradcheck(bad, [3.0])

@@ -19,9 +19,6 @@ from autograd.value import Value, apply
 
 __all__ = ["Node", "Program"]
 
-_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
-_METHODS = {"exp", "log", "sqrt", "softplus", "tanh", "sigmoid", "relu", "sin", "cos"}
-
 
 @dataclass(frozen=True)
 class Node:
@@ -250,21 +247,15 @@ class Program:
 
 
 def _expression(node: Node, args: list) -> str:
-    name = node.op.name
-    if node.op.builtin:
-        if name in _INFIX:
-            return f"{args[0]} {_INFIX[name]} {args[1]}"
-        if name == "neg":
-            return f"-{args[0]}"
-        if name == "abs":
-            return f"abs({args[0]})"
-        if name in _METHODS:
-            return f"{args[0]}.{name}()"
-        if name == "leaky_relu":
-            return f"{args[0]}.leaky_relu({args[1]})"
-        if name == "sum":
-            return f"autograd.sum([{', '.join(args)}])"
-        if name == "dot":
-            half = len(args) // 2
-            return f"autograd.dot([{', '.join(args[:half])}], [{', '.join(args[half:])}])"
-    return f"OPS[{name!r}]({', '.join(args)})"
+    """How the op is written on Values, as its table entry says (`Op.operator`, `Op.method`,
+    `Op.source`): `x0 * x1`, `-x0`, `x0.tanh()`, `autograd.sum([x0, x1])`, else `OPS['name'](x0)`."""
+    op = node.op
+    if op.operator == "abs":
+        return f"abs({args[0]})"
+    if op.operator:
+        return f"{op.operator}{args[0]}" if len(args) == 1 else f"{args[0]} {op.operator} {args[1]}"
+    if op.method:
+        return f"{args[0]}.{op.method}({', '.join(args[1:])})"
+    if op.source is not None:
+        return op.source(args)
+    return f"OPS[{op.name!r}]({', '.join(args)})"

@@ -13,7 +13,7 @@ Run it on your own ops (inputs are kept inside `autograd.testing.domain_of(op)`,
 >>> import math
 >>> from autograd import define_op
 >>> from autograd.testing import graph_machine
->>> cube = define_op("doc_cube", lambda x: x ** 3, [lambda g, out, x: g * 3 * x * x])
+>>> cube = define_op("doc_cube", lambda x: x ** 3, [lambda grad, out, x: grad * 3 * x * x])
 >>> Machine = graph_machine(ops=[cube, "tanh", "mul"], max_examples=5)
 >>> Machine.TestCase().runTest()
 
@@ -127,7 +127,7 @@ class GraphMachine(RuleBasedStateMachine):
     @rule(target=nodes, a=nodes)
     def define_and_apply_an_op(self, a):
         if self.square is None:
-            self.square = define_op("stateful_square", lambda x: x * x, [lambda g, out, x: g * 2 * x])
+            self.square = define_op("stateful_square", lambda x: x * x, [lambda grad, out, x: grad * 2 * x])
         return self._apply(self.square, [a])
 
     @rule(target=nodes, a=nodes)

@@ -1,0 +1,155 @@
+"""Adding an op is one table entry: its method, operator, source and test domain come with it."""
+
+import math
+
+import pytest
+from hypothesis import given, settings
+
+from autograd import OPS, Value, define_op
+from autograd.ops import EXP, MUL, TANH
+from autograd.testing import OpDomain, Program, domain_of, gradcheck, programs_and_inputs, register_domain
+
+# One entry each, as a built-in op is written in autograd/ops.py: forward, rule(grad, out, *inputs)
+# per input, a method with its docstring, an operator, and where it may be tested.
+COSH = define_op(
+    "test_entry_cosh", math.cosh, [lambda grad, out, x: grad * (EXP(x) - EXP(-x)) / 2],
+    method="test_cosh", doc="Hyperbolic cosine. `Value(0.0).test_cosh().data == 1.0`",
+    test_domain=OpDomain(accepts=lambda x: abs(x) <= 5.0, description="|x| <= 5"),
+)
+# x @ y: a smooth two-input op on an operator Python has and Value does not use.
+HYPOT = define_op(
+    "test_entry_hypot", math.hypot, [lambda grad, out, x, y: grad * x / out, lambda grad, out, x, y: grad * y / out],
+    operator="@", method="test_hypot",
+    test_domain=OpDomain(accepts=lambda x, y: abs(x) + abs(y) >= 0.5, description="away from (0, 0)"),
+)
+
+
+def test_the_entry_gives_value_a_method_with_its_docstring():
+    x = Value(0.5)
+    y = x.test_cosh()
+    y.backward()
+    assert y.op_entry is COSH and y.data == math.cosh(0.5) and x.grad == pytest.approx(math.sinh(0.5))
+    assert Value.test_cosh.__doc__ == COSH.doc and Value.test_cosh.__name__ == "test_cosh"
+
+
+def test_the_entry_gives_value_its_operator_in_both_directions_with_numbers_costing_no_node():
+    x, y = Value(3.0), Value(4.0)
+    assert (x @ y).data == 5.0 and (x @ 4).data == 5.0 and (3 @ y).data == 5.0 and x.test_hypot(y).data == 5.0
+    z = 3 @ y
+    z.backward()
+    assert y.grad == pytest.approx(0.8) and z.parents[0].requires_grad is False
+
+
+def test_program_source_writes_the_op_as_its_entry_says():
+    p = Program(2, [(COSH, 0), (HYPOT, 2, 1), ("neg", 3), ("abs", 4), ("leaky_relu", 5, 0)])
+    assert p.source.splitlines()[1:-1] == [
+        "    v2 = x0.test_cosh()",
+        "    v3 = v2 @ x1",
+        "    v4 = -v3",
+        "    v5 = abs(v4)",
+        "    v6 = v5.leaky_relu(x0)",
+    ]
+    namespace = {}
+    exec(p.source, namespace)  # the source runs: it is how the ops are written on Values
+    assert namespace["program"](Value(0.5), Value(2.0)).data == p(0.5, 2.0)
+
+
+def test_the_test_domain_is_what_testing_uses_and_register_domain_still_overrides_it():
+    assert domain_of(COSH) is COSH.test_domain and domain_of("test_entry_hypot").description == "away from (0, 0)"
+    assert Program(1, [(COSH, 0)]).admits([1.0]) and not Program(1, [(COSH, 0)]).admits([6.0])
+    register_domain(COSH, accepts=lambda x: x >= 1.0, description="x >= 1 (test)")
+    try:
+        assert domain_of(COSH).description == "x >= 1 (test)"
+    finally:
+        from autograd.testing import DOMAINS
+
+        DOMAINS.pop(COSH.name)
+    assert domain_of(COSH) is COSH.test_domain
+
+
+@settings(max_examples=30, deadline=None)
+@given(programs_and_inputs(ops=[COSH, HYPOT, "mul"], max_nodes=4))
+def test_gradcheck_passes_over_the_entries_test_domains(case):
+    program, inputs = case
+    assert gradcheck(program, inputs)
+    values = program.trace(inputs)
+    for node in program.nodes:  # the strategy kept every node inside its op's test domain
+        assert domain_of(node.op).admits([values[a] for a in node.args])
+
+
+def test_built_in_ops_are_written_the_same_way():
+    assert Value.tanh.__doc__ == TANH.doc and Value.__mul__.__qualname__ == "Value.__mul__"
+    assert domain_of("tanh") is TANH.test_domain and MUL.operator == "*"
+    assert [name for name, op in OPS.items() if op.builtin and op.test_domain is None] == []
+
+
+def test_a_method_or_operator_cannot_take_an_existing_name():
+    with pytest.raises(ValueError, match="Value.backward is an attribute of Value"):
+        define_op("test_entry_bad", math.exp, [lambda grad, out, x: grad * out], method="backward")
+    with pytest.raises(ValueError, match="Value.__add__ is op 'add'"):
+        define_op("test_entry_bad", lambda x, y: x + y, [lambda grad, out, x, y: grad] * 2, operator="+")
+    with pytest.raises(ValueError, match="operator must be one of"):
+        define_op("test_entry_bad", math.exp, [lambda grad, out, x: grad * out], operator="+")
+    with pytest.raises(TypeError, match="one or two inputs"):
+        define_op("test_entry_bad", lambda *xs: sum(xs), nary_rule=lambda grad, out, xs: [grad] * len(xs), method="s")
+    assert "test_entry_bad" not in OPS and not hasattr(Value, "s")
+
+
+def test_redefining_a_user_op_moves_its_method_to_the_new_entry():
+    first = define_op("test_entry_twice", lambda x: 2 * x, [lambda grad, out, x: 2 * grad], method="test_twice")
+    assert Value(1.0).test_twice().op_entry is first
+    second = define_op("test_entry_twice", lambda x: 3 * x, [lambda grad, out, x: 3 * grad], method="test_twice")
+    assert Value(1.0).test_twice().op_entry is second and Value(1.0).test_twice().data == 3.0
+    define_op("test_entry_twice", lambda x: 3 * x, [lambda grad, out, x: 3 * grad])  # no method now
+    assert not hasattr(Value, "test_twice")
+
+
+# Value's methods inline `_compute` and `_node` (see `autograd.value._method`): the two paths
+# must make the same node in every state a node can be made in.
+def _slots(node):
+    return node.data, node.op_entry, node._p0, node._p1, node.requires_grad, node.has_grad
+
+
+@pytest.mark.parametrize("state", ["recording", "no_grad", "constant inputs", "tracing constants"])
+def test_a_method_and_apply_make_the_same_node(state, monkeypatch):
+    import autograd.value
+
+    constants = state in ("constant inputs", "tracing constants")
+    x, y = Value(0.5, requires_grad=not constants), Value(-2.0, requires_grad=not constants)
+    token = None
+    if state == "tracing constants":  # a tape being traced keeps op and parents on a constant node
+        monkeypatch.setattr(autograd.value, "_tracing", 1)
+        token = autograd.value._tracer_here.set(object())
+    try:
+        _compare_methods_with_apply(state, x, y)
+    finally:
+        if token is not None:
+            autograd.value._tracer_here.reset(token)
+
+
+def _compare_methods_with_apply(state, x, y):
+    from autograd import apply, no_grad
+    from autograd.ops import LEAKY_RELU, NEG, SUB
+
+    cases = [
+        (lambda: x - y, (SUB, x, y)),
+        (lambda: x - 3, (SUB, x, 3.0)),
+        (lambda: 3 - x, (SUB, 3.0, x)),
+        (lambda: x - True, (SUB, x, 1.0)),
+        (lambda: -x, (NEG, x)),
+        (lambda: x.tanh(), (TANH, x)),
+        (lambda: y.leaky_relu(), (LEAKY_RELU, y, 0.01)),
+    ]
+    for by_method, (op, *args) in cases:
+        if state == "no_grad":
+            with no_grad():
+                made, applied = by_method(), apply(op, *args)
+        else:
+            made, applied = by_method(), apply(op, *args)
+        assert _slots(made) == _slots(applied), op.name
+        assert made.op_entry is (None if state in ("no_grad", "constant inputs") else op)
+
+
+def test_a_method_given_the_wrong_number_of_inputs_says_which_op():
+    with pytest.raises(TypeError, match=r"tanh\(0.5, 2.0\)"):
+        Value(0.5).tanh(2.0)
