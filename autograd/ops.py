@@ -19,7 +19,7 @@ from autograd import value as _value_module
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
-from autograd.value import Value, apply
+from autograd.value import Value, apply, tracing
 
 __all__ = ["Op", "OPS", "define_op"]
 
@@ -238,8 +238,8 @@ def _is_zero(x) -> bool:
     other side raises TraceError instead of reusing the traced branch."""
     if isinstance(x, Value):
         result = x.data == 0.0
-        if _value_module._tracer is not None:
-            _value_module._tracer.guard(x, "==", 0.0, result)
+        if tracing.recorder is not None:
+            tracing.recorder.guard(x, "==", 0.0, result)
         return result
     return x == 0.0
 

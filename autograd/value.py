@@ -3,17 +3,21 @@
 A Value holds data, not behaviour: its `_op` points at a shared entry of the op table
 (`autograd.ops`), and references run only child -> parent, so a dropped graph is freed by
 reference counting alone.
+
+The core imports no extension: a tape (`autograd.tape`) plugs in through ONE hook, `tracing`
+(see `Tracing`), and reads the graph through public names only (`parents`, `op_entry`, ...).
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import math
 import numbers
 import threading
 import weakref
 
-__all__ = ["Value", "apply"]
+__all__ = ["Value", "apply", "tracing"]
 
 # Recording is off inside `no_grad()`, per thread and per asyncio task (a context variable, as
 # PyTorch's grad mode is thread-local). `_no_grad_blocks` counts the blocks open anywhere in the
@@ -34,14 +38,57 @@ _UNSEEN = object()
 # `_pass` of a node that needs no gradient (a constant): no backward pass visits it.
 _CONSTANT = object()
 
-# Set by `autograd.tape.trace` while it records a function: it is told about every place where
-# a Value's data leaves the graph (comparisons, bool, float, detach), so a tape can check them.
-_tracer = None
 
-# Array types (numpy's ndarray once `autograd.tape` is imported) that `apply` hands to
-# `_array_apply`, so rules that call table ops (`COS(x)`) also run on a tape's batches.
-_array_types: tuple = ()
-_array_apply = None
+class Tracing:
+    """The core's one hook for a tape (`autograd.tape`), which the core never imports.
+
+    - `recorder`: None, except while `autograd.trace` runs a function: then an object whose
+      `guard(node, kind, other, result)` is told of every place where a Value's data leaves the
+      graph (`<`, `<=`, `>`, `>=`; `==` in a rule's special case at 0; `bool`, `float`, `detach`),
+      so a tape can check them for every sample. While there is a recorder, a node that needs no
+      gradient still records its op and parents (as a constant), so a tape replays it.
+      Set it with `with tracing.recording(recorder):`.
+    - `array_types`, `array_apply`: `apply` hands arguments of these types (numpy's ndarray
+      once a tape is imported) to `array_apply(op, args)`, so a rule that calls a table op
+      (`COS(x)`) runs on a tape's batches too. Set them with `register_arrays`.
+
+    >>> class Guards:
+    ...     def __init__(self): self.seen = []
+    ...     def guard(self, node, kind, other, result): self.seen.append((kind, other, result))
+    >>> guards = Guards()
+    >>> with tracing.recording(guards):
+    ...     x = Value(2.0)
+    ...     _ = x > 1, bool(x)
+    >>> guards.seen, tracing.recorder is None
+    ([('>', 1, True), ('bool', None, True)], True)
+    """
+
+    __slots__ = ("recorder", "array_types", "array_apply")
+
+    def __init__(self):
+        self.recorder = None
+        self.array_types: tuple = ()
+        self.array_apply = None
+
+    @contextlib.contextmanager
+    def recording(self, recorder):
+        """Tell `recorder` about every guard while the block runs (no nesting)."""
+        if self.recorder is not None:
+            raise RuntimeError("trace: already tracing (trace cannot be nested)")
+        self.recorder = recorder
+        try:
+            yield recorder
+        finally:
+            self.recorder = None
+
+    def register_arrays(self, types: tuple, array_apply) -> None:
+        """Let `apply(op, *args)` run `array_apply(op, args)` when an argument is one of `types`."""
+        self.array_types = tuple(types)
+        self.array_apply = array_apply
+
+
+# The one instance the core reads (a tape sets it; see `Tracing`).
+tracing = Tracing()
 
 # Labels live outside the node (few nodes have one): a slot less on every node is less work for
 # Python's cycle collector, which traverses every slot of every node while a graph grows.
@@ -144,6 +191,16 @@ class Value:
         return "" if self._op is None else self._op.name
 
     @property
+    def op_entry(self):
+        """The op table entry (`autograd.ops.Op`) that produced this node; None for a leaf.
+        Read-only: for code that walks a graph and needs the op itself (its forward, rules).
+
+        >>> x = Value(2.0); x.op_entry is None, (x * x).op_entry.name
+        (True, 'mul')
+        """
+        return self._op
+
+    @property
     def parents(self) -> tuple:
         """The inputs of the op that made this node, in order (repeats kept); () for a leaf.
 
@@ -187,8 +244,8 @@ class Value:
         >>> x = Value(2.0); y = (x * x).detach(); y.parents, y.requires_grad
         ((), False)
         """
-        if _tracer is not None:
-            _tracer.guard(self, "detach", None, self.data)
+        if tracing.recorder is not None:
+            tracing.recorder.guard(self, "detach", None, self.data)
         return Value(self.data, self.label, requires_grad=False)
 
     # -- copies ----------------------------------------------------------------------------------
@@ -230,14 +287,14 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
-        if _tracer is not None:
-            _tracer.guard(self, "float", None, self.data)
+        if tracing.recorder is not None:
+            tracing.recorder.guard(self, "float", None, self.data)
         return self.data
 
     def __bool__(self) -> bool:
         result = self.data != 0.0
-        if _tracer is not None:
-            _tracer.guard(self, "bool", None, result)
+        if tracing.recorder is not None:
+            tracing.recorder.guard(self, "bool", None, result)
         return result
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -346,8 +403,8 @@ def _unpickled_graph(entries: list) -> Value:
 
 def _compared(node: Value, kind: str, other, result: bool) -> bool:
     """A comparison's result; while a tape is being traced it is also recorded as a guard."""
-    if _tracer is not None:
-        _tracer.guard(node, kind, other, result)
+    if tracing.recorder is not None:
+        tracing.recorder.guard(node, kind, other, result)
     return result
 
 
@@ -448,7 +505,7 @@ def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
             node._p0, node._p1 = None, parents
         node._op = op
         node._pass = _UNSEEN
-    elif _tracer is not None:  # see _frozen
+    elif tracing.recorder is not None:  # see _frozen
         _frozen(node, op, parents)
     else:
         node._p0 = node._p1 = None
@@ -504,7 +561,7 @@ def _binary_method(op, reflected: bool = False):
             node._p0 = x
             node._p1 = y
             node._op = op
-        elif _tracer is not None:
+        elif tracing.recorder is not None:
             _frozen(node, op, (x, y))
         else:
             node._pass = _CONSTANT
@@ -536,7 +593,7 @@ def _unary_method(op, name: str, doc: str):
             node._pass = _UNSEEN
             node._p0 = self
             node._op = op
-        elif _tracer is not None:
+        elif tracing.recorder is not None:
             _frozen(node, op, (self,))
         else:
             node._pass = _CONSTANT
@@ -585,8 +642,8 @@ def apply(op, *args):
                 parents = tuple(a if isinstance(a, Value) else _as_value(a, op) for a in args)
             return _node(op, parents, _compute(op, tuple(inputs)), requires_grad)
         return _compute(op, tuple(inputs))
-    if _array_types and any(isinstance(a, _array_types) for a in args):
-        return _array_apply(op, args)
+    if tracing.array_types and any(isinstance(a, tracing.array_types) for a in args):
+        return tracing.array_apply(op, args)
     if not any(isinstance(a, Value) for a in args):
         return _compute(op, tuple(_as_float(a) for a in args))
     parents = tuple(_as_value(a, op) for a in args)
