@@ -4,7 +4,7 @@ A Value holds data, not behaviour: its `_op` points at a shared entry of the op 
 (`autograd.ops`), and references run only child -> parent, so a dropped graph is freed by
 reference counting alone.
 
-The core imports no extension: a tape (`autograd.tape`) plugs in through ONE hook, `tracing`
+The core never imports the tape (`autograd.tape`): the tape plugs in through ONE hook, `tracing`
 (see `Tracing`), and reads the graph through public names only (`parents`, `op_entry`, ...).
 """
 
@@ -17,7 +17,7 @@ import numbers
 import threading
 import weakref
 
-__all__ = ["Value", "apply", "tracing"]
+__all__ = ["Value", "apply", "accumulate_grads", "tracing"]
 
 # Recording is off inside `no_grad()`, per thread and per asyncio task (a context variable, as
 # PyTorch's grad mode is thread-local). `_no_grad_blocks` counts the blocks open anywhere in the
@@ -333,6 +333,20 @@ class Value:
     def leaky_relu(self, slope=0.01) -> "Value":
         """x for x > 0 else slope * x. `Value(-2.0).leaky_relu(0.1).data == -0.2`"""
         return _leaky_relu(self, slope)
+
+
+def accumulate_grads(values, grads) -> None:
+    """Add each float of `grads` to the `.grad` of the Value at the same place in `values`, as a
+    backward pass does for leaves (a tape adds its batch gradients to the parameters this way).
+
+    >>> a, b = Value(1.0), Value(2.0); (a * b).backward()
+    >>> accumulate_grads([a, b], [0.5, 0.25]); a.grad, b.grad
+    (2.5, 1.25)
+    """
+    for value, g in zip(values, grads):
+        if type(g) is not float:
+            g = _as_float(g)
+        value._grad = g if value._grad is None else value._grad + g
 
 
 # ---------------------------------------------------------------------------------------

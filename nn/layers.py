@@ -145,7 +145,9 @@ class Neuron(Module):
         >>> n.forward([3.0, -1.0]).data, n([0.0, 0.5]).data
         (1.0, 0.0)
         """
-        return self._activate(dot(self.w, _inputs("Neuron", x, self.nin)) + self.b)
+        if type(x) is not _Checked:  # a Layer's neurons share its one check
+            x = _inputs("Neuron", x, self.nin)
+        return self._activate(dot(self.w, x) + self.b)
 
     def config(self) -> dict:
         """Constructor arguments (without seed/rng: a loaded model takes its weights from the file)."""

@@ -21,6 +21,7 @@ import numpy as np
 
 from autograd import apply
 from autograd.engine import checked_rule
+from autograd.value import accumulate_grads
 from autograd.tape.arrays import array_forward as _array_forward
 
 __all__ = ["Tape", "TraceError"]
@@ -390,8 +391,7 @@ class Tape:
             for i, total in zip(self._param_index, G[self._param_rows].sum(axis=1).tolist()):
                 result[i] = total
         if accumulate:
-            for p, g in zip(self.params, result):
-                p.grad = p.grad + g
+            accumulate_grads(self.params, result)
         return result
 
     def _run_backward(self, G, V, careful: bool) -> None:
