@@ -244,19 +244,28 @@ class _Training:
             ) from error
         if not math.isfinite(batch_loss):
             raise FloatingPointError(f"fit: the loss became {batch_loss!r} {where()}; lower the learning rate or check the data")
-        for name, p in _named(self.model, self.params):
-            if p.has_grad and not math.isfinite(p.grad):
-                raise FloatingPointError(
-                    f"fit: the gradient of {name} became {p.grad!r} {where()}; lower the learning rate or check the data"
-                )
+        if not _all_finite(self.optimizer.params):  # names are looked up only when one is not
+            for name, p in _named(self.model, self.optimizer.params):
+                if not math.isfinite(p.grad):
+                    raise FloatingPointError(
+                        f"fit: the gradient of {name} became {p.grad!r} {where()}; lower the learning rate or check the data"
+                    )
         return batch_loss
 
 
+def _all_finite(params: list) -> bool:
+    """True when every gradient is finite (one sum: inf and NaN survive it; a sum that overflows
+    from finite gradients sends the caller to the exact check, which finds none)."""
+    total = 0.0
+    for p in params:
+        total += p.grad
+    return total - total == 0.0
+
+
 def _named(model, params: list) -> list:
-    """(name, parameter) pairs for messages: dotted names for a Module."""
-    if isinstance(model, Module):
-        return model.named_parameters()
-    return [(p.label or f"parameter {i}", p) for i, p in enumerate(params)]
+    """(name, parameter) pairs for messages: dotted names where the model knows them."""
+    names = {id(p): name for name, p in model.named_parameters()} if isinstance(model, Module) else {}
+    return [(names.get(id(p)) or p.label or f"parameter {i}", p) for i, p in enumerate(params)]
 
 
 def _bad_sample(model, X_batch: list, batch: list) -> str:

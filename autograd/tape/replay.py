@@ -381,14 +381,24 @@ class Tape:
         for slot, s in zip(self._outputs, seeds):
             G[slot] += s
         self._run_backward(G, V, careful=False)
-        if not np.isfinite(G).all():  # rare: explain it as the scalar engine would, or accept NaN data
+        with np.errstate(over="ignore", invalid="ignore"):
+            totals = G[self._param_rows].sum(axis=1) if self._param_index else np.zeros(0)
+        # Non-finite gradients reach the parameters' totals (inf * 0 is NaN), so these few numbers
+        # are all the fast path checks; the rare rest is explained as the scalar engine would.
+        if not np.isfinite(totals).all():
             G.fill(0.0)
             for slot, s in zip(self._outputs, seeds):
                 G[slot] += s
             self._run_backward(G, V, careful=True)
+            with np.errstate(over="ignore", invalid="ignore"):
+                totals = G[self._param_rows].sum(axis=1)
+            if np.isfinite(V).all() and all(np.isfinite(s).all() for s in seeds):
+                bad = int(np.flatnonzero(~np.isfinite(totals))[0])
+                name = self.params[self._param_index[bad]].label or f"params[{self._param_index[bad]}]"
+                raise OverflowError(f"Tape.backward: the gradient of {name} summed over the batch overflows a float")
         result = [0.0] * len(self.params)
         if self._param_index:
-            for i, total in zip(self._param_index, G[self._param_rows].sum(axis=1).tolist()):
+            for i, total in zip(self._param_index, totals.tolist()):
                 result[i] = total
         if accumulate:
             accumulate_grads(self.params, result)
