@@ -238,8 +238,8 @@ def _is_zero(x) -> bool:
     other side raises TraceError instead of reusing the traced branch."""
     if isinstance(x, Value):
         result = x.data == 0.0
-        if tracing.recorder is not None:
-            tracing.recorder.guard(x, "==", 0.0, result)
+        if tracing.active:
+            tracing.guard(x, "==", 0.0, result)
         return result
     return x == 0.0
 

@@ -42,12 +42,14 @@ _CONSTANT = object()
 class Tracing:
     """The core's one hook for a tape (`autograd.tape`), which the core never imports.
 
-    - `recorder`: None, except while `autograd.trace` runs a function: then an object whose
-      `guard(node, kind, other, result)` is told of every place where a Value's data leaves the
-      graph (`<`, `<=`, `>`, `>=`; `==` in a rule's special case at 0; `bool`, `float`, `detach`),
-      so a tape can check them for every sample. While there is a recorder, a node that needs no
-      gradient still records its op and parents (as a constant), so a tape replays it.
-      Set it with `with tracing.recording(recorder):`.
+    - `recorder`: None, except while `autograd.trace` runs a function in this thread (or asyncio
+      task): then an object whose `guard(node, kind, other, result)` is told of every place
+      where a Value's data leaves the graph (`<`, `<=`, `>`, `>=`; `==` in a rule's special case
+      at 0; `bool`, `float`, `detach`), so a tape can check them for every sample. While there is
+      a recorder, a node that needs no gradient still records its op and parents (as a
+      constant), so a tape replays it. Set it with `with tracing.recording(recorder):`; a trace
+      in one thread sees nothing of another's ops. `active` counts the traces running anywhere:
+      while it is 0, the usual case, checking it is the whole cost of the hook.
     - `array_types`, `array_apply`: `apply` hands arguments of these types (numpy's ndarray
       once a tape is imported) to `array_apply(op, args)`, so a rule that calls a table op
       (`COS(x)`) runs on a tape's batches too. Set them with `register_arrays`.
@@ -63,23 +65,40 @@ class Tracing:
     ([('>', 1, True), ('bool', None, True)], True)
     """
 
-    __slots__ = ("recorder", "array_types", "array_apply")
+    __slots__ = ("active", "array_types", "array_apply", "_here", "_lock")
 
     def __init__(self):
-        self.recorder = None
+        self.active = 0
         self.array_types: tuple = ()
         self.array_apply = None
+        self._here = contextvars.ContextVar("autograd_recorder", default=None)
+        self._lock = threading.Lock()
+
+    @property
+    def recorder(self):
+        """This thread's (or task's) recorder; None when nothing is being traced here."""
+        return self._here.get() if self.active else None
+
+    def guard(self, node, kind: str, other, result) -> None:
+        """Tell this thread's recorder, if any, that `node`'s data left the graph."""
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.guard(node, kind, other, result)
 
     @contextlib.contextmanager
     def recording(self, recorder):
-        """Tell `recorder` about every guard while the block runs (no nesting)."""
+        """Tell `recorder` about every guard while the block runs in this thread (no nesting)."""
         if self.recorder is not None:
             raise RuntimeError("trace: already tracing (trace cannot be nested)")
-        self.recorder = recorder
+        token = self._here.set(recorder)
+        with self._lock:
+            self.active += 1
         try:
             yield recorder
         finally:
-            self.recorder = None
+            self._here.reset(token)
+            with self._lock:
+                self.active -= 1
 
     def register_arrays(self, types: tuple, array_apply) -> None:
         """Let `apply(op, *args)` run `array_apply(op, args)` when an argument is one of `types`."""
@@ -244,8 +263,8 @@ class Value:
         >>> x = Value(2.0); y = (x * x).detach(); y.parents, y.requires_grad
         ((), False)
         """
-        if tracing.recorder is not None:
-            tracing.recorder.guard(self, "detach", None, self.data)
+        if tracing.active:
+            tracing.guard(self, "detach", None, self.data)
         return Value(self.data, self.label, requires_grad=False)
 
     # -- copies ----------------------------------------------------------------------------------
@@ -287,14 +306,14 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
-        if tracing.recorder is not None:
-            tracing.recorder.guard(self, "float", None, self.data)
+        if tracing.active:
+            tracing.guard(self, "float", None, self.data)
         return self.data
 
     def __bool__(self) -> bool:
         result = self.data != 0.0
-        if tracing.recorder is not None:
-            tracing.recorder.guard(self, "bool", None, result)
+        if tracing.active:
+            tracing.guard(self, "bool", None, result)
         return result
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -417,8 +436,8 @@ def _unpickled_graph(entries: list) -> Value:
 
 def _compared(node: Value, kind: str, other, result: bool) -> bool:
     """A comparison's result; while a tape is being traced it is also recorded as a guard."""
-    if tracing.recorder is not None:
-        tracing.recorder.guard(node, kind, other, result)
+    if tracing.active:
+        tracing.guard(node, kind, other, result)
     return result
 
 
@@ -519,7 +538,7 @@ def _node(op, parents: tuple, out: float, requires_grad: bool) -> Value:
             node._p0, node._p1 = None, parents
         node._op = op
         node._pass = _UNSEEN
-    elif tracing.recorder is not None:  # see _frozen
+    elif tracing.active and tracing.recorder is not None:  # see _frozen
         _frozen(node, op, parents)
     else:
         node._p0 = node._p1 = None
@@ -575,7 +594,7 @@ def _binary_method(op, reflected: bool = False):
             node._p0 = x
             node._p1 = y
             node._op = op
-        elif tracing.recorder is not None:
+        elif tracing.active and tracing.recorder is not None:
             _frozen(node, op, (x, y))
         else:
             node._pass = _CONSTANT
@@ -607,7 +626,7 @@ def _unary_method(op, name: str, doc: str):
             node._pass = _UNSEEN
             node._p0 = self
             node._op = op
-        elif tracing.recorder is not None:
+        elif tracing.active and tracing.recorder is not None:
             _frozen(node, op, (self,))
         else:
             node._pass = _CONSTANT

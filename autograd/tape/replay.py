@@ -14,7 +14,6 @@ another branch raises `TraceError`.
 
 from __future__ import annotations
 
-import math
 import operator
 
 import numpy as np
@@ -310,8 +309,8 @@ class Tape:
         for j, i in zip(*np.nonzero(~np.isfinite(out))):
             parents = self._payloads[step.rows[j]][1]
             at = tuple(float(V[p, i]) for p in parents)
-            if not all(math.isfinite(x) for x in at):
-                continue  # non-finite inputs propagate, as on the scalar path
+            # Non-finite inputs too: the scalar forward says whether they propagate (NaN does) or
+            # are outside the op's domain (sin(inf) raises, where numpy gives NaN).
             try:
                 out[j, i] = apply(step.op, *at)  # floats in: the scalar forward, errors named
             except Exception as error:
