@@ -9,7 +9,7 @@ WITH_TORCH ?=
 comma := ,
 TEST_EXTRAS := test$(if $(WITH_TORCH),$(comma)torch)
 
-.PHONY: demo test bench notebooks clean
+.PHONY: demo test bench notebooks docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ $(VENV)/.notebooks-installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[notebooks]"
 	touch $@
 
+$(VENV)/.docs-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $@
+
 $(VENV)/.bench-installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	touch $@
@@ -39,6 +43,11 @@ test: $(VENV)/.test-installed-$(TEST_EXTRAS)
 
 bench: $(VENV)/.bench-installed
 	$(PY) -m benchmarks
+
+# Every picture the README shows, in docs/ (the explorer's screenshot needs Chromium; it is
+# skipped, with a note, without it).
+docs: $(VENV)/.docs-installed
+	$(PY) docs/pictures.py
 
 notebooks: $(VENV)/.notebooks-installed
 	$(VENV)/bin/jupyter lab notebooks/

@@ -13,6 +13,7 @@ from autograd.ops import OPS, Op, define_op
 from autograd.engine import backward, grad, is_recording, no_grad, topological_order
 from autograd.forward import jvp
 from autograd.functional import dot, logsumexp, mean, softmax, sum
+from autograd.files import write_atomically
 from autograd.render import GraphvizNotFoundError, draw_dot, render, render_backend, to_dot, to_svg
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "render_backend",
     "to_svg",
     "GraphvizNotFoundError",
+    "write_atomically",
     "trace",
     "Tape",
     "TraceError",

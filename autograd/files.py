@@ -1,4 +1,5 @@
-"""Writing files so that a crash never leaves half of one: used by `render` and `nn`'s save."""
+"""Writing files so that a crash never leaves half of one: `autograd.write_atomically`, public,
+used by `render`, the explorer's pages and `nn`'s save (and by anyone saving results)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def write_atomically(path: Union[str, os.PathLike], data: Union[bytes, str]) -> 
     part. The directory is created if missing; the file gets the mode a plain `open()` gives.
 
     >>> import os, tempfile
+    >>> from autograd import write_atomically
     >>> path = write_atomically(os.path.join(tempfile.mkdtemp(), "note.txt"), "hello")
     >>> open(path).read()
     'hello'

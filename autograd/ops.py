@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
 from autograd.opdomain import OpDomain
-from autograd.value import Value, apply
+from autograd.value import Value, apply, tracing
 
 __all__ = ["Op", "OPS", "define_op"]
 
@@ -286,9 +286,8 @@ def _is_zero(x) -> bool:
     other side raises TraceError instead of reusing the traced branch."""
     if isinstance(x, Value):
         result = x.data == 0.0
-        tracer = _value_module._tracer_here.get() if _value_module._tracing else None
-        if tracer is not None:
-            tracer.guard(x, "==", 0.0, result)
+        if tracing.active:
+            tracing.guard(x, "==", 0.0, result)
         return result
     return x == 0.0
 

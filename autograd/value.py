@@ -3,17 +3,21 @@
 A Value holds data, not behaviour: its `_op` points at a shared entry of the op table
 (`autograd.ops`), and references run only child -> parent, so a dropped graph is freed by
 reference counting alone.
+
+The core never imports the tape (`autograd.tape`): the tape plugs in through ONE hook, `tracing`
+(see `Tracing`), and reads the graph through public names only (`parents`, `op_entry`, ...).
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import math
 import numbers
 import threading
 import weakref
 
-__all__ = ["Value", "apply"]
+__all__ = ["Value", "apply", "accumulate_grads", "tracing"]
 
 # Recording is off inside `no_grad()`, per thread and per asyncio task (a context variable, as
 # PyTorch's grad mode is thread-local). `_no_grad_blocks` counts the blocks open anywhere in the
@@ -34,17 +38,76 @@ _UNSEEN = object()
 # `_pass` of a node that needs no gradient (a constant): no backward pass visits it.
 _CONSTANT = object()
 
-# Set by `autograd.tape.trace` while it records a function: it is told about every place where
-# a Value's data leaves the graph (comparisons, bool, float, detach), so a tape can check them.
-# Per thread and asyncio task (a trace in one thread sees nothing of another's ops); `_tracing`
-# counts the traces running anywhere, so that outside any trace one global read is the cost.
-_tracing = 0
-_tracer_here = contextvars.ContextVar("autograd_tracer", default=None)
 
-# Array types (numpy's ndarray once `autograd.tape` is imported) that `apply` hands to
-# `_array_apply`, so rules that call table ops (`COS(x)`) also run on a tape's batches.
-_array_types: tuple = ()
-_array_apply = None
+class Tracing:
+    """The core's one hook for a tape (`autograd.tape`), which the core never imports.
+
+    - `recorder`: None, except while `autograd.trace` runs a function in this thread (or asyncio
+      task): then an object whose `guard(node, kind, other, result)` is told of every place
+      where a Value's data leaves the graph (`<`, `<=`, `>`, `>=`; `==` in a rule's special case
+      at 0; `bool`, `float`, `detach`), so a tape can check them for every sample. While there is
+      a recorder, a node that needs no gradient still records its op and parents (as a
+      constant), so a tape replays it. Set it with `with tracing.recording(recorder):`; a trace
+      in one thread sees nothing of another's ops. `active` counts the traces running anywhere:
+      while it is 0, the usual case, checking it is the whole cost of the hook.
+    - `array_types`, `array_apply`: `apply` hands arguments of these types (numpy's ndarray
+      once a tape is imported) to `array_apply(op, args)`, so a rule that calls a table op
+      (`COS(x)`) runs on a tape's batches too. Set them with `register_arrays`.
+
+    >>> class Guards:
+    ...     def __init__(self): self.seen = []
+    ...     def guard(self, node, kind, other, result): self.seen.append((kind, other, result))
+    >>> guards = Guards()
+    >>> with tracing.recording(guards):
+    ...     x = Value(2.0)
+    ...     _ = x > 1, bool(x)
+    >>> guards.seen, tracing.recorder is None
+    ([('>', 1, True), ('bool', None, True)], True)
+    """
+
+    __slots__ = ("active", "array_types", "array_apply", "_here", "_lock")
+
+    def __init__(self):
+        self.active = 0
+        self.array_types: tuple = ()
+        self.array_apply = None
+        self._here = contextvars.ContextVar("autograd_recorder", default=None)
+        self._lock = threading.Lock()
+
+    @property
+    def recorder(self):
+        """This thread's (or task's) recorder; None when nothing is being traced here."""
+        return self._here.get() if self.active else None
+
+    def guard(self, node, kind: str, other, result) -> None:
+        """Tell this thread's recorder, if any, that `node`'s data left the graph."""
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.guard(node, kind, other, result)
+
+    @contextlib.contextmanager
+    def recording(self, recorder):
+        """Tell `recorder` about every guard while the block runs in this thread (no nesting)."""
+        if self.recorder is not None:
+            raise RuntimeError("trace: already tracing (trace cannot be nested)")
+        token = self._here.set(recorder)
+        with self._lock:
+            self.active += 1
+        try:
+            yield recorder
+        finally:
+            self._here.reset(token)
+            with self._lock:
+                self.active -= 1
+
+    def register_arrays(self, types: tuple, array_apply) -> None:
+        """Let `apply(op, *args)` run `array_apply(op, args)` when an argument is one of `types`."""
+        self.array_types = tuple(types)
+        self.array_apply = array_apply
+
+
+# The one instance the core reads (a tape sets it; see `Tracing`).
+tracing = Tracing()
 
 # Labels live outside the node (few nodes have one): a slot less on every node is less work for
 # Python's cycle collector, which traverses every slot of every node while a graph grows.
@@ -201,8 +264,8 @@ class Value:
         >>> x = Value(2.0); y = (x * x).detach(); y.parents, y.requires_grad
         ((), False)
         """
-        if _tracing and _tracer_here.get() is not None:
-            _tracer_here.get().guard(self, "detach", None, self.data)
+        if tracing.active:
+            tracing.guard(self, "detach", None, self.data)
         return Value(self.data, self.label, requires_grad=False)
 
     # -- copies ----------------------------------------------------------------------------------
@@ -244,14 +307,14 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
-        if _tracing and _tracer_here.get() is not None:
-            _tracer_here.get().guard(self, "float", None, self.data)
+        if tracing.active:
+            tracing.guard(self, "float", None, self.data)
         return self.data
 
     def __bool__(self) -> bool:
         result = self.data != 0.0
-        if _tracing and _tracer_here.get() is not None:
-            _tracer_here.get().guard(self, "bool", None, result)
+        if tracing.active:
+            tracing.guard(self, "bool", None, result)
         return result
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -281,6 +344,20 @@ class Value:
 
     def __pos__(self):
         return self
+
+
+def accumulate_grads(values, grads) -> None:
+    """Add each float of `grads` to the `.grad` of the Value at the same place in `values`, as a
+    backward pass does for leaves (a tape adds its batch gradients to the parameters this way).
+
+    >>> a, b = Value(1.0), Value(2.0); (a * b).backward()
+    >>> accumulate_grads([a, b], [0.5, 0.25]); a.grad, b.grad
+    (2.5, 1.25)
+    """
+    for value, g in zip(values, grads):
+        if type(g) is not float:
+            g = _as_float(g)
+        value._grad = g if value._grad is None else value._grad + g
 
 
 # ---------------------------------------------------------------------------------------
@@ -348,8 +425,8 @@ def _unpickled_graph(entries: list) -> Value:
 
 def _compared(node: Value, kind: str, other, result: bool) -> bool:
     """A comparison's result; while a tape is being traced it is also recorded as a guard."""
-    if _tracing and _tracer_here.get() is not None:
-        _tracer_here.get().guard(node, kind, other, result)
+    if tracing.active:
+        tracing.guard(node, kind, other, result)
     return result
 
 
@@ -440,7 +517,7 @@ def _node(op, out: float, p0, p1, needs_grad: bool) -> Value:
         node._p0 = p0
         node._p1 = p1
         node._op = op
-    elif _tracing and _tracer_here.get() is not None:
+    elif tracing.active and tracing.recorder is not None:
         # While a tape is traced, a node that needs no gradient (inside `no_grad()`, or from
         # constants) still records its op and parents, as a constant: backward never visits it,
         # and the tape replays it for every sample instead of baking in its traced value.
@@ -515,7 +592,7 @@ def _method(op, reflected: bool = False):
             node._p0 = p0
             node._p1 = p1
             node._op = op
-        elif _tracing and _tracer_here.get() is not None:
+        elif tracing.active and tracing.recorder is not None:
             node._pass = _CONSTANT
             node._p0 = p0
             node._p1 = p1
@@ -552,8 +629,8 @@ def apply(op, *args):
             inputs.append(a.data)
         elif type(a) is float:
             inputs.append(a)
-        elif _array_types and isinstance(a, _array_types):  # a tape's batch of samples
-            return _array_apply(op, args)
+        elif tracing.array_types and isinstance(a, tracing.array_types):  # a tape's batch of samples
+            return tracing.array_apply(op, args)
         else:
             inputs.append(_number(a, op))
             converted = True

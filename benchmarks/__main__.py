@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 
-from autograd.files import write_atomically
+from autograd import write_atomically
 from benchmarks.measure import WORKLOADS, run_workload
 from benchmarks.report import machine, table
 

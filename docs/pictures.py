@@ -1,10 +1,21 @@
-"""Regenerate the README's pictures: `.venv/bin/python docs/pictures.py` (after `make test` or
-`make demo`, which install dagrad and graphviz-pure; no system Graphviz needed)."""
+"""Regenerate every picture the README shows: `make docs` (or `.venv/bin/python docs/pictures.py`
+once dagrad, graphviz-pure and matplotlib are installed; no system Graphviz needed).
+
+- the graph pictures (SVG, drawn by `autograd.render`);
+- demo_decision_boundary.png: the demo's trained model (`nn.demo`, drawn with matplotlib);
+- explorer.png: the step-through explorer's page at the step that gives dE/dw5, a screenshot by
+  headless Chromium (/usr/bin/chromium or `chromium` on the PATH); without Chromium it is
+  skipped with a note saying so, and the picture already in docs/ is kept.
+"""
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 
 import autograd
-from autograd import Value
+from autograd import Value, write_atomically
 
 import nn
 
@@ -51,6 +62,69 @@ def mlp():
     return model, x, score, loss
 
 
+def decision_boundary(path: str) -> str:
+    """The demo's model, trained as `make demo` trains it, over the plane with its points."""
+    from nn import demo
+
+    model, X, y, _ = demo.train(progress=False)
+    return demo.plot_decision_boundary(model, X, y, path)
+
+
+def two_two_two():
+    """The 2-2-2 sigmoid network of tutorial 000 (notebook 05): its loss E and the weight w5."""
+    i1 = Value(0.05, label="i1", requires_grad=False)
+    i2 = Value(0.10, label="i2", requires_grad=False)
+    w1, w2, w3, w4, w5, w6, w7, w8 = (Value(x, label=f"w{k}") for k, x in
+                                      enumerate([0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55], start=1))
+    b1, b2 = Value(0.35, label="b1"), Value(0.60, label="b2")
+    net_h1 = w1 * i1 + w2 * i2 + b1; net_h1.label = "net_h1"  # noqa: E702
+    net_h2 = w3 * i1 + w4 * i2 + b1; net_h2.label = "net_h2"  # noqa: E702
+    out_h1 = net_h1.sigmoid(); out_h1.label = "out_h1"  # noqa: E702
+    out_h2 = net_h2.sigmoid(); out_h2.label = "out_h2"  # noqa: E702
+    net_o1 = w5 * out_h1 + w6 * out_h2 + b2; net_o1.label = "net_o1"  # noqa: E702
+    net_o2 = w7 * out_h1 + w8 * out_h2 + b2; net_o2.label = "net_o2"  # noqa: E702
+    out_o1 = net_o1.sigmoid(); out_o1.label = "out_o1"  # noqa: E702
+    out_o2 = net_o2.sigmoid(); out_o2.label = "out_o2"  # noqa: E702
+    E_o1 = 0.5 * (0.01 - out_o1) ** 2; E_o1.label = "E_o1"  # noqa: E702
+    E_o2 = 0.5 * (0.99 - out_o2) ** 2; E_o2.label = "E_o2"  # noqa: E702
+    E = E_o1 + E_o2; E.label = "E_total"  # noqa: E702
+    return E, w5
+
+
+def chromium() -> str:
+    """The headless browser for the screenshot: Debian's /usr/bin/chromium, else `chromium` on
+    the PATH; "" when there is none."""
+    if os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium") or ""
+
+
+def explorer_screenshot(path: str, size=(1280, 860)) -> str:
+    """The explorer's page for the 2-2-2 network, at the step where w5 gets dE/dw5, as a PNG.
+    Returns the path, or "" (with a note) when there is no Chromium to take it."""
+    browser = chromium()
+    if not browser:
+        print(f"skipped {os.path.basename(path)}: no Chromium (/usr/bin/chromium; apt-get install chromium); kept the old one")
+        return ""
+    E, w5 = two_two_two()
+    player = autograd.explore(E, title="Tutorial 000: the 2-2-2 sigmoid network")
+    step = next(s for s in autograd.backward_steps(E) if any(c.parent is w5 for c in s.contributions))
+    frame = player.frame_of(step.node, w5)
+    with tempfile.TemporaryDirectory(prefix="dagrad-docs-") as tmp:
+        page = player.save_html(os.path.join(tmp, "explorer.html"))
+        shot = os.path.join(tmp, "explorer.png")
+        subprocess.run(
+            [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp}/profile",
+             "--virtual-time-budget=3000", f"--window-size={size[0]},{size[1]}", f"--screenshot={shot}",
+             f"file://{page}#frame={frame}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False,
+        )
+        if not os.path.exists(shot) or not os.path.getsize(shot):
+            raise RuntimeError(f"{browser} wrote no screenshot of {page}")
+        with open(shot, "rb") as f:
+            return write_atomically(path, f.read())
+
+
 def main() -> None:
     print("drawing with", autograd.render_backend())
     out, w1 = neuron()
@@ -66,6 +140,10 @@ def main() -> None:
     first.label = "layers.0.neurons.1.out"
     print(autograd.render(first, os.path.join(HERE, "neuron_within.svg"), within=loss, edge_derivatives=True,
                           clusters="prefix", cluster_depth=4))
+    print(decision_boundary(os.path.join(HERE, "demo_decision_boundary.png")))
+    shot = explorer_screenshot(os.path.join(HERE, "explorer.png"))
+    if shot:
+        print(shot)
 
 
 if __name__ == "__main__":

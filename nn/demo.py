@@ -57,7 +57,7 @@ def _save_figure(plt, fig, path: str) -> str:
     """Lay out, write atomically (a crash leaves no half PNG) and close the figure."""
     import io
 
-    from autograd.files import write_atomically
+    from autograd import write_atomically
 
     fig.tight_layout()
     buffer = io.BytesIO()

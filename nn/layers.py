@@ -62,8 +62,14 @@ def _make_rng(where: str, seed, rng) -> random.Random:
     return random.Random(seed)
 
 
+class _Checked(list):
+    """Inputs that `_inputs` has checked already: a Layer checks once for all its neurons."""
+
+
 def _inputs(where: str, x, nin: int) -> list:
     """The model's input as a list of nin numbers/Values; a lone number is fine when nin == 1."""
+    if type(x) is _Checked:
+        return x
     if isinstance(x, (Value, numbers.Real)):
         x = [x]
     try:
@@ -75,7 +81,7 @@ def _inputs(where: str, x, nin: int) -> list:
     for item in x:
         if not isinstance(item, (Value, numbers.Real)) or isinstance(item, bool):
             raise TypeError(f"{where}: inputs must be numbers or Values, got {type(item).__name__}: {item!r}")
-    return x
+    return _Checked(x)
 
 
 class Neuron(Module):
@@ -131,8 +137,17 @@ class Neuron(Module):
         return _check_count("Neuron", "nin", nin) + 1
 
     def forward(self, x):
-        """The neuron's output Value for one input (a sequence of nin numbers or Values)."""
-        return self._activate(dot(self.w, _inputs("Neuron", x, self.nin)) + self.b)
+        """The neuron's output Value for one input (a sequence of nin numbers or Values): the one
+        place where the neuron's formula is written. `Layer` and `MLP` call it for every neuron.
+
+        >>> n = Neuron(2, activation="relu", seed=0)
+        >>> n.load_state_dict({"w.0": 1.0, "w.1": 1.0, "b": -1.0})
+        >>> n.forward([3.0, -1.0]).data, n([0.0, 0.5]).data
+        (1.0, 0.0)
+        """
+        if type(x) is not _Checked:  # a Layer's neurons share its one check
+            x = _inputs("Neuron", x, self.nin)
+        return self._activate(dot(self.w, x) + self.b)
 
     def config(self) -> dict:
         """Constructor arguments (without seed/rng: a loaded model takes its weights from the file)."""
@@ -188,12 +203,9 @@ class Layer(Module):
 
     def forward(self, x):
         """A list of the neurons' outputs (the Value itself for a one-neuron layer)."""
-        outs = self._outputs(_inputs("Layer", x, self.nin))
+        x = _inputs("Layer", x, self.nin)  # checked once here, not again by each neuron
+        outs = [neuron.forward(x) for neuron in self.neurons]
         return outs[0] if len(outs) == 1 else outs
-
-    def _outputs(self, x: list) -> list:
-        # x is already checked: skip the per-neuron input checks on this hot path.
-        return [neuron._activate(dot(neuron.w, x) + neuron.b) for neuron in self.neurons]
 
     def config(self) -> dict:
         """Constructor arguments (without seed/rng)."""
@@ -283,8 +295,8 @@ class MLP(Module):
         """The output Value (one output) or list of Values for one input sample."""
         x = _inputs("MLP", x, self.nin)
         for layer in self.layers:
-            x = layer._outputs(x)
-        return x[0] if len(x) == 1 else x
+            x = layer.forward(x)
+        return x
 
     def to_torch(self, dtype=None, device=None, *, untie_shared_bias: bool = False):
         """This model as a `torch.nn.Sequential` of `Linear` and activation layers with the same

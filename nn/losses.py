@@ -64,8 +64,6 @@ def _reduce(where: str, terms: list, reduction: str) -> Value:
     if reduction not in REDUCTIONS:
         raise ValueError(f"{where}: reduction must be one of {', '.join(map(repr, REDUCTIONS))}, got {reduction!r}")
     total = autograd.sum(terms)
-    if not isinstance(total, Value):
-        total = Value(total, requires_grad=False)
     return total / len(terms) if reduction == "mean" else total
 
 
@@ -166,7 +164,7 @@ def bce_loss(probs, targets, reduction: str = "mean") -> Value:
             term = term - t * _clamped_log(p)
         if t != 1.0:
             term = term - (1.0 - t) * _clamped_log(1.0 - p)
-        terms.append(term if isinstance(term, Value) else Value(term, requires_grad=False))
+        terms.append(term)  # a Value: t cannot be both 0 and 1, so one branch above ran
     return _reduce("bce_loss", terms, reduction)
 
 

@@ -19,8 +19,7 @@ import numbers
 import os
 from typing import Iterator, Union
 
-from autograd import Value
-from autograd.files import write_atomically
+from autograd import Value, write_atomically
 
 __all__ = ["Module", "ModelFileError", "load", "FORMAT", "FORMAT_VERSION"]
 

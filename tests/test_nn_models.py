@@ -296,3 +296,19 @@ def test_the_good_document_used_above_does_load(tmp_path):
 def test_loading_a_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         nn.load(tmp_path / "nope.json")
+
+
+def test_layers_and_mlps_compute_through_neuron_forward(monkeypatch):
+    """The neuron's formula is written once: Layer and MLP call Neuron.forward for every neuron."""
+    calls = []
+    original = nn.Neuron.forward
+
+    def counted(self, x):
+        calls.append(self)
+        return original(self, x)
+
+    model = nn.MLP(2, [3, 2, 1], seed=0)
+    expected = model([0.5, -1.0]).data
+    monkeypatch.setattr(nn.Neuron, "forward", counted)
+    assert model([0.5, -1.0]).data == expected
+    assert calls == [n for layer in model.layers for n in layer.neurons]

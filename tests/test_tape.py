@@ -1,7 +1,9 @@
 """The compiled batch path: a traced tape replayed over a batch equals the scalar path."""
 
 import math
+import os
 import random
+import re
 
 import pytest
 
@@ -386,3 +388,51 @@ def test_an_interior_node_marked_requires_grad_false_stops_the_gradient_as_on_th
     assert_close(outs_t, outs_s)
     assert_close(grads_t, grads_s)
     assert grads_s == [pytest.approx(sum(math.tanh(0.7 * x) + x for [x] in X))]
+
+
+# -- the tape is an extension: one hook into the core, public names only ---------------------------
+
+TAPE_DIR = os.path.join(os.path.dirname(autograd.__file__), "tape")
+CORE = ("value.py", "ops.py", "engine.py", "functional.py")
+
+
+def test_importing_autograd_imports_neither_numpy_nor_the_tape():
+    import subprocess
+    import sys
+
+    code = "import sys, autograd; print(sorted(m for m in sys.modules if m == 'numpy' or m.startswith('autograd.tape')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_the_core_never_imports_the_tape():
+    for name in CORE:
+        source = open(os.path.join(os.path.dirname(autograd.__file__), name), encoding="utf-8").read()
+        imports = re.findall(r"^\s*(?:from|import) autograd(?:\.tape\b| import .*\btape\b).*$", source, flags=re.M)
+        assert not imports, (name, imports)
+
+
+def test_the_tape_reads_no_private_field_of_the_core():
+    private = re.compile(r"\._(op|grad|pass|p0|p1|compute|tracer|array_types|array_apply)\b|_value_module|from autograd\.value import .*\b_")
+    for name in sorted(os.listdir(TAPE_DIR)):
+        if name.endswith(".py"):
+            source = open(os.path.join(TAPE_DIR, name), encoding="utf-8").read()
+            assert not private.search(source), (name, private.search(source).group(0))
+
+
+def test_the_hook_is_released_when_the_traced_function_raises():
+    from autograd.value import tracing
+
+    def broken(x):
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        trace(broken, [1.0])
+    assert tracing.recorder is None
+    w = Value(2.0)
+    assert len(trace(lambda x: w * x, [1.0], params=[w])) == 1
+
+
+def test_trace_cannot_be_nested():
+    with pytest.raises(RuntimeError, match="cannot be nested"):
+        trace(lambda x: trace(lambda y: y * 2, [1.0]).forward([[1.0]])[0][0] * x, [1.0])

@@ -536,7 +536,7 @@ def test_on_a_gpu(torch):
 
 
 def test_trained_numbers_come_back_to_the_tape_and_optimizer_state_moves(torch):
-    from autograd.tape_torch import load_params
+    from autograd.tape.torch import load_params
 
     w, b = Value(0.1), Value(0.0)
     tape = autograd.trace(lambda x, t: (w * x + b - t) ** 2, [0.0, 0.0], params=[w, b])
@@ -584,7 +584,7 @@ def run_python(code: str, *args) -> subprocess.CompletedProcess:
 
 def test_importing_dagrad_and_writing_source_never_import_torch():
     code = (
-        "import sys, autograd, nn, nn.torch_export, autograd.tape_torch\n"
+        "import sys, autograd, nn, nn.torch_export, autograd.tape.torch\n"
         "from autograd import Value\n"
         "w = Value(1.0)\n"
         "tape = autograd.trace(lambda x: (w * x).tanh(), [0.0], params=[w])\n"

@@ -1,73 +1,41 @@
-"""The compiled batch path: trace a scalar function once, replay it over a batch with numpy.
+"""Replay a tape over a batch with numpy: forward, then backward to the parameters' gradients.
 
-A scalar graph recorded for one sample is the same for every sample, so `trace` records it
-once into a tape of op-table entries and `Tape.forward` / `Tape.backward` replay it over a batch
-with numpy: inputs vary per sample, parameters are shared by all samples, and their gradients
-are summed over the batch. The tape runs level by level: all nodes of one level with the same op
-are one numpy call on an array (nodes, batch), and a layer of dot nodes sharing their inputs is
-one matrix product. Forwards, derivative rules and matrix forms are the op table's own (its
-rules are ordinary arithmetic, which runs on arrays as it runs on floats).
+A tape (made by `autograd.tape.record.trace`) is a list of slots, parents first: each is an
+input (varies per sample), a parameter (shared by all samples), a constant, or an op applied
+to earlier slots. `Tape.forward` / `Tape.backward` replay it over a batch: parameters' gradients
+are summed over the batch. The tape runs level by level (`_schedule`): all nodes of one level
+with the same op are one numpy call on an array (nodes, batch), and a layer of dot nodes sharing
+their inputs is one matrix product. Forwards, derivative rules and matrix forms are the op
+table's own (its rules are ordinary arithmetic, which runs on arrays as it runs on floats).
 
-A program whose Python control flow depends on data cannot be replayed: every comparison,
-`bool()`, `float()` and `detach()` of a traced Value is recorded as a guard, checked for every
-sample on replay; a sample that would have taken another branch raises `TraceError`.
-Reading `.data` directly is invisible to the tracer: the number read is baked into the tape.
-
-numpy is imported by this module only (`import autograd` stays light).
+Guards recorded while tracing are checked for every sample; a sample that would have taken
+another branch raises `TraceError`.
 """
 
 from __future__ import annotations
 
-import math
 import operator
-from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from autograd import value as _value_module
-from autograd.engine import checked_rule, topological_order
-from autograd.ops import Op
-from autograd.value import Value, _compute
+from autograd import apply
+from autograd.engine import checked_rule
+from autograd.value import accumulate_grads
+from autograd.tape.arrays import array_forward as _array_forward
 
-__all__ = ["trace", "Tape", "TraceError"]
+__all__ = ["Tape", "TraceError"]
 
 
 class TraceError(RuntimeError):
     """A traced program cannot be replayed for some sample (data-dependent control flow)."""
 
 
-def _array_forward(op: Op) -> Callable:
-    """The op's forward on arrays: its table entry's `array_forward`, else the float forward
-    element by element."""
-    return op.array_forward or np.vectorize(op.forward, otypes=[float])
-
-
-def _apply_on_arrays(op: Op, args):
-    """`apply` for arguments that include arrays: a table op called inside a rule (`COS(x)`)."""
-    with np.errstate(all="ignore"):
-        return _array_forward(op)(*args)
-
-
-_value_module._array_types = (np.ndarray,)
-_value_module._array_apply = _apply_on_arrays
-
-
-# -- tracing -------------------------------------------------------------------------------------
-
+# What a slot of a tape is: its payload is the input's index, the parameter's index, the
+# constant's float, or (op, parent slots).
 _INPUT, _PARAM, _CONST, _OP = range(4)
 
 # "==" comes from derivative rules with a special case at 0 (pow's at base 0; see ops._is_zero).
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
-
-
-class _Tracer:
-    """Collects the guards while `trace` runs the function."""
-
-    def __init__(self):
-        self.guards = []  # (node, kind, other, result at trace time)
-
-    def guard(self, node, kind, other, result):
-        self.guards.append((node, kind, other, result))
 
 
 class _Step:
@@ -238,18 +206,18 @@ class Tape:
         return (f"Tape({len(self)} ops in {len(self._steps)} steps, {self.n_inputs} inputs, {len(self.params)} params, "
                 f"{len(self._outputs)} outputs, {len(self._guards)} guards)")
 
-    # -- export to PyTorch (autograd/tape_torch.py) -------------------------------------------
+    # -- export to PyTorch (autograd/tape/torch.py) -------------------------------------------
     def to_torch(self, dtype=None, device=None, *, torch_ops=None):
         """This program as a `torch.nn.Module` whose parameter `params` holds the tape's
-        parameters; see `autograd.tape_torch.to_torch`. Needs PyTorch."""
-        from autograd.tape_torch import to_torch
+        parameters; see `autograd.tape.torch.to_torch`. Needs PyTorch."""
+        from autograd.tape.torch import to_torch
 
         return to_torch(self, dtype, device, torch_ops=torch_ops)
 
     def to_torch_source(self, *, torch_ops=None, class_name: str = "TracedProgram") -> str:
         """This program as readable PyTorch source (a module class); see
-        `autograd.tape_torch.to_torch_source`. Needs no PyTorch."""
-        from autograd.tape_torch import to_torch_source
+        `autograd.tape.torch.to_torch_source`. Needs no PyTorch."""
+        from autograd.tape.torch import to_torch_source
 
         return to_torch_source(self, torch_ops=torch_ops, class_name=class_name)
 
@@ -286,7 +254,7 @@ class Tape:
         """Replay the program for every sample; one array of shape (batch,) per output.
 
         >>> import numpy as np
-        >>> from autograd import Value
+        >>> from autograd import Value, trace
         >>> w = Value(2.0)
         >>> tape = trace(lambda x: (w * x).relu(), [1.0], params=[w])
         >>> tape.forward(np.array([[1.0], [-1.0], [3.0]]))
@@ -344,7 +312,7 @@ class Tape:
             # Non-finite inputs too: the scalar forward says whether they propagate (NaN does) or
             # are outside the op's domain (sin(inf) raises, where numpy gives NaN).
             try:
-                out[j, i] = _compute(step.op, at)
+                out[j, i] = apply(step.op, *at)  # floats in: the scalar forward, errors named
             except Exception as error:
                 raise type(error)(f"{error} (sample {int(i)} of the batch)") from None
         return out
@@ -388,7 +356,7 @@ class Tape:
         one of those per output. With `accumulate` the gradients are added to `param.grad`.
 
         >>> import numpy as np
-        >>> from autograd import Value
+        >>> from autograd import Value, trace
         >>> w = Value(2.0)
         >>> tape = trace(lambda x: w * x * x, [1.0], params=[w])
         >>> _ = tape.forward(np.array([[1.0], [2.0]]))
@@ -431,9 +399,8 @@ class Tape:
         if self._param_index:
             for i, total in zip(self._param_index, totals.tolist()):
                 result[i] = total
-        if accumulate:  # the totals are floats already (tolist), so `.grad`'s setter is not needed
-            for p, g in zip(self.params, result):
-                p._grad = g if p._grad is None else p._grad + g
+        if accumulate:
+            accumulate_grads(self.params, result)
         return result
 
     def _run_backward(self, G, V, careful: bool) -> None:
@@ -470,7 +437,7 @@ class Tape:
         single output over the samples. Returns the loss; gradients go to `param.grad`.
 
         >>> import numpy as np
-        >>> from autograd import Value
+        >>> from autograd import Value, trace
         >>> w = Value(3.0)
         >>> tape = trace(lambda x, t: (w * x - t) ** 2, [1.0, 0.0], params=[w])
         >>> tape.loss_and_grad(np.array([[1.0, 1.0], [2.0, 0.0]])), w.grad   # mean(4, 36); mean(2*2*1, 2*6*2)
@@ -529,85 +496,3 @@ def _run_rule(op, rule, g, out, inputs, nary=False):
         if nary:
             raise TraceError(f"backward of {op.name}: its nary_rule does not run on arrays") from None
         return np.vectorize(lambda *a: float(rule(*a)), otypes=[float])(g, out, *inputs)
-
-
-def trace(fn: Callable, example: Sequence[float], params: Optional[Sequence[Value]] = None) -> Tape:
-    """Record `fn(*inputs)` once, at the sample `example`, into a `Tape` for batched replay.
-
-    `fn` takes one Value per entry of `example` (the inputs that vary per sample) and returns a
-    Value or a list of Values. `params` are the leaves shared by all samples whose gradients
-    are wanted (e.g. `model.parameters()`); None takes every leaf that requires a gradient and
-    is not an input. Any other leaf is a constant. Comparisons on Values become guards.
-
-    >>> import numpy as np
-    >>> from autograd import Value
-    >>> w, b = Value(0.5), Value(1.0)
-    >>> tape = trace(lambda x: (w * x + b).tanh(), [0.0], params=[w, b])
-    >>> [out] = tape.forward(np.array([[0.0], [2.0]])); out.round(6)
-    array([0.761594, 0.964028])
-    """
-    if not callable(fn):
-        raise TypeError(f"trace: fn must be callable, got {fn!r}")
-    if _value_module._tracer_here.get() is not None:
-        raise RuntimeError("trace: already tracing (trace cannot be nested)")
-    example = [float(x) for x in example]
-    inputs = [Value(x, label=f"input {i}") for i, x in enumerate(example)]
-    tracer = _Tracer()
-    token = _value_module._tracer_here.set(tracer)
-    with _value_module._no_grad_lock:
-        _value_module._tracing += 1
-    try:
-        result = fn(*inputs)
-    finally:
-        _value_module._tracer_here.reset(token)
-        with _value_module._no_grad_lock:
-            _value_module._tracing -= 1
-    outputs = list(result) if isinstance(result, (list, tuple)) else [result]
-    outputs = [o if isinstance(o, Value) else Value(o, requires_grad=False) for o in outputs]
-    if not outputs:
-        raise ValueError("trace: fn returned no outputs")
-
-    # Every node the outputs and the guards need, parents first.
-    order, slots = [], {}
-    roots = outputs + [node for node, *_ in tracer.guards]
-    roots += [other for _, _, other, _ in tracer.guards if isinstance(other, Value)]
-    for root in roots:
-        for node in topological_order(root):
-            if node not in slots:
-                slots[node] = len(order)
-                order.append(node)
-
-    input_index = {node: i for i, node in enumerate(inputs)}
-    if params is None:
-        params = [n for n in order if not n.parents and n.requires_grad and n not in input_index]
-    params = list(params)
-    for i, p in enumerate(params):
-        if not isinstance(p, Value):
-            raise TypeError(f"trace: params[{i}] must be a Value, got {type(p).__name__}: {p!r}")
-    param_index = {p: i for i, p in enumerate(params)}
-
-    kinds, payloads, labels = [], [], []
-    for node in order:
-        if node in input_index:
-            kinds.append(_INPUT)
-            payloads.append(input_index[node])
-        elif node in param_index:
-            kinds.append(_PARAM)
-            payloads.append(param_index[node])
-        elif not node.parents:  # a constant, or a leaf that is not among params
-            kinds.append(_CONST)
-            payloads.append(node.data)
-        else:
-            kinds.append(_OP)
-            payloads.append((node._op, tuple(slots[p] for p in node.parents)))
-        labels.append(node.label or (f"{node.op}(...)" if node.parents else repr(node.data)))
-
-    guards = []
-    for node, kind, other, result in tracer.guards:
-        if isinstance(other, Value):
-            other = ("slot", slots[other])
-        elif other is not None:
-            other = ("const", float(other))
-        guards.append((slots[node], kind, other, result))
-    frozen = {slots[node] for node in order if node.parents and not node.requires_grad}
-    return Tape(len(inputs), params, kinds, payloads, [slots[o] for o in outputs], guards, labels, frozen)

@@ -33,7 +33,7 @@ import linecache
 import re
 import textwrap
 
-from autograd.tape import _CONST, _INPUT, _OP, _PARAM
+from autograd.tape.replay import _CONST, _INPUT, _OP, _PARAM
 
 __all__ = ["to_torch_source", "to_torch", "load_params", "TORCH_EXPRESSIONS"]
 
