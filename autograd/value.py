@@ -559,10 +559,10 @@ def apply(op, *args):
         return out
     if converted:  # an int, a numpy scalar...: stored as the float it was computed with
         args = tuple(a if isinstance(a, Value) else x for a, x in zip(args, inputs))
-    p0, p1 = _slots(op, args)
-    if p0 is None:  # the tuple layout holds Values only: a number becomes a constant leaf
-        p1 = tuple(a if isinstance(a, Value) else Value(a, requires_grad=False) for a in args)
-    return _node(op, out, p0, p1, needs_grad)
+    if op.rules is not None and len(args) <= 2:  # the parent slots (see `_slots`)
+        return _node(op, out, args[0], args[1] if len(args) == 2 else None, needs_grad)
+    # the tuple layout holds Values only: a number becomes a constant leaf
+    return _node(op, out, None, tuple(a if isinstance(a, Value) else Value(a, requires_grad=False) for a in args), needs_grad)
 
 
 # Python's operators and the special methods behind them: a binary operator in both directions
