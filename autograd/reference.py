@@ -36,7 +36,7 @@ def reference_gradients(root: Value, create_graph: bool = False) -> dict:
     for node in reversed(topological_order(root)):  # every node after all of its users
         if node not in grads or node.is_leaf:
             continue  # not on a path to root through nodes needing gradients, or nothing to pass on
-        grad, op, parents = grads[node], node._op, node.parents
+        grad, op, parents = grads[node], node.op_entry, node.parents
         out, inputs = (node, parents) if create_graph else (node.data, [p.data for p in parents])
         if op.rules is not None:
             local = [rule(grad, out, *inputs) for rule in op.rules]

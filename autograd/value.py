@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import inspect
 import math
 import numbers
 import threading
@@ -639,10 +640,10 @@ def apply(op, *args):
         return out
     if converted:  # an int, a numpy scalar...: stored as the float it was computed with
         args = tuple(a if isinstance(a, Value) else x for a, x in zip(args, inputs))
-    p0, p1 = _slots(op, args)
-    if p0 is None:  # the tuple layout holds Values only: a number becomes a constant leaf
-        p1 = tuple(a if isinstance(a, Value) else Value(a, requires_grad=False) for a in args)
-    return _node(op, out, p0, p1, needs_grad)
+    if op.rules is not None and len(args) <= 2:  # the parent slots (see `_slots`)
+        return _node(op, out, args[0], args[1] if len(args) == 2 else None, needs_grad)
+    # the tuple layout holds Values only: a number becomes a constant leaf
+    return _node(op, out, None, tuple(a if isinstance(a, Value) else Value(a, requires_grad=False) for a in args), needs_grad)
 
 
 # Python's operators and the special methods behind them: a binary operator in both directions
@@ -660,16 +661,17 @@ _attached: dict = {}
 def _attach(op) -> None:
     """Give Value the method (`x.tanh()`) and the operator (`x + y`) that `op`'s entry names.
 
-    A default of the forward's last input (leaky_relu's `slope=0.01`) is the method's default.
+    A default of the forward's second input (leaky_relu's `slope=0.01`) is the method's default.
     """
     unary = op.arity == 1
     methods = {}
     if op.method:
-        method = _method(op)
-        defaults = getattr(getattr(op.forward, "__wrapped__", op.forward), "__defaults__", None)
-        if defaults and not unary:
-            method.__defaults__ = defaults[-1:]
-        methods[op.method] = method
+        methods[op.method] = method = _method(op)
+        method.__signature__ = _signature(op)  # what help() shows: (self), (self, slope=0.01)
+        if not unary:
+            default = method.__signature__.parameters[list(method.__signature__.parameters)[1]].default
+            if default is not inspect.Parameter.empty:
+                method.__defaults__ = (default,)
     if op.operator and unary:
         methods[_UNARY_OPERATORS[op.operator]] = _method(op)
     elif op.operator:
@@ -686,6 +688,22 @@ def _attach(op) -> None:
         method.__name__, method.__qualname__, method.__doc__ = name, f"Value.{name}", op.doc
         setattr(Value, name, method)
         _attached[name] = op
+
+
+def _signature(op) -> inspect.Signature:
+    """The method's signature: `(self)` for one input; for two, `(self, other)`, or the name and
+    default of the forward's second parameter when it has them (`(self, slope=0.01)`)."""
+    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if op.arity == 2:
+        name, default = "other", inspect.Parameter.empty
+        try:
+            second = list(inspect.signature(getattr(op.forward, "__wrapped__", op.forward)).parameters.values())[1]
+            if second.kind in (second.POSITIONAL_ONLY, second.POSITIONAL_OR_KEYWORD):
+                name, default = second.name, second.default
+        except (ValueError, TypeError, IndexError):  # a builtin without a signature, or *args
+            pass
+        parameters.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default))
+    return inspect.Signature(parameters)
 
 
 def _detach(op) -> None:

@@ -1,5 +1,6 @@
 """Adding an op is one table entry: its method, operator, source and test domain come with it."""
 
+import inspect
 import math
 
 import pytest
@@ -79,6 +80,9 @@ def test_gradcheck_passes_over_the_entries_test_domains(case):
 
 def test_built_in_ops_are_written_the_same_way():
     assert Value.tanh.__doc__ == TANH.doc and Value.__mul__.__qualname__ == "Value.__mul__"
+    # help() shows the method as written: no hidden second input, leaky_relu's default slope
+    assert str(inspect.signature(Value.tanh)) == "(self)" and str(inspect.signature(Value.leaky_relu)) == "(self, slope=0.01)"
+    assert Value(-2.0).leaky_relu().data == -0.02
     assert domain_of("tanh") is TANH.test_domain and MUL.operator == "*"
     assert [name for name, op in OPS.items() if op.builtin and op.test_domain is None] == []
 
