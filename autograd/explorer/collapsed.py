@@ -292,14 +292,17 @@ def build(root: Value, collapse: str, *, max_nodes, rankdir, number_format, titl
                 n_out, n_in = len(box.outputs), len(target.outputs)
                 frame.update({
                     "vector": True, "upstream": _norm(upstream), "local": None, "contribution": _norm(vector),
-                    "upstream_text": f"|{fmt(_norm(upstream))}|", "local_text": f"J {n_out}×{n_in}",
+                    "upstream_text": f"|{fmt(_norm(upstream))}|", "local_text": f"Jᵀ {n_in}×{n_out}",
                     "contribution_text": f"|{fmt(_norm(vector))}|",
-                    "flow_head": "Σ local × upstream = contribution (norms)",
+                    "flow_head": "Jᵀ · upstream = contribution (norms)",
+                    "flow_main": f"|{fmt(_norm(upstream))}| → |{fmt(_norm(vector))}|",
                 })
                 frame["text"] = (
-                    f"{box_name[box]} → {box_name[target]}: each of its {n_in} output{'s' if n_in > 1 else ''} gets Σ over the {n_out} "
-                    f"output{'s' if n_out > 1 else ''} of {box_name[box]} of ∂out/∂in × upstream: |contribution| = {fmt(_norm(vector))}; "
-                    f"|{box_name[target]}.grad| = {fmt(after)}"
+                    f"{box_name[box]} → {box_name[target]}: each of the {n_in} output{'s' if n_in > 1 else ''} of {box_name[target]} gets "
+                    f"Σ local ∂out/∂in × upstream over the {n_out} output{'s' if n_out > 1 else ''} of {box_name[box]} "
+                    f"(the Jacobian, transposed, times the upstream vector, |upstream| = {fmt(_norm(upstream))}): "
+                    f"|contribution| = {fmt(_norm(vector))}; "
+                    + (f"|{box_name[target]}.grad| += → {fmt(after)}" if before is not None else f"|{box_name[target]}.grad| = {fmt(after)}")
                 )
             frames.append(frame)
         if not targets and box.group is None and not touched_param_boxes:
@@ -336,8 +339,9 @@ def build(root: Value, collapse: str, *, max_nodes, rankdir, number_format, titl
             lines = ["name", "note", "data", "grad"] + [k for k in ("w", "b") if k in pg]
             entry = {
                 "id": box.id, "name": group.name, "label": group.name, "op": group.kind,
-                "role": "output" if root in box.members else "group", "kind": group.kind,
+                "role": "output" if root in box.members else group.kind, "kind": group.kind,
                 "expression": _group_expression(group), "note": _group_note(group),
+                "info": _group_note(group) if group.kind == "neuron" else f"{_group_expression(group)}; {_group_note(group)}",
                 "data": data, "data_text": fmt(data), "data_label": "|out|" if layer else "out",
                 "grad": g, "grad_text": fmt(g), "grad_label": "|grad out|" if layer else "grad",
                 "requires_grad": True, "parents": [t.id for t in box.inputs], "boundary": False,
@@ -458,7 +462,7 @@ def _dot(boxes, root, nodes, rankdir, collapse, escape, role_fill, op_fill, symb
     lines = [
         "digraph explore {",
         f"\trankdir={rankdir}",
-        '\tgraph [fontname="Helvetica" nodesep=0.25 ranksep=0.55 bgcolor="transparent" pad=0.2]',
+        f'\tgraph [fontname="Helvetica" nodesep=0.25 ranksep={0.55 if collapse == "neuron" else 0.9} bgcolor="transparent" pad=0.2]',
         '\tnode [fontname="Helvetica" fontsize=11 penwidth=1.2 color="#4b5563"]',
         '\tedge [color="#9ca3af" arrowsize=0.6 penwidth=1.1]',
     ]

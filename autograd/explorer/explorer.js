@@ -181,7 +181,7 @@ function dagradExplorer(el, data, options) {
     const len = path.getTotalLength();
     const head = flow.querySelector(".dg-flow-head"), main = flow.querySelector(".dg-flow-main"), merge = flow.querySelector(".dg-flow-merge");
     head.textContent = fr.flow_head || "local × upstream = contribution";
-    main.textContent = `${fr.local_text} × ${fr.upstream_text} = ${fr.contribution_text}`;
+    main.textContent = fr.flow_main || `${fr.local_text} × ${fr.upstream_text} = ${fr.contribution_text}`;
     // A merge: the parent already held a gradient from another use, and this one adds to it.
     merge.textContent = fr.merge ? `${fr.parent_name}.grad += ${fr.contribution_text} → ${fr.total_text}` : "";
     merge.style.display = fr.merge ? "" : "none";
@@ -323,7 +323,7 @@ function dagradExplorer(el, data, options) {
     const gr = st.grad.get(id);
     const rows = [];
     rows.push(`<div class="dg-info-name">${esc(n.name)} <span class="dg-badge dg-role-badge-${n.role}">${esc(n.role)}</span>${pinned ? ' <span class="dg-muted">(pinned: click again to release)</span>' : ""}</div>`);
-    if (n.note) rows.push(`<div><span class="dg-k">${esc(n.kind)}</span> ${esc(n.name)} = ${esc(n.expression)}; ${esc(n.note)}</div>`);
+    if (n.info) rows.push(`<div><span class="dg-k">${esc(n.kind)}</span> ${esc(n.info)}</div>`);
     else if (n.op) rows.push(`<div><span class="dg-k">op</span> ${esc(n.op)}: ${esc(n.name)} = ${esc(n.expression)}</div>`);
     else rows.push(`<div><span class="dg-k">op</span> none (a leaf)</div>`);
     rows.push(`<div><span class="dg-k">${esc(n.data_label || "data")}</span> ${esc(n.data_text)} <span class="dg-muted">${fmtNum(n.data)}</span></div>`);

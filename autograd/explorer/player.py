@@ -355,7 +355,8 @@ class Explorer:
 
     def __repr__(self) -> str:
         d = self.data
-        return f"<Explorer of {d['title']}: {len(d['nodes'])} values, {d['backward_steps']} backward steps, {len(d['frames'])} frames>"
+        what = "boxes" if d.get("collapse") else "values"
+        return f"<Explorer of {d['title']}: {len(d['nodes'])} {what}, {d['backward_steps']} backward steps, {len(d['frames'])} frames>"
 
 
 def explore(
@@ -388,6 +389,22 @@ def explore(
     `max_nodes=None`. `highlight_path` (a `Path` from `autograd.paths`) is highlighted from
     the start. `clusters="auto"` groups labelled nn parameters by layer and neuron when the
     labels are dotted (`"prefix"` forces it, None turns it off).
+
+    `collapse="neuron"` steps through an nn model one neuron `act(w·x + b)` at a time (the boxes
+    of `draw_dot(root, collapse="neuron")`; `"layer"`: one box per layer, with norms): the
+    forward pass fills each box's output, then each box receives its output gradient, passes it
+    to its own weights and bias, and one frame per edge between boxes shows
+    `local × upstream = contribution`. Every number is the engine's (summed from its own
+    backward pass); the last frame shows what `backward()` writes. `max_nodes` then counts boxes.
+
+    >>> import nn
+    >>> model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    >>> loss = (model([0.5, -0.3]) - 1.0) ** 2
+    >>> ex = explore(loss, collapse="neuron")
+    >>> sorted(n["name"] for n in ex.data["nodes"] if n["kind"] == "neuron")
+    ['layers.0.neurons.0', 'layers.0.neurons.1', 'layers.0.neurons.2', 'layers.1.neurons.0']
+    >>> print(next(f["text"] for f in ex.frames if f["kind"] == "edge" and f["node_name"] == "layers.1.neurons.0"))
+    layers.1.neurons.0 → layers.0.neurons.0: local ∂layers.1.neurons.0/∂layers.0.neurons.0 = 0.5676 × upstream −1.845 = −1.047;  layers.0.neurons.0.grad = −1.047
 
     >>> from autograd import Value, explore
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
