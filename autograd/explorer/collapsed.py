@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import Optional
 
 from autograd.explorer.steps import backward_steps, node_names
 from autograd.value import Value
@@ -305,13 +304,10 @@ def build(root: Value, collapse: str, *, max_nodes, rankdir, number_format, titl
                     + (f"|{box_name[target]}.grad| += → {fmt(after)}" if before is not None else f"|{box_name[target]}.grad| = {fmt(after)}")
                 )
             frames.append(frame)
-        if not targets and box.group is None and not touched_param_boxes:
-            pass  # passes only to hidden constants: nothing to show
     frames.append({"kind": "done", "text": "Done: every box shows its real gradients: what backward() writes (the output's grad, and its parameters' grads)."})
 
     # -- the nodes (boxes) ---------------------------------------------------------------------
     nodes = []
-    widest: dict = {}
     for box in boxes:
         if box.group is None:
             node = box.node
@@ -350,7 +346,6 @@ def build(root: Value, collapse: str, *, max_nodes, rankdir, number_format, titl
                 "n_weights": len(box.weights), "n_biases": len(box.biases),
             }
         nodes.append(entry)
-        widest[box] = entry
 
     svg = inline_svg(dot_to_svg(_dot(boxes, root, nodes, rankdir, collapse, escape, ROLE_FILL, OP_FILL, SYMBOLS)))
     data = {
@@ -467,7 +462,8 @@ def _dot(boxes, root, nodes, rankdir, collapse, escape, role_fill, op_fill, symb
         '\tedge [color="#9ca3af" arrowsize=0.6 penwidth=1.1]',
     ]
     clusters: dict = {}
-    from autograd.render.dot import _natural
+    def _natural(name: str) -> list:  # "neurons.2" before "neurons.10"
+        return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in name.split(".")]
 
     # Value boxes first, then the neurons (layers) by name: "neurons.2" before "neurons.10", the
     # order dot starts from when it places a layer's boxes (as the collapsed pictures do).

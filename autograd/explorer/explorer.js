@@ -190,7 +190,11 @@ function dagradExplorer(el, data, options) {
     // Try spots along the edge (above, below, beside it) and keep the one that hides the fewest
     // values, never the two ends of this step if it can help it.
     const ends = new Set([fr.parent, fr.node, "op" + fr.node.slice(1)]);
-    const hits = (r) => nodeBoxes.reduce((n, o) => n + (r.x < o.x + o.width && o.x < r.x + r.width && r.y < o.y + o.height && o.y < r.y + r.height ? (ends.has(o.id) ? 10 : 1) : 0), 0);
+    // Never outside the drawing (it would be clipped): a spot there costs more than covering a box.
+    const minX = Math.min(...nodeBoxes.map((o) => o.x)) - 4, maxX = Math.max(...nodeBoxes.map((o) => o.x + o.width)) + 4;
+    const minY = Math.min(...nodeBoxes.map((o) => o.y)) - 4, maxY = Math.max(...nodeBoxes.map((o) => o.y + o.height)) + 4;
+    const outside = (r) => (r.x < minX || r.x + r.width > maxX || r.y < minY || r.y + r.height > maxY ? 50 : 0);
+    const hits = (r) => outside(r) + nodeBoxes.reduce((n, o) => n + (r.x < o.x + o.width && o.x < r.x + r.width && r.y < o.y + o.height && o.y < r.y + r.height ? (ends.has(o.id) ? 10 : 1) : 0), 0);
     head.setAttribute("x", 0); main.setAttribute("x", 0); merge.setAttribute("x", 0);
     head.setAttribute("y", -12); main.setAttribute("y", 0); merge.setAttribute("y", 13);
     const a0 = head.getBBox(), b0 = fr.merge ? merge.getBBox() : main.getBBox(), m0 = main.getBBox();
@@ -206,6 +210,8 @@ function dagradExplorer(el, data, options) {
       }
       if (best === 0) break;
     }
+    placed.x = Math.max(minX, Math.min(placed.x, maxX - w)); // the best spot, pulled inside if it must be
+    placed.y = Math.max(minY, Math.min(placed.y, maxY - h));
     const cx = placed.x + w / 2;
     head.setAttribute("x", cx); main.setAttribute("x", cx); merge.setAttribute("x", cx);
     const baseline = placed.y + 3 + (-12 - a0.y); // the head's top 3 below the box's

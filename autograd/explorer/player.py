@@ -383,7 +383,8 @@ def explore(
     `save_html(path)` writes the same player as one self-contained page.
 
     A graph of more than `max_nodes` values raises `GraphTooLargeError` (the browser would
-    not freeze, but nobody can follow hundreds of steps): show the part `around` one value
+    not freeze, but nobody can follow hundreds of steps): for an nn model, step through whole
+    neurons or layers (`collapse=`, below); or show the part `around` one value
     (or several, or an nn module's parameters: `around=model.layers[1].neurons[3]`), within
     `depth` edges of it (`explore(loss, around=neuron_out, depth=2)`), or pass
     `max_nodes=None`. `highlight_path` (a `Path` from `autograd.paths`) is highlighted from
