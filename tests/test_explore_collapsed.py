@@ -179,3 +179,29 @@ def test_the_collapsed_page_is_self_contained():
     page = explore(loss, collapse="layer").to_html()
     assert "default-src 'none'" in page and "http://" not in page.replace("http://www.w3.org", "")
     assert '"collapse": "layer"' in page
+
+
+from hypothesis import given, settings  # noqa: E402
+
+from autograd.testing import programs_and_inputs  # noqa: E402
+
+
+@settings(max_examples=min(settings.default.max_examples, 25))   # each example lays a graph out
+@given(programs_and_inputs(max_inputs=3, max_nodes=10))
+def test_on_any_program_the_collapsed_player_ends_at_the_engines_gradients(case):
+    # no nn neurons: every value is its own box, and a value used twice by one op is one edge
+    # carrying the sum of both contributions; the totals still end at the engine's, exactly
+    program, inputs = case
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate(inputs)]
+    out = program(*xs)
+    if not out.requires_grad:
+        return
+    ex = explore(out, collapse="neuron")
+    final = ex.state(len(ex.frames) - 1)
+    out.backward()
+    by_label = {x.label: x for x in xs}
+    for n in ex.data["nodes"]:
+        if n["label"] in by_label:
+            x = by_label[n["label"]]
+            expected = x.grad if math.isfinite(x.grad) else None
+            assert final[n["id"]]["grad"] == expected, n["name"]
