@@ -482,7 +482,8 @@ def _dot(boxes, root, nodes, rankdir, collapse, escape, role_fill, op_fill, symb
             style = '"rounded,filled,dashed"' if role == "constant" else '"rounded,filled"'
             lines.append(f'\tv{i} [id="v{i}" class="dg-node dg-{role}" label={label} shape=box style={style} fillcolor="{role_fill[role]}" margin="0.12,0.05"]')
             if node.parents:
-                symbol = escape(symbols.get(node.op, node._op.symbol or node.op))
+                entry = getattr(node, "op_entry", None) or getattr(node, "_op", None)  # the public name where it exists
+                symbol = escape(symbols.get(node.op, getattr(entry, "symbol", None) or node.op))
                 lines.append(f'\top{i} [id="op{i}" class="dg-op" label=<{symbol}> shape=circle style=filled fillcolor="{op_fill}" width=0.36 fixedsize=false margin=0.02 fontsize=12]')
                 lines.append(f'\top{i} -> v{i} [id="o{i}" class="dg-edge"]')
                 for k, inp in enumerate(box.inputs):
