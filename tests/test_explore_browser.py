@@ -247,3 +247,53 @@ def test_a_merge_is_drawn_as_grad_plus_equals_on_its_edge(driver, tmp_path):
     assert driver.execute_script("return document.querySelectorAll('.dg-value.dg-merge').length") == 1
     driver.execute_script(f"const s = document.querySelector('.dg-slider'); s.value = {merge - 1}; s.dispatchEvent(new Event('input'))")
     assert driver.execute_script("return document.querySelectorAll('.dg-value.dg-merge').length") == 0
+
+
+def test_the_collapsed_neuron_page_plays_box_by_box_to_the_engines_gradients(driver, tmp_path):
+    import nn
+    from autograd.render import collapse as collapsing
+    from autograd.render.dot import build_view
+
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = (model([0.5, -0.3]) - 1.0) ** 2
+    ex = explore(loss, collapse="neuron")
+    path = ex.save_html(tmp_path / "neurons.html")
+    loss.backward()
+    _open(driver, path)
+    assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
+    assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert driver.execute_script("return document.querySelectorAll('.dg-value').length") == len(ex.data["nodes"])
+    seed = next(i for i, f in enumerate(ex.frames) if f["kind"] == "seed")
+    driver.execute_script(f"const s = document.querySelector('.dg-slider'); s.value = {seed}; s.dispatchEvent(new Event('input'))")
+    highlighted = []
+    for _ in range(4):   # the backward pass, one box or one edge between boxes at a time
+        _press(driver, "ARROW_RIGHT")
+        highlighted.append(tuple(_current(driver)))
+    assert all(len(h) == 1 for h in highlighted) and len(set(highlighted)) > 1
+    edge = next(i for i, f in enumerate(ex.frames) if f["kind"] == "edge" and f["node_name"].startswith("layers."))
+    driver.execute_script(f"const s = document.querySelector('.dg-slider'); s.value = {edge}; s.dispatchEvent(new Event('input'))")
+    assert driver.execute_script("return document.querySelectorAll('.dg-edge.dg-active').length") == 1
+    label = driver.execute_script("return document.querySelector('.dg-flow-main').textContent")
+    f = ex.frames[edge]
+    assert label == f"{f['local_text']} × {f['upstream_text']} = {f['contribution_text']}"
+    _press(driver, "END")
+    shown = driver.execute_script(
+        "const r = {}; document.querySelectorAll('.dg-value').forEach(g => { r[g.id] = ["
+        "g.getAttribute('data-grad'), g.getAttribute('data-wgrad'), g.getAttribute('data-bgrad'),"
+        "Array.from(g.querySelectorAll('text')).map(t => t.textContent)]; }); return r;"
+    )
+    view, _ = build_view(loss, collapse="neuron")
+    groups = {g.name: g for g in view.groups}
+    checked = 0
+    for n in ex.data["nodes"]:
+        if n["kind"] != "neuron":
+            continue
+        group = groups[n["name"]]
+        grad, wgrad, bgrad, texts = shown[n["id"]]
+        assert float(grad) == group.outputs[0].grad, n["name"]          # exactly the engine's numbers
+        assert float(wgrad) == collapsing.norm(group.weights), n["name"]
+        assert float(bgrad) == group.biases[0].grad, n["name"]
+        assert "grad " + format(group.outputs[0].grad, ".4g").replace("-", "−") in texts
+        checked += 1
+    assert checked == 33
+    assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []

@@ -30,7 +30,7 @@ function dagradExplorer(el, data, options) {
         <div class="dg-legend">
           <span class="dg-key dg-key-input">input / parameter</span>
           <span class="dg-key dg-key-constant">constant</span>
-          <span class="dg-key dg-key-output">output</span>
+          <span class="dg-key dg-key-output">output</span>${data.collapse ? `<span class="dg-key dg-key-group">${esc(data.collapse)} (collapsed)</span>` : ""}
           <span class="dg-key dg-key-fwd">forward</span>
           <span class="dg-key dg-key-bwd">backward</span>
         </div>
@@ -112,10 +112,14 @@ function dagradExplorer(el, data, options) {
     const box = boxOf(shape);
     g._box = box;
     const lines = Array.from(g.querySelectorAll("text"));
+    // A collapsed box (a neuron or a layer) says which line shows what: name, note, data, grad, w, b.
+    const kinds = nodes.get(id).lines || ["name", "data", "grad"];
+    g._kinds = kinds;
     lines.forEach((t, i) => {
       t.setAttribute("text-anchor", "middle");
       t.setAttribute("x", String(box.x + box.width / 2));
-      t.classList.add(i === 0 ? "dg-name" : i === 1 ? "dg-data" : "dg-grad");
+      const k = kinds[i] || "note";
+      t.classList.add(k === "name" ? "dg-name" : k === "data" ? "dg-data" : k === "grad" ? "dg-grad" : k === "note" ? "dg-note-line" : "dg-pgrad");
     });
     g._lines = lines;
   });
@@ -152,9 +156,10 @@ function dagradExplorer(el, data, options) {
 
   // -- state at a frame: replay the frames up to it (cheap: a few hundred events) ---------------
   function stateAt(f) {
-    const data_ = new Set(), grad = new Map(), used = new Set(), merged = new Set();
+    const data_ = new Set(), grad = new Map(), used = new Set(), merged = new Set(), params = new Map();
     for (let i = 0; i <= f; i++) {
       const fr = frames[i];
+      (fr.params || []).forEach((u) => params.set(u.node, Object.assign({}, params.get(u.node) || {}, u))); // a box's own weights and bias
       if (fr.kind === "forward") fr.nodes.forEach((id) => data_.add(id));
       else if (fr.kind === "seed" && fr.node) grad.set(fr.node, { value: fr.grad, text: fr.grad_text });
       (fr.arrived || []).forEach((u) => grad.set(u.parent, { value: u.total, text: u.total_text })); // from outside the drawing
@@ -164,7 +169,7 @@ function dagradExplorer(el, data, options) {
         if (fr.merge) merged.add(fr.parent);
       }
     }
-    return { data: data_, grad, used, merged };
+    return { data: data_, grad, used, merged, params };
   }
 
   function setClass(g, name, on) { if (g) g.classList.toggle(name, !!on); }
@@ -175,8 +180,8 @@ function dagradExplorer(el, data, options) {
     const path = g.querySelector("path");
     const len = path.getTotalLength();
     const head = flow.querySelector(".dg-flow-head"), main = flow.querySelector(".dg-flow-main"), merge = flow.querySelector(".dg-flow-merge");
-    head.textContent = "local × upstream = contribution";
-    main.textContent = `${fr.local_text} × ${fr.upstream_text} = ${fr.contribution_text}`;
+    head.textContent = fr.flow_head || "local × upstream = contribution";
+    main.textContent = fr.flow_main || `${fr.local_text} × ${fr.upstream_text} = ${fr.contribution_text}`;
     // A merge: the parent already held a gradient from another use, and this one adds to it.
     merge.textContent = fr.merge ? `${fr.parent_name}.grad += ${fr.contribution_text} → ${fr.total_text}` : "";
     merge.style.display = fr.merge ? "" : "none";
@@ -185,7 +190,11 @@ function dagradExplorer(el, data, options) {
     // Try spots along the edge (above, below, beside it) and keep the one that hides the fewest
     // values, never the two ends of this step if it can help it.
     const ends = new Set([fr.parent, fr.node, "op" + fr.node.slice(1)]);
-    const hits = (r) => nodeBoxes.reduce((n, o) => n + (r.x < o.x + o.width && o.x < r.x + r.width && r.y < o.y + o.height && o.y < r.y + r.height ? (ends.has(o.id) ? 10 : 1) : 0), 0);
+    // Never outside the drawing (it would be clipped): a spot there costs more than covering a box.
+    const minX = Math.min(...nodeBoxes.map((o) => o.x)) - 4, maxX = Math.max(...nodeBoxes.map((o) => o.x + o.width)) + 4;
+    const minY = Math.min(...nodeBoxes.map((o) => o.y)) - 4, maxY = Math.max(...nodeBoxes.map((o) => o.y + o.height)) + 4;
+    const outside = (r) => (r.x < minX || r.x + r.width > maxX || r.y < minY || r.y + r.height > maxY ? 50 : 0);
+    const hits = (r) => outside(r) + nodeBoxes.reduce((n, o) => n + (r.x < o.x + o.width && o.x < r.x + r.width && r.y < o.y + o.height && o.y < r.y + r.height ? (ends.has(o.id) ? 10 : 1) : 0), 0);
     head.setAttribute("x", 0); main.setAttribute("x", 0); merge.setAttribute("x", 0);
     head.setAttribute("y", -12); main.setAttribute("y", 0); merge.setAttribute("y", 13);
     const a0 = head.getBBox(), b0 = fr.merge ? merge.getBBox() : main.getBBox(), m0 = main.getBBox();
@@ -201,6 +210,8 @@ function dagradExplorer(el, data, options) {
       }
       if (best === 0) break;
     }
+    placed.x = Math.max(minX, Math.min(placed.x, maxX - w)); // the best spot, pulled inside if it must be
+    placed.y = Math.max(minY, Math.min(placed.y, maxY - h));
     const cx = placed.x + w / 2;
     head.setAttribute("x", cx); main.setAttribute("x", cx); merge.setAttribute("x", cx);
     const baseline = placed.y + 3 + (-12 - a0.y); // the head's top 3 below the box's
@@ -214,21 +225,26 @@ function dagradExplorer(el, data, options) {
     frame = Math.max(0, Math.min(last, f | 0));
     const fr = frames[frame];
     const st = stateAt(frame);
-    const backward = fr.kind === "seed" || fr.kind === "edge" || fr.kind === "done";
+    const backward = fr.kind === "seed" || fr.kind === "edge" || fr.kind === "box" || fr.kind === "done";
     root.dataset.frame = String(frame);
     root.dataset.kind = fr.kind;
     slider.value = String(frame);
     counter.textContent = `${frame} / ${last}`;
 
-    const current = fr.kind === "forward" ? fr.nodes : fr.kind === "seed" && fr.node ? [fr.node] : fr.kind === "edge" ? [fr.node] : [];
+    const current = fr.kind === "forward" ? fr.nodes : fr.kind === "seed" && fr.node ? [fr.node] : fr.kind === "edge" || fr.kind === "box" ? [fr.node] : [];
     valueEls.forEach((g, id) => {
       const n = nodes.get(id);
       const hasData = st.data.has(id);
       const gr = st.grad.get(id);
-      const [, dataLine, gradLine] = g._lines;
-      if (dataLine) dataLine.textContent = "data " + (hasData ? n.data_text : "·");
-      if (gradLine) gradLine.textContent = "grad " + (gr ? gr.text : "·");
+      const pg = st.params.get(id);
+      g._lines.forEach((line, i) => {
+        const k = g._kinds[i];
+        if (k === "data") line.textContent = (n.data_label || "data") + " " + (hasData ? n.data_text : "·");
+        else if (k === "grad") line.textContent = (n.grad_label || "grad") + " " + (gr ? gr.text : "·");
+        else if (k === "w" || k === "b") line.textContent = pg && pg[k + "_text"] != null ? pg[k + "_text"] : ((n.pending && n.pending[k]) || "grad " + k + " ·");
+      });
       if (gr) g.setAttribute("data-grad", String(gr.value)); else g.removeAttribute("data-grad");
+      ["w", "b"].forEach((k) => { if (pg && pg[k] !== undefined) g.setAttribute("data-" + k + "grad", String(pg[k])); else g.removeAttribute("data-" + k + "grad"); });
       setClass(g, "dg-pending", !hasData);
       setClass(g, "dg-has-grad", !!gr);
       setClass(g, "dg-current", current.includes(id));
@@ -265,7 +281,9 @@ function dagradExplorer(el, data, options) {
     // Narration: the phase, and the arithmetic of this frame in words.
     phase.className = "dg-phase " + (backward ? "dg-phase-bwd" : fr.kind === "forward" ? "dg-phase-fwd" : "");
     phase.textContent = fr.kind === "start" ? "Ready" : fr.kind === "forward" ? "Forward" : fr.kind === "done" ? "Done" : "Backward";
-    if (fr.kind === "edge") {
+    if (fr.kind === "edge" && fr.vector) {
+      text.textContent = fr.text; // a layer passes a vector: its sentence says it with norms
+    } else if (fr.kind === "edge") {
       const nm = esc(fr.node_name), pm = esc(fr.parent_name);
       text.innerHTML =
         `step ${fr.step}: <b>${nm}</b> = ${esc(fr.node_expression)} passes its gradient to <b>${pm}</b>: ` +
@@ -298,6 +316,7 @@ function dagradExplorer(el, data, options) {
   function autoInfo() { // with nothing hovered or pinned: the value this frame is about
     const fr = frames[frame];
     if (fr.kind === "edge") return fr.parent;
+    if (fr.kind === "box") return fr.node;
     if (fr.kind === "forward" && fr.node) return fr.node;
     if (fr.kind === "seed" || fr.kind === "done") return data.root;
     return null;
@@ -310,12 +329,14 @@ function dagradExplorer(el, data, options) {
     const gr = st.grad.get(id);
     const rows = [];
     rows.push(`<div class="dg-info-name">${esc(n.name)} <span class="dg-badge dg-role-badge-${n.role}">${esc(n.role)}</span>${pinned ? ' <span class="dg-muted">(pinned: click again to release)</span>' : ""}</div>`);
-    if (n.op) rows.push(`<div><span class="dg-k">op</span> ${esc(n.op)}: ${esc(n.name)} = ${esc(n.expression)}</div>`);
+    if (n.info) rows.push(`<div><span class="dg-k">${esc(n.kind)}</span> ${esc(n.info)}</div>`);
+    else if (n.op) rows.push(`<div><span class="dg-k">op</span> ${esc(n.op)}: ${esc(n.name)} = ${esc(n.expression)}</div>`);
     else rows.push(`<div><span class="dg-k">op</span> none (a leaf)</div>`);
-    rows.push(`<div><span class="dg-k">data</span> ${esc(n.data_text)} <span class="dg-muted">${fmtNum(n.data)}</span></div>`);
+    rows.push(`<div><span class="dg-k">${esc(n.data_label || "data")}</span> ${esc(n.data_text)} <span class="dg-muted">${fmtNum(n.data)}</span></div>`);
     if (n.requires_grad) {
-      rows.push(`<div><span class="dg-k">grad now</span> ${gr ? esc(gr.text) : "not yet"}</div>`);
-      rows.push(`<div><span class="dg-k">grad (final)</span> ${esc(n.grad_text)} <span class="dg-muted">${fmtNum(n.grad)}</span></div>`);
+      rows.push(`<div><span class="dg-k">${esc(n.grad_label || "grad")} now</span> ${gr ? esc(gr.text) : "not yet"}</div>`);
+      rows.push(`<div><span class="dg-k">${esc(n.grad_label || "grad")} (final)</span> ${esc(n.grad_text)} <span class="dg-muted">${fmtNum(n.grad)}</span></div>`);
+      if (n.params) ["w", "b"].forEach((k) => { if (n.params[k + "_text"]) rows.push(`<div><span class="dg-k">${k === "w" ? "weights" : "bias"} (final)</span> ${esc(n.params[k + "_text"])}</div>`); });
     } else rows.push(`<div class="dg-muted">a constant: no gradient flows to it</div>`);
     if (n.fd !== undefined) {
       const ok = n.fd != null && n.grad != null && Math.abs(n.fd - n.grad) <= 1e-5 + 1e-3 * Math.abs(n.fd);

@@ -293,7 +293,12 @@ class Explorer:
         if not 0 <= frame < len(self.frames):
             raise IndexError(f"explore: frame {frame} is outside 0..{len(self.frames) - 1}")
         shown = {n["id"]: {"data": None, "grad": None} for n in self.data["nodes"]}
+        for n in self.data["nodes"]:
+            if "params" in n:  # a collapsed box: its parameters' gradients too
+                shown[n["id"]]["params"] = {k: None for k in ("w", "b") if k in n["params"]}
         for f in self.frames[: frame + 1]:
+            for update in f.get("params", ()):
+                shown[update["node"]]["params"].update({k: update[k] for k in ("w", "b") if k in update})
             if f["kind"] == "forward":
                 for i in f["nodes"]:
                     shown[i]["data"] = self._node(i)["data"]
@@ -350,7 +355,8 @@ class Explorer:
 
     def __repr__(self) -> str:
         d = self.data
-        return f"<Explorer of {d['title']}: {len(d['nodes'])} values, {d['backward_steps']} backward steps, {len(d['frames'])} frames>"
+        what = "boxes" if d.get("collapse") else "values"
+        return f"<Explorer of {d['title']}: {len(d['nodes'])} {what}, {d['backward_steps']} backward steps, {len(d['frames'])} frames>"
 
 
 def explore(
@@ -364,6 +370,7 @@ def explore(
     number_format: str = ".4g",
     clusters: Optional[str] = "auto",
     title: Optional[str] = None,
+    collapse: Optional[str] = None,
 ) -> Explorer:
     """Step through root's forward pass, then its backward pass, in the engine's order.
 
@@ -376,12 +383,29 @@ def explore(
     `save_html(path)` writes the same player as one self-contained page.
 
     A graph of more than `max_nodes` values raises `GraphTooLargeError` (the browser would
-    not freeze, but nobody can follow hundreds of steps): show the part `around` one value
+    not freeze, but nobody can follow hundreds of steps): for an nn model, step through whole
+    neurons or layers (`collapse=`, below); or show the part `around` one value
     (or several, or an nn module's parameters: `around=model.layers[1].neurons[3]`), within
     `depth` edges of it (`explore(loss, around=neuron_out, depth=2)`), or pass
     `max_nodes=None`. `highlight_path` (a `Path` from `autograd.paths`) is highlighted from
     the start. `clusters="auto"` groups labelled nn parameters by layer and neuron when the
     labels are dotted (`"prefix"` forces it, None turns it off).
+
+    `collapse="neuron"` steps through an nn model one neuron `act(w·x + b)` at a time (the boxes
+    of `draw_dot(root, collapse="neuron")`; `"layer"`: one box per layer, with norms): the
+    forward pass fills each box's output, then each box receives its output gradient, passes it
+    to its own weights and bias, and one frame per edge between boxes shows
+    `local × upstream = contribution`. Every number is the engine's (summed from its own
+    backward pass); the last frame shows what `backward()` writes. `max_nodes` then counts boxes.
+
+    >>> import nn
+    >>> model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    >>> loss = (model([0.5, -0.3]) - 1.0) ** 2
+    >>> ex = explore(loss, collapse="neuron")
+    >>> sorted(n["name"] for n in ex.data["nodes"] if n["kind"] == "neuron")
+    ['layers.0.neurons.0', 'layers.0.neurons.1', 'layers.0.neurons.2', 'layers.1.neurons.0']
+    >>> print(next(f["text"] for f in ex.frames if f["kind"] == "edge" and f["node_name"] == "layers.1.neurons.0"))
+    layers.1.neurons.0 → layers.0.neurons.0: local ∂layers.1.neurons.0/∂layers.0.neurons.0 = 0.5676 × upstream −1.845 = −1.047;  layers.0.neurons.0.grad = −1.047
 
     >>> from autograd import Value, explore
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
@@ -409,9 +433,22 @@ def explore(
         raise ValueError(f"explore: invalid number_format {number_format!r} (try '.4g')") from None
     if clusters not in ("auto", "prefix", None):
         raise ValueError(f"explore: clusters must be 'auto', 'prefix' or None, got {clusters!r}")
+    if collapse not in (None, "neuron", "layer"):
+        raise ValueError(f"explore: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
+    if collapse is not None and (around is not None or highlight_path is not None):
+        raise ValueError("explore: collapse cannot be combined with around= or highlight_path= (pick one view)")
 
     if not root.requires_grad:
         raise ValueError(f"explore: {root!r} is a constant (requires_grad=False): no gradient flows from it, so there is no backward pass to watch")
+    if collapse is not None:
+        from autograd.explorer import collapsed
+        from autograd.render import _escape
+
+        data, steps, values, _ = collapsed.build(
+            root, collapse, max_nodes=max_nodes, rankdir=rankdir, number_format=number_format, title=title,
+            fmt=_fmt(number_format), dot_to_svg=_dot_to_svg, inline_svg=_inline_svg, escape=_escape,
+        )
+        return Explorer(root, _json_safe(data), steps, values)
     order = topological_order(root)
     if around is not None:
         centres = _centres(around, order)
@@ -423,7 +460,7 @@ def explore(
         where = "the part around that value" if around is not None else "the graph"
         raise GraphTooLargeError(
             f"explore: {where} has {len(shown)} values and {ops} ops, more than max_nodes={max_nodes}: too many "
-            f"steps to follow one by one. Show a sub-graph: explore(root, around=some_value, depth=2) "
+            f"steps to follow one by one.{_collapse_hint(root)} Or show a sub-graph: explore(root, around=some_value, depth=2) "
             f"(the values within 2 edges of it; a neuron's output, or an nn neuron itself: around=model.layers[0].neurons[1]), "
             f"or a smaller depth; or pass max_nodes=None to lay out and step through all of it."
         )
@@ -543,6 +580,21 @@ def explore(
         "highlight": highlight,
     }
     return Explorer(root, _json_safe(data), steps, visible)
+
+
+def _collapse_hint(root: Value) -> str:
+    """What collapsing would give, for the too-large message: how many neurons and layers."""
+    try:
+        from autograd.render.dot import build_view
+
+        neurons = len(build_view(root, collapse="neuron", where="explore")[0].groups)
+    except Exception:  # the hint must never hide the error it belongs to
+        neurons = 0
+    if not neurons:
+        return (' For an nn model, step through whole neurons or layers: explore(root, collapse="neuron") '
+                'or explore(root, collapse="layer") (found from parameter labels like layers.0.neurons.3.w.1; none here).')
+    return (f' It has {neurons} nn neurons: step through one box per neuron with explore(root, collapse="neuron"), '
+            f'or one box per layer with explore(root, collapse="layer").')
 
 
 def _json_safe(obj):
