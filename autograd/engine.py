@@ -101,8 +101,9 @@ def _release(nodes) -> None:
         node._pass = unseen
 
 
-def topological_order(root: Value) -> list[Value]:
-    """Every node `root` depends on, each after all of its parents (`root` last).
+def topological_order(root: Union[Value, Sequence[Value]]) -> list[Value]:
+    """Every node `root` depends on, each after all of its parents (`root` last). `root` may be
+    several outputs: one walk visits each shared node once.
 
     Iterative depth-first search; parents are visited in their stored order, so the order is
     deterministic for a given graph. Unlike `_visit` it includes constants, which have no
@@ -111,11 +112,13 @@ def topological_order(root: Value) -> list[Value]:
     >>> a = Value(1.0, "a"); b = a * a; c = b + a
     >>> [v.label or v.op for v in topological_order(c)]
     ['a', 'mul', 'add']
+    >>> [v.label or v.op for v in topological_order([b, c])]
+    ['a', 'mul', 'add']
     """
     order: list[Value] = []
     finished: set = set()
     expanded: set = set()
-    stack = [root]
+    stack = [root] if isinstance(root, Value) else list(reversed(root))
     while stack:
         node = stack.pop()
         if node in finished:

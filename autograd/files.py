@@ -4,7 +4,6 @@ used by `render`, the explorer's pages and `nn`'s save (and by anyone saving res
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Union
 
 __all__ = ["write_atomically"]
@@ -36,6 +35,8 @@ def write_atomically(path: Union[str, os.PathLike], data: Union[bytes, str]) -> 
 def _write(path: str, data) -> str:
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
+    import tempfile  # only when writing: keeps `import autograd` light
+
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])
     try:
         with os.fdopen(fd, "wb") as f:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numbers
 from typing import Callable, Sequence
 
+from autograd.engine import topological_order
 from autograd.value import Value
 
 __all__ = ["jvp", "push_forward", "local_partials"]
@@ -47,30 +48,6 @@ def local_partials(node: Value, create_graph: bool = False) -> list:
     except (ArithmeticError, ValueError) as error:
         at = ", ".join(repr(p.data) for p in parents)
         raise type(error)(f"forward-mode partial of {op.name}({at}): {error}") from error
-
-
-def _topological_order(outputs) -> list:
-    """Every node the outputs depend on, each after its parents, shared nodes once: one walk for
-    all outputs (the algorithm of `autograd.engine.topological_order`, with several roots), so a
-    trunk shared by many outputs is swept once."""
-    order: list = []
-    finished: set = set()
-    expanded: set = set()
-    stack = list(reversed(outputs))
-    while stack:
-        node = stack.pop()
-        if node in finished:
-            continue
-        if node not in expanded:
-            unfinished = [p for p in reversed(node.parents) if p not in finished]
-            if unfinished:
-                expanded.add(node)
-                stack.append(node)
-                stack += unfinished
-                continue
-        finished.add(node)
-        order.append(node)
-    return order
 
 
 def _as_tangent(t, where: str, i: int):
@@ -114,7 +91,7 @@ def push_forward(outputs, inputs: Sequence[Value], tangents: Sequence, create_gr
         if isinstance(t, float) and t == 0.0:
             continue
         tangent[x] = tangent[x] + t if x in tangent else t
-    for node in _topological_order(outputs):
+    for node in topological_order(outputs):  # one walk for all outputs: a shared trunk once
         if node.op_entry is None or node in tangent:  # a leaf, or an input given as an interior node
             continue
         parents = node.parents

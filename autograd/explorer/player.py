@@ -23,6 +23,7 @@ from autograd.engine import topological_order
 from autograd.explorer.chain import count_paths, paths as _paths
 from autograd.explorer.steps import backward_steps, node_names
 from autograd.files import write_atomically
+from autograd.render.dot import _role  # the pictures' roles, so both colour a node alike
 from autograd.value import Value
 
 __all__ = ["explore", "Explorer", "GraphTooLargeError"]
@@ -47,14 +48,6 @@ class GraphTooLargeError(_RenderTooLarge):
 
 
 # -- the graph shown -------------------------------------------------------------------------------
-
-
-def _role(node: Value, root: Value) -> str:
-    if node is root:
-        return "output"
-    if node.parents:
-        return "intermediate"
-    return "input" if node.requires_grad else "constant"
 
 
 def _centres(around, order: list) -> list:
