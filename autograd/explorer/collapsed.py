@@ -17,6 +17,7 @@ import heapq
 import math
 
 from autograd.explorer.steps import backward_steps, node_names
+from autograd.render.dot import cluster_blocks
 from autograd.value import Value
 
 GROUP_FILL = "#ede9fe"
@@ -504,11 +505,7 @@ def _dot(boxes, root, nodes, rankdir, collapse, escape, role_fill, op_fill, symb
         (clusters.setdefault(cluster, []) if cluster else lines).append(line)
         for k, inp in sorted(enumerate(box.inputs), key=lambda ki: rank[ki[1]]):
             edges.append(f'\tv{inp.index} -> v{i} [id="e{i}_{k}" class="dg-edge"]')
-    for n, (name, members) in enumerate(sorted(clusters.items())):
-        lines.append(f"\tsubgraph cluster_{n} {{")
-        lines.append(f'\t\tlabel=<{escape(name)}> style="rounded,dashed" color="#cbd5e1" fontname="Helvetica" fontsize=11 fontcolor="#475569"')
-        lines.extend("\t" + m for m in members)
-        lines.append("\t}")
+    lines += cluster_blocks(clusters, 'style="rounded,dashed" color="#cbd5e1" fontname="Helvetica" fontsize=11 fontcolor="#475569"')
     lines.extend(edges)
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ from autograd.engine import topological_order
 from autograd.explorer.chain import count_paths, paths as _paths
 from autograd.explorer.steps import backward_steps, node_names
 from autograd.files import write_atomically
-from autograd.render.dot import _role  # the pictures' roles, so both colour a node alike
+from autograd.render.dot import _role, cluster_blocks  # as the pictures draw them
 from autograd.value import Value
 
 __all__ = ["explore", "Explorer", "GraphTooLargeError"]
@@ -183,11 +183,7 @@ def _dot_text(order, shown, root, names, fmt, texts, rankdir, clusters) -> str:
         for k, parent in enumerate(node.parents):
             if parent in shown:
                 lines.append(f'\tv{index[parent]} -> op{i} [id="e{i}_{k}" class="dg-edge"]')
-    for n, (name, members) in enumerate(sorted(groups.items())):
-        lines.append(f"\tsubgraph cluster_{n} {{")
-        lines.append(f'\t\tlabel=<{_escape(name)}> style="rounded,dashed" color="#cbd5e1" fontname="Helvetica" fontsize=10 fontcolor="#64748b"')
-        lines.extend("\t" + m for m in members)
-        lines.append("\t}")
+    lines += cluster_blocks(groups, 'style="rounded,dashed" color="#cbd5e1" fontname="Helvetica" fontsize=10 fontcolor="#64748b"')
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -617,9 +617,18 @@ def body(
     if color == "grad":
         lines.append(f"\tlegend [label={_legend(largest, fmt, any_saturated)} shape=box style=rounded color=\"#d1d5db\"]\n")
 
+    lines += cluster_blocks(grouped, 'style="rounded,dashed" color="#9ca3af" fontname="Helvetica" fontsize=10', end="\n")
+    return lines
+
+
+def cluster_blocks(grouped: dict, style: str, end: str = "") -> list:
+    """One DOT `subgraph cluster_N` per group, in name order, labelled with the group's name
+    and drawn with `style`; `grouped` maps a name to its member lines. `end` ends the lines
+    this adds (members keep their own)."""
+    lines = []
     for n, (name, members) in enumerate(sorted(grouped.items())):
-        lines.append(f"\tsubgraph cluster_{n} {{\n")
-        lines.append(f'\t\tlabel=<{_escape(_shorten(name))}> style="rounded,dashed" color="#9ca3af" fontname="Helvetica" fontsize=10\n')
+        lines.append(f"\tsubgraph cluster_{n} {{{end}")
+        lines.append(f"\t\tlabel=<{_escape(_shorten(name))}> {style}{end}")
         lines.extend("\t" + m for m in members)
-        lines.append("\t}\n")
+        lines.append(f"\t}}{end}")
     return lines
