@@ -42,3 +42,23 @@ def require_torch():
 def torch():
     """The `torch` module for oracle tests (see `require_torch`)."""
     return require_torch()
+
+
+def require_dot_program() -> None:
+    """A picture needs a dot program; graphviz-pure comes with dagrad, so its absence is a
+    broken install: a failure under CI, a skip (naming the fix) elsewhere."""
+    from autograd.render import GraphvizNotFoundError
+    from autograd.render.backend import find_backend
+
+    try:
+        find_backend("tests")
+    except GraphvizNotFoundError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"no dot program in CI: {error}")
+        pytest.skip(str(error))
+
+
+@pytest.fixture
+def needs_dot():
+    """Skips (or, under CI, fails) a test when no dot program can run (see `require_dot_program`)."""
+    require_dot_program()

@@ -22,22 +22,6 @@ from autograd.render import backend as backend_module
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def _require_backend():
-    """A picture needs a dot program; graphviz-pure comes with dagrad, so its absence is a
-    broken install: a failure in CI, a skip (naming the fix) elsewhere."""
-    try:
-        backend_module.find_backend("tests")
-    except GraphvizNotFoundError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"no dot program in CI: {error}")
-        pytest.skip(str(error))
-
-
-@pytest.fixture
-def needs_dot():
-    _require_backend()
-
-
 def neuron():
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
     w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
@@ -241,7 +225,9 @@ def test_svg_draws_two_edges_for_a_times_a(tmp_path, needs_dot):
 @example("]]")
 @example("a]]>b[c")
 def test_any_label_appears_verbatim_in_the_svg(label):
-    _require_backend()
+    from conftest import require_dot_program  # a plain call: hypothesis reruns the body
+
+    require_dot_program()
     svg_bytes = backend_module.run(to_dot(Value(1.0, label=label)), "svg", timeout=30, where="test")
     svg = ET.fromstring(svg_bytes)  # parses: no label can break the XML
     texts = svg_texts(svg)
