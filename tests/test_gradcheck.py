@@ -407,7 +407,7 @@ def test_programs_share_nodes_so_they_are_dags():
     shared = find(
         programs(min_inputs=1, max_inputs=1),
         lambda p: any(p.nodes[-1].args.count(a) > 1 for a in p.nodes[-1].args) and len(p) >= 2,
-        settings=settings(database=None),
+        settings=settings(database=None, max_examples=2000, derandomize=True),  # rare: search long enough, same search every run
     )
     # Minimal: one node used twice by the next one, e.g. v2 = v1 + v1.
     assert len(shared) == 2 and shared.nodes[1].args == (1, 1)
