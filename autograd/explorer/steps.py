@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from autograd.engine import observe_backward, topological_order
+from autograd.forward import local_partials
 from autograd.value import Value
 
 __all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "Contribution", "local_derivatives", "node_names"]
@@ -160,22 +161,7 @@ def local_derivatives(node: Value) -> list:
     >>> local_derivatives(x * y)
     [2.0, 3.0]
     """
-    op = node.op_entry
-    if op is None:
-        return []
-    datas = [p.data for p in node.parents]
-    if op.rules is None:
-        try:
-            return [float(d) for d in op.nary_rule(1.0, node.data, datas)]
-        except (ArithmeticError, ValueError):
-            return [None] * len(datas)
-    result = []
-    for rule in op.rules:  # one at a time: x ** 2 at x < 0 has a base derivative, not an exponent one
-        try:
-            result.append(float(rule(1.0, node.data, *datas)))
-        except (ArithmeticError, ValueError):
-            result.append(None)
-    return result
+    return [None if d is None else float(d) for d in local_partials(node, strict=False)]
 
 
 def backward_steps(root: Value, number_format: str = ".6g") -> BackwardSteps:
