@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
 from autograd.checks import check_choice, check_format_spec
+from autograd.forward import local_partials
 from autograd.render import neurons
 from autograd.render.style import COLORS, FONT, escape, number_formatter, op_symbol, role, shorten
 from autograd.render.view import View
@@ -260,11 +261,9 @@ def _inherited_cluster(node: Value, cluster_of: dict) -> Optional[str]:
 
 
 def _local_derivatives(node: Value) -> list:
-    # the explorer's (one rule at a time: x ** 2 at x < 0 still has a base derivative); imported
-    # here, not at the top, so that `import autograd` does not load the explorer package
-    from autograd.explorer.steps import local_derivatives
-
-    return local_derivatives(node)
+    """d node / d parent for each parent, from the op's own rules (grad = 1), each rule on its
+    own (None where it is undefined: x ** 2 at x < 0 still has its base derivative)."""
+    return [None if d is None else float(d) for d in local_partials(node, strict=False)]
 
 
 def _edge_labels(node: Value, fmt) -> list:
