@@ -1,4 +1,4 @@
-"""Regenerate every picture the README shows: `make docs` (or `.venv/bin/python docs/pictures.py`
+"""Regenerate every picture the README and the docs site show: `make docs` (or `.venv/bin/python docs/pictures.py`
 once dagrad, graphviz-pure and matplotlib are installed; no system Graphviz needed).
 
 - the graph pictures (SVG, drawn by `autograd.render`);
