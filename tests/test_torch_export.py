@@ -2,7 +2,7 @@
 
 PyTorch (float64) must give dagrad's numbers: outputs and gradients to 1e-12, parameters after
 the same training steps to 1e-12. Without PyTorch these tests skip, except under CI (CI=1), where
-they fail. The README's ```py blocks (the PyTorch examples) run here, not in test_readme.py.
+they fail. The docs' ```py blocks (the PyTorch examples) run in test_docs.py.
 """
 
 import math
@@ -22,8 +22,6 @@ from autograd import Value, define_op
 from autograd.testing import programs_and_inputs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-README = os.path.join(ROOT, "README.md")
-TORCH_BLOCKS = re.findall(r"```py\n(.*?)```", open(README, encoding="utf-8").read(), flags=re.S)
 
 
 @pytest.fixture(scope="module")
@@ -560,19 +558,6 @@ def test_trained_numbers_come_back_to_the_tape_and_optimizer_state_moves(torch):
         module.params[0] = 2.0
     load_params(tape, module)
     assert w.data == 2.0 and b.data == module.params[1].item()
-
-
-# -- the README's PyTorch examples -----------------------------------------------------------------
-
-
-def test_the_readme_has_pytorch_examples():
-    assert len(TORCH_BLOCKS) >= 2
-
-
-@pytest.mark.parametrize("source", TORCH_BLOCKS, ids=[f"block{i}" for i in range(len(TORCH_BLOCKS))])
-def test_readme_pytorch_block_runs(torch, source, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    exec(compile(source, README, "exec"), {"__name__": "readme"})
 
 
 # -- PyTorch stays optional -------------------------------------------------------------------------

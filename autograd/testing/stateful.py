@@ -191,12 +191,12 @@ class GraphMachine(RuleBasedStateMachine):
             assert (twin.data, twin.grad, twin.has_grad, twin.requires_grad, twin.label) == (
                 leaf.data, leaf.grad, leaf.has_grad, leaf.requires_grad, leaf.label)
         if copied.requires_grad:  # the copy trains on its own: its backward leaves the originals alone
-            before = [leaf._grad for leaf in self.leaves]
+            before = [(leaf.has_grad, leaf.grad) for leaf in self.leaves]
             twins = {i: memo[id(leaf)] for i, leaf in enumerate(self.leaves) if id(leaf) in memo}
             for twin in twins.values():
                 twin.zero_grad()
             copied.backward()
-            assert [leaf._grad for leaf in self.leaves] == before
+            assert [(leaf.has_grad, leaf.grad) for leaf in self.leaves] == before
             env = self._env()
             for i in a.leaves:
                 if i in twins:
