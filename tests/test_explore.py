@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import autograd
 import nn
@@ -127,9 +128,13 @@ def test_a_constant_parent_gets_nothing():
     assert step.contributions[0].total == 5.0
 
 
-def test_backward_steps_of_a_leaf_and_of_a_constant_are_empty():
+def test_backward_steps_of_a_leaf_is_empty_and_of_a_constant_raises_like_backward():
     assert len(backward_steps(Value(1.0))) == 0
-    assert len(backward_steps(Value(1.0, requires_grad=False) * 2)) == 0
+    constant = Value(1.0, requires_grad=False) * 2
+    with pytest.raises(ValueError, match=r"is a constant \(requires_grad=False\)"):
+        constant.backward()
+    with pytest.raises(ValueError, match=r"backward_steps: the output Value\(data=2.0.* is a constant \(requires_grad=False\)"):
+        backward_steps(constant)
 
 
 def test_backward_steps_rejects_what_is_not_a_value():
@@ -208,13 +213,77 @@ def test_too_many_paths_says_how_many_without_listing_them():
     assert info.value.count == 2**60
 
 
-def test_paths_of_an_unrelated_leaf_are_empty_and_bad_arguments_are_named():
-    x, z = Value(1.0), Value(2.0)
-    assert paths(x * 3, z) == []
+def test_paths_to_an_unrelated_value_or_with_swapped_arguments_say_why():
+    x, z = Value(1.0, label="x"), Value(2.0, label="z")
+    y = x * 3
+    with pytest.raises(ValueError, match=r"paths: Value\(data=3.0.* does not depend on Value\(data=2.0.*label='z'.*not in the output's graph"):
+        paths(y, z)
+    with pytest.raises(ValueError, match=r"count_paths: .* does not depend on"):
+        count_paths(y, z)
+    with pytest.raises(ValueError, match=r"paths: Value\(data=3.0.* is computed from Value\(data=1.0.*label='x'.*did you swap the arguments\?"):
+        paths(x, y)
+    with pytest.raises(ValueError, match=r"paths: the output .* is a constant \(requires_grad=False\)"):
+        paths(Value(2.0, requires_grad=False) * 2, x)
     with pytest.raises(TypeError, match="paths: leaf must be a Value, got int: 3"):
         paths(x * 3, 3)
-    with pytest.raises(ValueError, match="paths: max_paths must be an int >= 1 or None, got 0"):
+    with pytest.raises(ValueError, match="paths: max_paths must be a positive integer or None, got 0"):
         paths(x * 3, x, max_paths=0)
+
+
+def test_paths_stop_at_an_interior_value_with_requires_grad_false_as_backward_does():
+    x = Value(3.0, label="x")
+    y = x * x
+    y.label = "y"
+    y.requires_grad = False
+    z = y + x
+    z.label = "z"
+    z.backward()
+    found = paths(z, x)
+    assert x.grad == 1.0 and [str(p) for p in found] == ["x -[1]-> z   product 1"]   # was 3 paths, summing to 7
+    assert count_paths(z, x) == 1 and backward_steps(z).grad(x) == 1.0
+    c = Value(2.0, label="c", requires_grad=False)
+    assert paths(c * x, c) == [] and count_paths(c * x, c) == 0       # a constant leaf gets no gradient
+
+
+@settings(max_examples=EXAMPLES)
+@given(RANDOM_PROGRAMS, st.data())
+def test_paths_backward_steps_and_backward_agree_with_constant_interior_nodes(case, data):
+    """Guard (issue 21): random programs, random interior values set to requires_grad=False
+    after the graph is built; the three views of the gradient must agree."""
+    program, inputs = case
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate(inputs)]
+    values = program.trace(xs)
+    out = values[-1]
+    interior = [v for v in values[len(xs):-1] if v is not out]
+    for v in interior:
+        if data.draw(st.booleans(), label=f"freeze {v!r}"):
+            v.requires_grad = False
+    steps = backward_steps(out)
+    out.backward()
+    graph = autograd.topological_order(out)
+    for node in graph:
+        if node.requires_grad:
+            assert steps.grad(node) == node.grad, node
+    for x in xs:
+        if x not in set(graph):   # an input the program does not use: paths() says so (tested above)
+            assert not x.has_grad
+            continue
+        if count_paths(out, x) > 2000:
+            continue
+        products = [p.product for p in paths(out, x, max_paths=None)]
+        assume(all(math.isfinite(q) for q in products))
+        assert math.isclose(math.fsum(products), x.grad, rel_tol=1e-9, abs_tol=1e-9 * max(1.0, math.fsum(abs(q) for q in products)))
+        if not products:
+            assert x.grad == 0.0
+
+
+def test_a_path_through_a_dead_relu_prints_product_0_not_minus_0():
+    x = Value(-2.0, label="x")
+    y = (x * 3).relu() * -1.0
+    y.label = "y"
+    [path] = paths(y, x)
+    assert path.product == 0 and str(path).endswith("product 0") and "-0" not in str(path)
+    assert "-0" not in str(backward_steps(y))
 
 
 # -- the explorer's data ---------------------------------------------------------------------
