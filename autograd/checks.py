@@ -60,7 +60,12 @@ def check_real(
     none = " or None" if allow_none else ""
     if not _is_real(value):
         raise TypeError(f"{where}: {name} must be a {'finite ' if finite else ''}number{none}, got {type(value).__name__}: {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int of hundreds of digits: too large for a float, so not finite
+        number = math.inf if value > 0 else -math.inf
+        if finite:
+            raise ValueError(f"{where}: {name} must be a finite number{none}, got an integer too large for a float") from None
     if finite and not math.isfinite(number):
         raise ValueError(f"{where}: {name} must be a finite number{none}, got {value!r}")
     if number < low or number > high or (high_open and number == high):

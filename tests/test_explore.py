@@ -463,3 +463,18 @@ def test_nan_and_infinity_become_null_in_the_data_and_stay_readable_as_text():
     x_node = next(n for n in data["nodes"] if n["name"] == "x")
     assert x_node["data"] is None and x_node["data_text"] == "inf"
     assert next(n for n in data["nodes"] if n["name"] == "y")["data_text"] == "nan"
+
+
+def test_paths_and_steps_through_a_negative_base_use_the_base_derivative():
+    # d/dx (x - 3)**2 = 2 (x - 3) = -5 at 0.5: each rule runs on its own, so the undefined
+    # exponent derivative (log of -2.5) does not hide the base's.
+    from autograd import backward_steps, paths
+    from autograd.explorer.steps import local_derivatives
+
+    x = Value(0.5, label="x")
+    y = (x - 3.0) ** 2
+    assert local_derivatives(y) == [-5.0, None]
+    [path] = paths(y, x)
+    assert path.product == -5.0
+    step = backward_steps(y).steps[0]
+    assert [c.local for c in step.contributions] == [-5.0, None]

@@ -132,6 +132,17 @@ def test_edge_derivative_that_is_undefined_is_said_so():
     assert "∂ undefined" in to_dot(x.sqrt(), edge_derivatives=True)
 
 
+def test_each_partial_of_pow_is_drawn_on_its_own_edge():
+    # Mazur's error term (target - out_o1)**2 at out_o1 = 0.75136507: the base's local derivative
+    # is 2 (0.01 - 0.75136507) = -1.48273014, though d/dy x**y (log of a negative base) is undefined.
+    out = Value(0.75136507, label="out_o1")
+    e = (0.01 - out) ** 2
+    e.backward()
+    text = to_dot(e, edge_derivatives=True, number_format=".6g")
+    assert "∂ -1.48273<BR/>g·∂ -1.48273" in text
+    assert text.count("∂ undefined") == 1  # the constant exponent 2: log(-0.741...) is undefined
+
+
 def test_highlight_marks_exactly_the_paths_to_the_node():
     out, (x1, x2, w1, w2, b) = neuron()
     text = to_dot(out, highlight=w1)

@@ -19,6 +19,7 @@ from collections import deque
 from typing import Callable, Iterable, Mapping, Optional, Union
 
 from autograd.engine import topological_order
+from autograd.forward import local_partials
 from autograd.render import collapse as collapsing
 from autograd.value import Value
 
@@ -128,14 +129,9 @@ def _on_paths(nodes: list, targets: Iterable[Value]) -> set:
 
 
 def _local_derivatives(node: Value) -> list:
-    """d node / d parent for each parent, from the op's own rules (grad = 1)."""
-    op, datas = node.op_entry, [p.data for p in node.parents]
-    try:
-        if op.rules is not None:
-            return [float(rule(1.0, node.data, *datas)) for rule in op.rules]
-        return [float(d) for d in op.nary_rule(1.0, node.data, datas)]
-    except (ArithmeticError, ValueError):
-        return [None] * len(datas)
+    """d node / d parent for each parent, from the op's own rules (grad = 1), each rule on its
+    own (None where it is undefined: x ** 2 at x < 0 still has its base derivative)."""
+    return [None if d is None else float(d) for d in local_partials(node, strict=False)]
 
 
 def _saturation(node: Value) -> Optional[str]:
