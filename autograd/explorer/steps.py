@@ -1,6 +1,6 @@
 """`backward_steps`: the engine's backward pass as data, one step per node it processes.
 
-The steps are recorded by the engine's own pass (`_backpropagate` with an observer), so they
+The steps are recorded by the engine's own pass (`autograd.engine.observe_backward`), so they
 are what `backward()` computes, in the order it computes it, not a second implementation of
 the chain rule. Local derivatives (d node / d parent) come from the op's own rules with an
 upstream gradient of 1.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
-from autograd.engine import _backpropagate, _release, topological_order
+from autograd.engine import observe_backward, topological_order
 from autograd.forward import local_partials
 from autograd.value import Value
 
@@ -198,11 +198,8 @@ def backward_steps(root: Value, number_format: str = ".6g") -> BackwardSteps:
     def observer(node, upstream, contributions, totals):
         raw.append((node, upstream, list(contributions), list(totals)))
 
-    order = _backpropagate(root, 1.0, create_graph=False, write_grad=False, observer=observer)
-    try:
-        grads = {node: node._pass for node in order}
-    finally:
-        _release(order)
+    # A constant root has no backward pass: no steps, no gradients (observe_backward would raise).
+    grads = observe_backward(root, observer) if root.requires_grad else {}
 
     steps, running = [], {}  # running: each parent's total so far
     for number, (node, upstream, contributions, totals) in enumerate(raw, start=1):
