@@ -46,29 +46,8 @@ CORE_FRIENDS = {
 # "explorer" and "testing" developers). {(module, private name): who removes it}. The lead
 # shrinks this to {} at the end; an entry that no longer occurs fails `test_temporary_list_is_not_stale`.
 TEMPORARY: dict[tuple[str, str], str] = {
-    # explorer: a public style module (palette, escaping, roles) replaces these
-    ("autograd.explorer.collapsed", "_expression"): "explorer",
-    ("autograd.explorer.collapsed", "_role"): "explorer",
-    ("autograd.explorer.player", "_escape"): "explorer",
-    ("autograd.explorer.player", "_role"): "explorer",
-    ("autograd.render", "_escape"): "explorer",
-    # tape: a public schedule of a tape, read by to_torch and by the recorder
-    ("autograd.tape.record", "_CONST"): "tape",
-    ("autograd.tape.record", "_INPUT"): "tape",
-    ("autograd.tape.record", "_OP"): "tape",
-    ("autograd.tape.record", "_PARAM"): "tape",
-    ("autograd.tape.torch", "_CONST"): "tape",
-    ("autograd.tape.torch", "_INPUT"): "tape",
-    ("autograd.tape.torch", "_OP"): "tape",
-    ("autograd.tape.torch", "_PARAM"): "tape",
-    ("autograd.tape.torch", "_guards"): "tape",
-    ("autograd.tape.torch", "_kinds"): "tape",
-    ("autograd.tape.torch", "_labels"): "tape",
-    ("autograd.tape.torch", "_outputs"): "tape",
-    ("autograd.tape.torch", "_payloads"): "tape",
-    # testing
     ("autograd.testing.strategies", "_safe_trace"): "testing",
-    # nn's private imports (tape)
+    # nn's private imports (the "tape" developer)
     ("nn.compiled", "_decide"): "tape",
     ("nn.torch_export", "_buffers"): "tape",
     ("nn.torch_export", "_state"): "tape",
@@ -269,8 +248,6 @@ def reaches(start: str, goal: str, within: set[str]) -> bool:
 # The circles issue 23 names, by the groups of modules that must not import each other both ways.
 # TEMPORARY: circles their owners are removing right now; the lead empties it at the end.
 CIRCLES_TEMPORARY: set[tuple[str, str]] = {
-    ("autograd.explorer.collapsed", "autograd.explorer.player"),  # explorer
-    ("autograd.tape.replay", "autograd.tape.torch"),  # tape
     ("nn.layers", "nn.torch_export"),  # tape
     ("nn.optim", "nn.torch_export"),  # tape
 }
