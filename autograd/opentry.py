@@ -18,14 +18,20 @@ from autograd.value import Value, apply
 __all__ = ["Op", "OPS", "INTERNAL_OPS", "define_op", "builtin"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Op:
     """One entry of the op table. Calling it applies the op to Values or numbers.
 
     >>> from autograd.ops import TANH
-    >>> TANH(0.0), TANH.name
-    (0.0, 'tanh')
+    >>> TANH(0.0), TANH.name, TANH
+    (0.0, 'tanh', <op 'tanh': 1 input>)
     """
+
+    def __repr__(self) -> str:
+        # One line: the generated repr printed every field, rules as lambdas, 15 lines in a
+        # Hypothesis failure report.
+        arity = "n-ary" if self.arity is None else f"{self.arity} input{'' if self.arity == 1 else 's'}"
+        return f"<op {self.name!r}: {arity}>"
 
     name: str
     forward: Callable[..., float]
