@@ -178,7 +178,12 @@ def test_the_observed_pass_is_the_same_pass_backward_runs():
 def test_path_products_sum_to_the_gradient(case):
     out, xs = _run(case)
     out.backward()
+    graph = set(autograd.topological_order(out))
     for x in xs:
+        if x not in graph:   # an input the program does not use: no paths, and paths() says why
+            with pytest.raises(ValueError, match="does not depend on"):
+                paths(out, x)
+            continue
         found = paths(out, x, max_paths=None)
         assert len(found) == count_paths(out, x)
         products = [p.product for p in found]
@@ -243,6 +248,9 @@ def test_paths_stop_at_an_interior_value_with_requires_grad_false_as_backward_do
     assert count_paths(z, x) == 1 and backward_steps(z).grad(x) == 1.0
     c = Value(2.0, label="c", requires_grad=False)
     assert paths(c * x, c) == [] and count_paths(c * x, c) == 0       # a constant leaf gets no gradient
+    leaf = next(n for n in explore(z).data["nodes"] if n["name"] == "x")
+    assert leaf["grad"] == 1.0 and math.isclose(leaf["fd"], 1.0, rel_tol=1e-6)   # y held fixed, as backward() does
+    assert sum(p["product"] for p in leaf["paths"]["listed"]) == 1.0
 
 
 @settings(max_examples=EXAMPLES)
@@ -420,6 +428,37 @@ def test_explore_names_bad_arguments():
         explore(x * 2, timeout=-1)
     with pytest.raises(ValueError, match=r"explore: Value\(data=2.0.*is a constant \(requires_grad=False\)"):
         explore(Value(2.0, requires_grad=False))
+
+
+def test_a_one_megabyte_label_is_shortened_as_the_pictures_shorten_it(tmp_path):
+    x = Value(2.0, label="x" * 1_000_000)
+    y = x * x
+    y.label = "y"
+    ex = explore(y)
+    leaf = next(n for n in ex.data["nodes"] if n["id"] == "v0")
+    assert leaf["name"] == "x" * 199 + "…" and leaf["label"] == leaf["name"]   # the Value keeps its label
+    assert len(x.label) == 1_000_000 and ex.frames[-2]["text"].startswith("y → " + "x" * 199 + "…")
+    page = ex.save_html(tmp_path / "big.html")
+    assert os.path.getsize(page) < 200_000
+    assert ">" + "x" * 199 + "…<" in autograd.to_dot(y)     # the same shortening as the pictures
+
+
+def test_lone_surrogates_in_labels_and_titles_reach_the_page(tmp_path):
+    x = Value(2.0, label="x\udc80")
+    y = (x * 3).tanh()
+    y.label = "y\ud800"
+    ex = explore(y, title="backprop \udfff")
+    page = open(ex.save_html(tmp_path / "s.html"), encoding="utf-8").read()
+    names = sorted(n["name"] for n in ex.data["nodes"])
+    assert "x\\xdc80" in names and "y\\xd800" in names and ex.data["title"] == "backprop \\xdfff"   # visible, as in pictures
+    assert all(json.dumps(name, ensure_ascii=False)[1:-1] in page for name in names + [ex.data["title"]])
+    json.dumps(ex.data).encode("utf-8")  # what Jupyter sends: encodable
+    ex.save_html(tmp_path / "t.html", title="other \ud800")
+    model = nn.MLP(2, [2, 1], seed=0)
+    for p in model.parameters():
+        p.label = p.label.replace("layers", "l\udc80ayers")
+    loss = (model([0.5, -0.3]) - 1.0) ** 2
+    explore(loss, collapse="neuron").save_html(tmp_path / "n.html")
 
 
 def test_a_single_leaf_still_plays():
