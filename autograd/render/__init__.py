@@ -15,6 +15,7 @@ from autograd.files import write_atomically
 from autograd.render import backend as _backend
 from autograd.render.backend import GraphvizNotFoundError, render_backend
 from autograd.render.dot import DEFAULT_MAX_NODES, GraphTooLargeError, _escape, body as _body
+from autograd.render.layout import COST_LIMIT, budget_lines, layout_cost
 from autograd.value import Value
 
 __all__ = [
@@ -69,11 +70,50 @@ def to_dot(root: Value, **options) -> str:
     2
     """
     where = options.pop("where", "to_dot")
-    return f"digraph {_GRAPH_NAME} {{\n" + "".join(_body(root, where=where, **options)) + "}\n"
+    return _digraph(_laid_out(_body(root, where=where, **options)))
+
+
+def _digraph(lines: list) -> str:
+    return f"digraph {_GRAPH_NAME} {{\n" + "".join(lines) + "}\n"
+
+
+def _laid_out(lines: list) -> list:
+    """The body lines after the layout limits for the graph's size (`layout.budget_lines`)."""
+    return budget_lines("".join(lines)) + lines
 
 
 def _picture_dot(root: Value, where: str, max_nodes, options: dict) -> str:
-    return to_dot(root, where=where, max_nodes=max_nodes, **options)
+    return _digraph(_picture_lines(root, where, max_nodes, options)[0])
+
+
+def _picture_lines(root: Value, where: str, max_nodes, options: dict) -> list:
+    """The DOT lines of a picture that a dot program lays out in a few seconds, and the
+    max_nodes they were drawn with.
+
+    Under a `max_nodes` limit, a graph whose edges reach so far back that its layout would pass
+    `layout.COST_LIMIT` is refused at once (GraphTooLargeError saying what to do), or with
+    `partial=True` drawn with fewer of the values nearest the output, until it fits.
+    `max_nodes=None` lays out anything (the fastest limits, and the `timeout`).
+    """
+    def lines_for(limit):
+        lines = _laid_out(_body(root, where=where, max_nodes=limit, **options))
+        return lines, layout_cost("".join(lines))
+
+    lines, cost = lines_for(max_nodes)
+    if max_nodes is None or cost <= COST_LIMIT:
+        return lines, max_nodes
+    if not options.get("partial"):
+        raise GraphTooLargeError(
+            f"{where}: this graph's edges reach far back, so dot would lay out about {cost:,} nodes "
+            f"(each long edge is routed through one per rank it crosses), more than the {COST_LIMIT:,} "
+            f"it does in a few seconds; pass partial=True (draws the values nearest the output that fit), "
+            f"collapse='neuron' for an nn model, or max_nodes=None to lay it all out anyway (slow)"
+        )
+    limit = max_nodes
+    while cost > COST_LIMIT and limit > 1:
+        limit = max(1, limit * 2 // 3)
+        lines, cost = lines_for(limit)
+    return lines, limit
 
 
 def to_svg(root: Value, *, max_nodes: Optional[int] = DEFAULT_MAX_NODES, timeout: float = 30.0, **options) -> str:
@@ -188,16 +228,24 @@ def draw_dot(root: Value, *, max_nodes: Optional[int] = DEFAULT_MAX_NODES, **opt
     >>> g.source == to_dot(y, rankdir="TB")
     True
     """
-    lines = _body(root, where="draw_dot", max_nodes=max_nodes, **options)
-    return _picture_type()(name=_GRAPH_NAME, body=lines)
+    return _picture_type()(name=_GRAPH_NAME, body=_picture_lines(root, "draw_dot", max_nodes, options)[0])
+
+
+# Inline display (Jupyter): a picture a learner reads, not a wall to scroll past.
+INLINE_VALUES = 100  # above this many values, a graph of nn neurons is shown collapsed
+INLINE_HEIGHT = 1600  # px (1200 pt): about two laptop screens; a taller picture is scaled down
 
 
 def repr_mimebundle(value: Value, include=None, exclude=None, *, max_nodes: int = DEFAULT_MAX_NODES) -> dict:
     """What Jupyter shows for a Value: always text/plain, plus the graph as SVG when it can.
 
-    A graph of more than `max_nodes` values is drawn in part (the values nearest the output,
-    each cut marked "+N uses/inputs not drawn") and the text says so. Without any dot program
-    the text says what to install. Never raises.
+    Never a wall: a graph of more than `INLINE_VALUES` values built by `nn` modules is drawn
+    collapsed (one box per neuron, or per layer when that is still too many); a graph of more
+    than `max_nodes` values is drawn in part (the values nearest the output, each cut marked
+    "+N uses/inputs not drawn"); a picture taller than `INLINE_HEIGHT` pixels is scaled down.
+    Each of these is said in one line at the top of the picture (and in the text), with the
+    call that draws everything. Without any dot program the text says what to install.
+    Never raises.
 
     >>> from autograd import Value
     >>> sorted(repr_mimebundle(Value(1.0)))[-1]
@@ -207,21 +255,72 @@ def repr_mimebundle(value: Value, include=None, exclude=None, *, max_nodes: int 
     if not _wanted("image/svg+xml", include, exclude):
         return bundle
     try:
-        from autograd.render.dot import build_view
-
-        view, _ = build_view(value, where="display")
-        count = sum(1 for b in view.boxes() if not view.is_constant(b))
-        if count > max_nodes:
-            bundle["text/plain"] += (
-                f"\n(graph of {count} values: the picture shows the {max_nodes} nearest the output; "
-                f"use autograd.draw_dot(v, collapse='neuron') or max_nodes=None for more)"
+        options, notes, count = _inline_view(value)
+        lines, drawn = _picture_lines(value, "display", max_nodes, dict(options, partial=True))
+        if drawn is not None and drawn < count:
+            notes.append(
+                f"graph of {count} values: the picture shows the {drawn} nearest the output; "
+                f"autograd.render(v, 'graph.svg', max_nodes=None) draws it all"
             )
-        bundle["image/svg+xml"] = _backend.run(
-            to_dot(value, max_nodes=max_nodes, partial=True, where="display"), "svg", timeout=20.0, where="display"
-        ).decode("utf-8")
+        svg = _backend.run(_digraph(lines + _note_lines(notes)), "svg", timeout=20.0, where="display").decode("utf-8")
+        svg, scale = _fit_height(svg, INLINE_HEIGHT * 0.75)
+        if scale < 1:
+            notes.append(f"scaled to {scale:.0%} to fit: autograd.render(v, 'graph.svg') writes it full size")
+            svg = _backend.run(_digraph(lines + _note_lines(notes)), "svg", timeout=20.0, where="display").decode("utf-8")
+            svg, _ = _fit_height(svg, INLINE_HEIGHT * 0.75)
+        bundle["image/svg+xml"] = svg
+        if notes:
+            bundle["text/plain"] += "\n(" + "; ".join(notes) + ")"
     except Exception as error:  # a display hook must never break the notebook
         bundle["text/plain"] += f"\n(graph not drawn: {type(error).__name__}: {error})"
     return bundle
+
+
+def _inline_view(value: Value) -> tuple:
+    """The options of the inline picture (full, or collapsed for a big nn graph), its notes, and
+    the number of values (or boxes) it would draw."""
+    from autograd.render.dot import build_view
+
+    def counted(view) -> int:
+        return sum(1 for b in view.boxes() if not view.is_constant(b))
+
+    count = counted(build_view(value, where="display")[0])
+    if count > INLINE_VALUES:
+        for collapse in ("neuron", "layer"):
+            view = build_view(value, collapse=collapse, where="display")[0]
+            if not view.groups:
+                break
+            boxes = counted(view)
+            if boxes <= INLINE_VALUES or collapse == "layer":
+                return {"collapse": collapse}, [
+                    f"{count} values drawn by {collapse} ({boxes} boxes): "
+                    f"autograd.draw_dot(v) or autograd.render(v, 'graph.svg') draws every value"
+                ], boxes
+    return {}, [], count
+
+
+def _note_lines(notes: list) -> list:
+    """The notes as the picture's title, top left, in grey: Jupyter shows the picture, not the text."""
+    if not notes:
+        return []
+    text = "<BR ALIGN=\"LEFT\"/>".join(_escape(note) for note in notes) + "<BR ALIGN=\"LEFT\"/>"
+    return [f'\tlabel=<{text}> labelloc=t labeljust=l fontsize=10 fontcolor="#4b5563"\n']
+
+
+def _fit_height(svg: str, most_pt: float) -> tuple:
+    """The SVG with its width and height scaled so the height is at most `most_pt` points
+    (its viewBox kept, so it scales as a whole), and the scale used (1 when it fits)."""
+    import re
+
+    match = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if match is None:
+        return svg, 1.0
+    width, height = float(match.group(1)), float(match.group(2))
+    if height <= most_pt:
+        return svg, 1.0
+    scale = most_pt / height
+    sized = f'<svg width="{width * scale:.0f}pt" height="{height * scale:.0f}pt"'
+    return svg[: match.start()] + sized + svg[match.end():], scale
 
 
 def _wanted(mime: str, include, exclude) -> bool:
