@@ -20,7 +20,7 @@ import math
 import numbers
 from typing import Optional
 
-__all__ = ["check_integer", "check_real", "check_choice"]
+__all__ = ["check_integer", "check_real", "check_choice", "check_format_spec"]
 
 
 def _is_real(value) -> bool:
@@ -60,7 +60,12 @@ def check_real(
     none = " or None" if allow_none else ""
     if not _is_real(value):
         raise TypeError(f"{where}: {name} must be a {'finite ' if finite else ''}number{none}, got {type(value).__name__}: {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int of hundreds of digits: too large for a float, so not finite
+        number = math.inf if value > 0 else -math.inf
+        if finite:
+            raise ValueError(f"{where}: {name} must be a finite number{none}, got an integer too large for a float") from None
     if finite and not math.isfinite(number):
         raise ValueError(f"{where}: {name} must be a finite number{none}, got {value!r}")
     if number < low or number > high or (high_open and number == high):
@@ -80,4 +85,27 @@ def check_choice(where: str, name: str, value, choices):
         ok = False
     if not ok:
         raise ValueError(f"{where}: unknown {name} {value!r}; choose one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def check_format_spec(where: str, name: str, value, *, allow_callable: bool = False):
+    """`value` if it is a format spec for floats (".4g"), or with `allow_callable` a callable;
+    TypeError for another type, ValueError for a spec `format` rejects.
+
+    >>> check_format_spec("to_dot", "number_format", ".3f")
+    '.3f'
+    >>> check_format_spec("to_dot", "number_format", "q")
+    Traceback (most recent call last):
+    ...
+    ValueError: to_dot: invalid number_format 'q' (try '.4g' or '.6f')
+    """
+    if allow_callable and callable(value):
+        return value
+    if not isinstance(value, str):
+        kind = "a format spec such as '.4g'" + (" or a callable" if allow_callable else "")
+        raise TypeError(f"{where}: {name} must be {kind}, got {type(value).__name__}: {value!r}")
+    try:
+        format(1.5, value)
+    except ValueError:
+        raise ValueError(f"{where}: invalid {name} {value!r} (try '.4g' or '.6f')") from None
     return value

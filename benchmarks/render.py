@@ -25,7 +25,7 @@ import time
 
 from autograd import Value, to_dot
 from autograd.render import layout
-from autograd.render.dot import DEFAULT_MAX_NODES
+from autograd.render.view import DEFAULT_MAX_NODES
 
 SIZES = (100, 300, 500, 1000)
 QUICK_SIZES = (100,)
@@ -143,7 +143,8 @@ def _user_facing(measured: list) -> None:
     """What render and the Jupyter display do with the biggest DAG (over the default max_nodes)."""
     import tempfile
 
-    from autograd import GraphTooLargeError, render
+    from autograd import render
+    from autograd.render import GraphTooLargeError
     from autograd.render import repr_mimebundle
 
     title, root = next((t, r) for t, r in measured if t.endswith(f"{max(SIZES)} values"))
