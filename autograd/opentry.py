@@ -12,7 +12,8 @@ from typing import Any, Callable, Optional, Sequence
 
 from autograd import opcall as _opcall
 from autograd.opdomain import OpDomain
-from autograd.value import Value, _is_real, apply
+from autograd.checks import is_real
+from autograd.value import Value, apply
 
 __all__ = ["Op", "OPS", "INTERNAL_OPS", "define_op", "builtin"]
 
@@ -170,7 +171,7 @@ def _float_result(name, forward):
 
 def _is_gradient(x) -> bool:
     """What a rule may return: a number, a Value (create_graph) or an array (a tape's batch)."""
-    return isinstance(x, (float, int, Value)) and not isinstance(x, bool) or _is_real(x) \
+    return isinstance(x, (float, int, Value)) and not isinstance(x, bool) or is_real(x) \
         or hasattr(x, "shape") and hasattr(x, "dtype")
 
 
