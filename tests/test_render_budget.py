@@ -148,3 +148,19 @@ def test_the_display_of_a_graph_too_slow_to_lay_out_draws_part_and_says_so(needs
     match = re.search(r"graph of 500 values: the picture shows the (\d+) nearest the output", bundle["text/plain"])
     assert match and int(match.group(1)) < 500
     assert match.group(0) in bundle["image/svg+xml"]
+
+
+def test_the_layout_benchmark_runs_and_prints_a_row_per_graph(needs_dot):
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-m", "benchmarks.render", "--quick"], cwd=root,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = re.findall(r"^  (random long-range DAG, 100 values|MLP\(2,\[16,16,1\]\) loss, 1 point) +\s*([\d.]+) s wall\s+([\d.]+) s CPU"
+                      r"\s+cost\s+([\d,]+)\s+(full|limited|fast)$", done.stdout, flags=re.M)
+    assert [r[0] for r in rows] == ["random long-range DAG, 100 values", "MLP(2,[16,16,1]) loss, 1 point"]
+    assert rows[0][3] == "3,165" and rows[0][4] == "limited" and rows[1][4] == "full"
+    assert "load average" in done.stdout
