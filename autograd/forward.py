@@ -93,6 +93,29 @@ def _check_finite(op, parents, result: float, sources: list, what: str) -> None:
     raise OverflowError(f"forward mode of {op.name}({at}): {what} is {result!r}: it overflows a float")
 
 
+def _tangent_terms(node: Value, parents: tuple, moving: list, tangents: list, create_graph: bool) -> list:
+    """d(node)/d(parents[k]) * tangent_k for each k in `moving`. Only moving inputs: one that does
+    not move (a constant exponent) needs no derivative, and its rule may be undefined here
+    (d/dy x**y at x < 0). A rule is linear in its upstream gradient, so it is called with the
+    tangent in that place: the numbers are those of a backward pass seeded with the tangent,
+    in the same order (1/x at 1e-200 with tangent 1e-200 gives -1e200, where the partial
+    -1e400 alone would overflow). An n-ary rule gives every partial at once: times the tangent."""
+    op = node.op_entry
+    out, inputs = (node, parents) if create_graph else (node.data, [p.data for p in parents])
+    if op.rules is None:
+        partials = local_partials(node, create_graph, only=moving)
+        terms = [partials[k] * t for k, t in zip(moving, tangents)]
+    else:
+        terms = [
+            _run(op, lambda k=k, t=t: op.rules[k](t, out, *inputs), parents, strict=True) for k, t in zip(moving, tangents)
+        ]
+    if not create_graph:
+        for k, t, term in zip(moving, tangents, terms):
+            if type(term) is float and type(t) is float:
+                _check_finite(op, parents, term, [out, *inputs, t], f"the tangent term of input {k}")
+    return terms
+
+
 def _as_tangent(t, where: str, i: int):
     if type(t) is float or isinstance(t, Value):
         return t
@@ -141,16 +164,7 @@ def push_forward(outputs, inputs: Sequence[Value], tangents: Sequence, create_gr
         moving = [k for k, p in enumerate(parents) if p in tangent]
         if not moving:
             continue
-        # Only the partials of moving inputs: an input that does not move (a constant exponent)
-        # needs none, and its rule may be undefined here (d/dy x**y at x < 0).
-        partials = local_partials(node, create_graph, only=moving)
-        terms = []
-        for k in moving:
-            t = tangent[parents[k]]
-            term = partials[k] if isinstance(t, float) and t == 1.0 else partials[k] * t
-            if type(term) is float:
-                _check_finite(node.op_entry, parents, term, [partials[k], t], f"d/d(input {k}) * tangent")
-            terms.append(term)
+        terms = _tangent_terms(node, parents, moving, [tangent[parents[k]] for k in moving], create_graph)
         total = terms[0]
         for term in terms[1:]:
             total = total + term

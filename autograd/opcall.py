@@ -14,13 +14,14 @@ import math
 from autograd import gradmode as _gradmode
 from autograd.gradmode import _recording_here
 from autograd.tracing import tracing
-from autograd.value import _CONSTANT, _UNSEEN, Value, _is_real
+from autograd.checks import is_real
+from autograd.value import _CONSTANT, _UNSEEN, Value
 
 __all__ = ["apply"]
 
 def _number(x, op) -> float:
     """A number used in an op, as a float (how it is stored in the graph)."""
-    if _is_real(x):
+    if is_real(x):
         return float(x)
     raise TypeError(f"{op.name}: unsupported operand of type {type(x).__name__}: {x!r}")
 

@@ -18,6 +18,7 @@ from autograd import Value, draw_dot, render, to_dot
 render_module = importlib.import_module("autograd.render")  # the package attribute `render` is the function
 from autograd.render import GraphTooLargeError, GraphvizNotFoundError, repr_mimebundle
 from autograd.render import backend as backend_module
+from autograd.render import style
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -98,8 +99,12 @@ def test_show_grads_false_and_number_format():
 
 def test_bad_options_are_clear_errors():
     out, _ = neuron()
-    with pytest.raises(ValueError, match="rankdir must be one of LR, TB, RL, BT, got 'XY'"):
+    with pytest.raises(ValueError, match="to_dot: unknown rankdir 'XY'; choose one of 'LR', 'TB', 'RL', 'BT'"):
         to_dot(out, rankdir="XY")
+    with pytest.raises(TypeError, match="to_dot: unknown option 'rank_dir'; the options are collapse"):
+        to_dot(out, rank_dir="TB")
+    with pytest.raises(TypeError, match="render_test: max_nodes must be a positive integer or None, got str: '5'"):
+        to_dot(out, max_nodes="5", where="render_test")
     with pytest.raises(ValueError, match="invalid number_format"):
         to_dot(out, number_format="q")
     with pytest.raises(TypeError, match="expected a Value, got float"):
@@ -205,7 +210,7 @@ def test_dot_text_is_deterministic_across_builds():
 def test_hostile_labels_are_escaped_in_dot(label):
     text = to_dot(Value(1.0, label=label) * 2)
     assert len(node_lines(text, "v")) == 3 and len(edges(text)) == 3  # nothing injected
-    assert "<B>" + render_module._escape(label) + "</B>" in text
+    assert "<B>" + style.escape(label) + "</B>" in text
     if any(c in label for c in '<>&"\n'):
         assert label not in text  # only the escaped form is there
 

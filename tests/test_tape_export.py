@@ -280,3 +280,36 @@ def test_the_export_wants_a_tape():
 
     with pytest.raises(TypeError, match="expected an autograd Tape"):
         to_torch_source(object())
+
+
+# -- seams: the exports read public names only, and import no module that imports them -------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXPORTS = {  # module -> modules it must not import (they import it: the circles issue 23 removed)
+    "autograd/tape/torch.py": {"autograd.tape.replay", "autograd.tape.record"},
+    "nn/torch_export.py": {"nn.layers", "nn.optim"},
+    "nn/compiled.py": set(),
+}
+
+
+def imports_and_private_reads(path: str) -> tuple:
+    tree = ast.parse(open(os.path.join(ROOT, path), encoding="utf-8").read())
+    imported, private = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+            private += [alias.name for alias in node.names if alias.name.startswith("_")]
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                private.append(ast.unparse(node))
+    return imported, private
+
+
+@pytest.mark.parametrize("path", sorted(EXPORTS))
+def test_the_exports_use_public_names_and_make_no_import_circle(path):
+    imported, private = imports_and_private_reads(path)
+    assert private == []
+    assert imported & EXPORTS[path] == set()

@@ -220,6 +220,46 @@ def test_each_loss_gives_dagrads_value_and_gradients(torch, name, reduction):
     grads_close(torch, module, model)
 
 
+def bce_gradients(torch, logit, target):
+    """(dagrad's loss, dL/dz; PyTorch BCELoss's loss, dL/dz; p) for p = sigmoid(logit)."""
+    from nn.torch_export import torch_loss
+
+    z = Value(logit)
+    loss = nn.bce_loss([z.sigmoid()], [target])
+    loss.backward()
+    zt = torch.tensor([logit], dtype=torch.float64, requires_grad=True)
+    torch_value = torch_loss("bce")(torch.sigmoid(zt), torch.tensor([target], dtype=torch.float64))
+    torch_value.backward()
+    return loss.data, z.grad, torch_value.item(), zt.grad.item(), 1.0 / (1.0 + math.exp(-logit))
+
+
+@pytest.mark.parametrize("logit, target", [(30.0, 0.0), (-30.0, 1.0), (28.0, 0.0)])
+def test_bce_gradients_differ_from_pytorchs_exactly_where_the_docs_say(torch, logit, target):
+    # Where p (1 - p) < 1e-12, PyTorch's BCELoss divides by 1e-12 instead: dL/dz = (p - t) p (1 - p) / 1e-12.
+    loss, grad, torch_loss_value, torch_grad, p = bce_gradients(torch, logit, target)
+    assert p * (1 - p) < 1e-12
+    assert abs(loss - torch_loss_value) <= 1e-12 * loss  # the values agree
+    assert grad == pytest.approx(p - target, rel=1e-12)  # dagrad: the exact sigmoid(z) - t
+    assert torch_grad == pytest.approx((p - target) * p * (1 - p) / 1e-12, rel=1e-3)
+    if (logit, target) == (30.0, 0.0):  # the audit's figures
+        assert round(grad, 12) == 1.0 and round(torch_grad, 3) == 0.093
+
+
+@pytest.mark.parametrize("logit, target", [(27.0, 0.0), (-27.0, 1.0), (20.0, 1.0), (0.3, 0.25)])
+def test_bce_gradients_equal_pytorchs_where_p_1_minus_p_is_at_least_1e_12(torch, logit, target):
+    loss, grad, torch_loss_value, torch_grad, p = bce_gradients(torch, logit, target)
+    assert p * (1 - p) >= 1e-12
+    assert abs(loss - torch_loss_value) <= 1e-12 * max(1.0, loss)
+    assert abs(grad - torch_grad) <= 1e-12 * max(1.0, abs(grad))
+
+
+def test_the_docs_state_where_bce_differs():
+    from nn.torch_export import torch_loss
+
+    for text in (torch_loss.__doc__, open(os.path.join(ROOT, "docs", "guides", "pytorch.md"), encoding="utf-8").read()):
+        assert "p (1 - p) < 1e-12" in " ".join(text.split())
+
+
 def test_torch_loss_takes_the_loss_functions_and_checks_reductions(torch):
     from nn.torch_export import torch_loss
 

@@ -75,3 +75,13 @@ def check_modes(modes, where):
 def check_seed(seed, where):
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise TypeError(f"{where}: seed must be an int or None, got {type(seed).__name__}: {seed!r}")
+
+
+def check_directions(directions, fast, where):
+    if isinstance(directions, bool) or not isinstance(directions, numbers.Integral):
+        raise TypeError(f"{where}: directions must be an int >= 1, got {type(directions).__name__}: {directions!r}")
+    if directions < 1:
+        raise ValueError(f"{where}: directions must be an int >= 1, got {directions!r}")
+    if directions != 1 and not fast:
+        raise ValueError(f"{where}: directions={directions!r} counts fast mode's random projections; pass fast=True "
+                         "too (without it every entry is checked)")

@@ -10,53 +10,76 @@ from autograd.testing.gradcheck.arguments import (
     check_flag,
     check_modes,
     check_order,
+    check_directions,
     check_seed,
 )
 from autograd.testing.gradcheck.compare import compare_level
 from autograd.testing.gradcheck.differences import numeric_level
 from autograd.testing.gradcheck.fast import fast_level
-from autograd.testing.gradcheck.faults import find_faults
-from autograd.testing.gradcheck.messages import failure_message, passed_message
+from autograd.testing.gradcheck.faults import find_faults, upstream_faults
+from autograd.testing.gradcheck.messages import failure_message, passed_message, upstream_message
 from autograd.testing.gradcheck.report import GradcheckError, GradcheckReport
 
 
-def run_checks(f, inputs, orders, eps, atol, rtol, raise_exception, where, modes=("rev",), fast=False, seed=None):
+def run_checks(
+    f, inputs, orders, eps, atol, rtol, raise_exception, where, modes=("rev",), fast=False, seed=None, directions=1
+):
+    """Every order in `orders`, each in every mode of `modes`; the first failing level stops it.
+    Then the rule contract (linear in the upstream gradient) of every node of f's graph."""
     points, names = check_arguments(f, inputs, eps, atol, rtol, where)
     check_flag("raise_exception", raise_exception, where)
     check_flag("fast", fast, where)
     check_seed(seed, where)
+    check_directions(directions, fast, where)
     rng = random.Random(0 if seed is None else seed)
     show_mode = modes != ("rev",)
     all_rows, levels = [], []
     for order in orders:
         for mode in modes:
-            fast_row = None
-            if fast:
-                fast_row = fast_level(f, points, names, order, mode, eps, atol, rtol, where, rng)
-                if not fast_row.failed:
-                    all_rows.append(fast_row)
-                    levels.append((order, mode, [fast_row]))
-                    continue
-            rows = compare_level(f, points, names, order, eps, atol, rtol, where, mode)
+            rows, fast_row = (
+                _fast_rows(f, points, names, order, mode, eps, atol, rtol, where, rng, directions) if fast else ([], None)
+            )
+            if not rows:
+                rows = compare_level(f, points, names, order, eps, atol, rtol, where, mode)
             all_rows += rows
             levels.append((order, mode, rows))
             if any(row.failed for row in rows):
                 faults, checked = find_faults(f, points, names, order, mode, eps, atol, rtol, where)
                 message = failure_message(where, f, rows, order, mode, show_mode, eps, atol, rtol, faults, checked, fast_row)
-                report = GradcheckReport(False, all_rows, message, order, mode, faults, where)
-                if raise_exception:
-                    raise GradcheckError(message, order, rows, report)
-                return report
+                return _failed(message, order, mode, rows, all_rows, faults, where, raise_exception)
+    faults = upstream_faults(f, points, names)
+    if faults:
+        message = upstream_message(where, f, levels, eps, atol, rtol, show_mode, faults)
+        return _failed(message, 1, "rev", [], all_rows, faults, where, raise_exception)
     report = GradcheckReport(True, all_rows, passed_message(where, levels, eps, atol, rtol, show_mode),
                              orders[-1], modes[-1], (), where)
     return True if raise_exception else report
+
+
+def _fast_rows(f, points, names, order, mode, eps, atol, rtol, where, rng, directions) -> tuple:
+    """([row per direction], None) when every projection passes, else ([], the failing row)."""
+    rows = []
+    for _ in range(directions):
+        row = fast_level(f, points, names, order, mode, eps, atol, rtol, where, rng)
+        if row.failed:
+            return [], row
+        rows.append(row)
+    return rows, None
+
+
+def _failed(message, order, mode, rows, all_rows, faults, where, raise_exception):
+    report = GradcheckReport(False, all_rows, message, order, mode, faults, where)
+    if raise_exception:
+        raise GradcheckError(message, order, rows, report)
+    return report
 
 
 # -- public API -------------------------------------------------------------------------------
 
 
 def gradcheck(
-    f: Callable, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, fast=False, seed=None
+    f: Callable, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, fast=False, seed=None,
+    directions=1,
 ):
     """Check `autograd.grad` of `f` at `inputs` against central finite differences.
 
@@ -76,7 +99,16 @@ def gradcheck(
     `fast=True` compares one random projection, the gradient along a random direction u, with
     (f(x + eps u) - f(x - eps u)) / 2eps: one backward pass and two evaluations of f however many
     inputs (PyTorch's fast mode). When it fails, the full table is computed to explain it.
-    `seed` picks the direction (default: a fixed one, so a run is reproducible).
+    `seed` picks the direction (default: a fixed one, so a run is reproducible). Fast mode can
+    miss an error, as PyTorch's docs warn: a 1% error in one input's derivative is diluted when
+    another input's derivative dominates the projection (see the gradient-checks guide for the
+    measured rate). `directions=k` checks k independent random projections (each must pass:
+    k + 1 backward passes and 2k evaluations of f); `fast=False`, the default, checks every entry.
+
+    Every check also calls each rule of f's graph with two upstream gradients (1 and -2): a rule
+    must be linear in `grad`, or it is named as ignoring it, even when f's own derivatives agree
+    (they do where the op is f's output). A step below f's rounding (an input whose effect on
+    f = 1e13 is 1e-6) raises `FiniteDifferenceError`, never blames an op.
 
     >>> from autograd.testing import gradcheck
     >>> gradcheck(lambda x, y: (x * y).tanh() + y.exp(), [0.5, -1.2])
@@ -100,11 +132,13 @@ def gradcheck(
     >>> gradcheck(lambda *xs: autograd.sum([x.tanh() for x in xs]), [0.01 * k for k in range(1000)], fast=True)
     True
     """
-    return run_checks(f, inputs, (1,), eps, atol, rtol, raise_exception, "gradcheck", fast=fast, seed=seed)
+    return run_checks(f, inputs, (1,), eps, atol, rtol, raise_exception, "gradcheck", fast=fast, seed=seed,
+                      directions=directions)
 
 
 def gradgradcheck(
-    f: Callable, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, fast=False, seed=None
+    f: Callable, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, fast=False, seed=None,
+    directions=1,
 ):
     """Check the second derivatives of `f` (the Hessian of the gradient built with
     `create_graph=True`) against central finite differences of the analytic gradient.
@@ -116,12 +150,13 @@ def gradgradcheck(
     >>> gradgradcheck(lambda x, y: x * y.sin() + (x * x).log(), [1.5, 0.3])
     True
     """
-    return run_checks(f, inputs, (2,), eps, atol, rtol, raise_exception, "gradgradcheck", fast=fast, seed=seed)
+    return run_checks(f, inputs, (2,), eps, atol, rtol, raise_exception, "gradgradcheck", fast=fast, seed=seed,
+                      directions=directions)
 
 
 def check_grads(
     f: Callable, inputs, order: int = 2, modes=("fwd", "rev"), *, eps=1e-6, atol=1e-5, rtol=1e-3,
-    raise_exception=True, fast=False, seed=None,
+    raise_exception=True, fast=False, seed=None, directions=1,
 ):
     """Check every derivative of `f` of order 1, 2, ..., `order`, in forward mode (`autograd.jvp`)
     and/or reverse mode (`autograd.grad`), like `jax.test_util.check_grads`.
@@ -145,7 +180,8 @@ def check_grads(
     """
     order = check_order(order, "check_grads")
     modes = check_modes(modes, "check_grads")
-    return run_checks(f, inputs, tuple(range(1, order + 1)), eps, atol, rtol, raise_exception, "check_grads", modes, fast, seed)
+    return run_checks(f, inputs, tuple(range(1, order + 1)), eps, atol, rtol, raise_exception, "check_grads", modes, fast, seed,
+                      directions)
 
 
 def numerical_grad(f: Callable, inputs, *, eps=1e-6) -> list:

@@ -45,11 +45,18 @@ def compare_level(f, points, names, order, eps, atol, rtol, where, mode="rev", k
 
 def _check_reliable(f, points, names, order, rows, differences, atol, rtol, where, mode) -> None:
     """A failure is blamed on the derivatives only if its finite difference can be trusted: the
-    same difference with a step ten times smaller must agree with it. When it does not for any
-    of the (up to 3) worst failing inputs, f varies on a smaller scale than the step there (sin at
-    1e11 moved by 1e5, a pole within a few steps), and `FiniteDifferenceError` says so."""
+    mismatch must be larger than f's rounding can explain, and the same difference with a step
+    ten times smaller must agree with it. When neither holds for any of the (up to 3) worst
+    failing inputs, `FiniteDifferenceError` says why: the step is below f's rounding (x1 of
+    exp(x0) + x1 at x0 = 30, where f = 1e13 is resolved to 0.002 only), or f varies on a
+    smaller scale than the step (sin at 1e11 moved by 1e5, a pole within a few steps)."""
     n = len(points)
     failing = sorted((row.rel_error, k) for k, row in enumerate(rows) if row.failed and row.kink is None)
+    rounded = [k for _, k in failing if rows[k].abs_error <= _rounding(differences, rows[k].wrt[-1], k // n)]
+    failing = [(e, k) for e, k in failing if k not in rounded]
+    if rounded and not failing:
+        k = rounded[-1]
+        raise FiniteDifferenceError(_rounding_message(where, f, rows[k], differences, k // n, atol, rtol))
     checked, unreliable = set(), None
     for _, k in reversed(failing):
         row = rows[k]
@@ -77,3 +84,30 @@ def _check_reliable(f, points, names, order, rows, differences, atol, rtol, wher
             "eps * max(1, |x|)), so this point cannot be checked by finite differences: move the point or pass "
             f"a smaller eps.\nf = {indented(describe(f))}"
         )
+
+
+# A finite difference's rounding error: f (or a lower derivative) is computed to a few units in
+# the last place (ulps) of its size, and the difference divides two such errors by the step.
+_ULPS = 8
+
+
+def _rounding(differences, i, j) -> float:
+    """How much of the central difference along input i (entry j) may be rounding alone."""
+    size = max(abs(differences.plus[i][j]), abs(differences.minus[i][j]))
+    return _ULPS * size * 2.0**-52 / (differences.h_plus[i] + differences.h_minus[i])
+
+
+def _rounding_message(where, f, row, differences, j, atol, rtol) -> str:
+    i = row.wrt[-1]
+    size = max(abs(differences.plus[i][j]), abs(differences.minus[i][j]))
+    what = "f" if len(row.wrt) == 1 else "the lower derivative"
+    # The step at which rounding would fall to a tenth of this entry's tolerance.
+    wanted = 10 * _ULPS * size * 2.0**-52 / (2 * (atol + rtol * abs(row.analytic)))
+    return (
+        f"{where}: the step is below f's rounding for {row.name} at {row.input_name} = {row.input_value!r}: "
+        f"a step of {row.step:.3g} changes {what} by about {abs(row.analytic) * row.step:.3g}, but {what} = {size:.6g} "
+        f"is resolved only to about {size * 2.0**-52:.3g} in float64, so the numeric value {row.numeric:.10g} is "
+        f"rounding noise (autograd: {row.analytic:.10g}). Finite differences cannot check this entry here: "
+        f"the step would have to be about {wanted:.2g} for rounding to fall below the tolerance. Check "
+        f"{row.input_name} at a point where {what} is smaller, or with a larger eps if {what} is smooth on that scale.\nf = {indented(describe(f))}"
+    )

@@ -83,6 +83,17 @@ def passed_message(where, levels, eps, atol, rtol, show_mode) -> str:
 
 
 
+def upstream_message(where, f, levels, eps, atol, rtol, show_mode, faults) -> str:
+    """f's derivatives agree with finite differences, but a rule ignores its upstream gradient."""
+    lines = [
+        f"{where}: the derivatives of f agree with central finite differences here, but a rule in f's graph "
+        "ignores its upstream gradient, so it is wrong wherever the op is not the output",
+        f"f = {indented(describe(f))}",
+        *[str(fault) for fault in faults],
+    ]
+    return "\n".join(lines) + "\n" + passed_message(where, levels, eps, atol, rtol, show_mode)
+
+
 def describe(f) -> str:
     """How to name f in a message: a function by its qualified name, an op by its op name, a
     Program (or other callable) by its repr, which for a Program is its source."""

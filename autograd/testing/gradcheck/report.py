@@ -36,9 +36,11 @@ class Kink:
     """A mismatch explained by a kink: f is not differentiable there along this input.
 
     `op` and `node` say which kink (e.g. 'relu', "v3 = relu(v2=0)"), `subgradient` is what
-    autograd returned, `left` and `right` the one-sided slopes (f(x) - f(x - h)) / h and
-    (f(x + h) - f(x)) / h. `within` is True when the subgradient lies between them (up to the
-    tolerances): then the row is not a failure.
+    autograd returned, `left` and `right` the one-sided slopes on each side of the kink,
+    (P(x - h) - P(x - 2h)) / h and (P(x + 2h) - P(x + h)) / h, where P is f for first
+    derivatives and the analytic order-(k-1) derivative for order k. `within` is True when the
+    subgradient lies between them (up to the tolerances): then the row is not a failure. The
+    same policy holds for relu, abs, leaky_relu and user ops with kinks, at every order.
 
     >>> from autograd.testing import gradcheck
     >>> print(gradcheck(lambda x: x.relu(), [0.0], raise_exception=False).rows[0].kink)
