@@ -12,19 +12,26 @@ from typing import Any, Callable, Optional, Sequence
 
 from autograd import opcall as _opcall
 from autograd.opdomain import OpDomain
-from autograd.value import Value, _is_real, apply
+from autograd.checks import is_real
+from autograd.value import Value, apply
 
 __all__ = ["Op", "OPS", "INTERNAL_OPS", "define_op", "builtin"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Op:
     """One entry of the op table. Calling it applies the op to Values or numbers.
 
     >>> from autograd.ops import TANH
-    >>> TANH(0.0), TANH.name
-    (0.0, 'tanh')
+    >>> TANH(0.0), TANH.name, TANH
+    (0.0, 'tanh', <op 'tanh': 1 input>)
     """
+
+    def __repr__(self) -> str:
+        # One line: the generated repr printed every field, rules as lambdas, 15 lines in a
+        # Hypothesis failure report.
+        arity = "n-ary" if self.arity is None else f"{self.arity} input{'' if self.arity == 1 else 's'}"
+        return f"<op {self.name!r}: {arity}>"
 
     name: str
     forward: Callable[..., float]
@@ -164,7 +171,7 @@ def _float_result(name, forward):
 
 def _is_gradient(x) -> bool:
     """What a rule may return: a number, a Value (create_graph) or an array (a tape's batch)."""
-    return isinstance(x, (float, int, Value)) and not isinstance(x, bool) or _is_real(x) \
+    return isinstance(x, (float, int, Value)) and not isinstance(x, bool) or is_real(x) \
         or hasattr(x, "shape") and hasattr(x, "dtype")
 
 

@@ -16,10 +16,10 @@ reference counting alone. The rest of the core, by idea:
 
 from __future__ import annotations
 
-import numbers
 import weakref
 from typing import Any, Iterable, Optional
 
+from autograd.checks import is_real
 from autograd.tracing import tracing
 
 __all__ = ["Value", "apply", "accumulate_grads", "tracing"]
@@ -284,19 +284,10 @@ def accumulate_grads(values, grads) -> None:
 # -- numbers -----------------------------------------------------------------------------------
 
 
-def _is_real(x) -> bool:
-    """A real number: int, float, bool, fractions, decimals, and numpy's real scalars (numpy's
-    bool is no `numbers.Real`, yet `Value(np.bool_(True))` should work as `Value(True)` does)."""
-    if isinstance(x, numbers.Real):
-        return not isinstance(x, Value)
-    return type(x).__module__ == "numpy" and getattr(x, "shape", None) == () and getattr(x, "dtype", None) is not None \
-        and x.dtype.kind in "biuf"
-
-
 def _as_float(data) -> float:
     if type(data) is float:
         return data
-    if _is_real(data):
+    if is_real(data):
         return float(data)
     if isinstance(data, Value):
         raise TypeError("Value(data): data is already a Value; use v.data or v.detach()")
@@ -358,7 +349,7 @@ def _compared(node: Value, kind: str, other, result: bool) -> bool:
 def _data_of(other, op_name: str) -> float:
     if isinstance(other, Value):
         return other.data
-    if _is_real(other):
+    if is_real(other):
         return other
     raise TypeError(f"{op_name}: cannot compare a Value with {type(other).__name__}: {other!r}")
 
