@@ -349,7 +349,7 @@ def _display_advice(value: Value):
     return advice
 
 
-def _inline_svg(lines: list, notes: list, advice) -> tuple:
+def _inline_svg(lines: list, notes: list, advice=None) -> tuple:
     """The SVG of the DOT lines with the notes as its title, scaled down to at most
     `INLINE_HEIGHT` pixels tall (viewBox kept), and the scale used (1 when it fits)."""
     import re
