@@ -7,6 +7,7 @@ library (anywidget) is imported only when a widget is shown.
 
 from autograd.explorer.steps import BackwardStep, BackwardSteps, Contribution, backward_steps
 from autograd.explorer.chain import Path, TooManyPathsError, count_paths, paths
+from autograd.explorer.page import offline_page, stylesheet
 
 __all__ = [
     "backward_steps",
@@ -20,6 +21,8 @@ __all__ = [
     "explore",
     "Explorer",
     "GraphTooLargeError",
+    "offline_page",
+    "stylesheet",
 ]
 
 
