@@ -9,7 +9,9 @@ function dagradLive(host, data, options) {
   const NS = "http://www.w3.org/2000/svg";
   const live = typeof options.send === "function";
   const meta = data.meta;
-  let series = data.series || { epoch: [], loss: [], accuracy: [], lr: [], grad_norm: [] };
+  const EMPTY = { epoch: [], loss: [], accuracy: [], lr: [], grad_norm: [] };
+  const complete = (s) => Object.assign({}, EMPTY, s || {});  // a widget starts with {}
+  let series = complete(data.series);
   let frames = data.frames || [];
   let status = options.status || { state: live ? "running" : "done", epoch: 0, message: "" };
   let index = Math.max(0, Math.min(frames.length - 1, options.frame || frames.length - 1));
@@ -214,6 +216,7 @@ function dagradLive(host, data, options) {
     drawCurves(live ? Infinity : upto);
     root.dataset.frame = String(index);
     root.dataset.epoch = frame ? String(frame.epoch) : "0";
+    root.dataset.loss = frame && frame.loss !== null ? String(frame.loss) : "";
     root.dataset.state = status.state;
     const n = live ? series.epoch.length : upto;
     const at = live ? n - 1 : series.epoch.indexOf(upto);
@@ -251,7 +254,7 @@ function dagradLive(host, data, options) {
 
   return {
     update(change) {
-      if (change.series) series = change.series;
+      if (change.series) series = complete(change.series);
       if (change.frame && change.frame.epoch !== undefined) { frames = [change.frame]; index = 0; }
       if (change.status) status = change.status;
       show();

@@ -348,6 +348,9 @@ class LiveView:
         """The run ended: "done", "stopped" or "error" (with the error's message)."""
         self.status.update(state=state, message=message)
         self._send(force=True)
+        close = getattr(self.poll, "close", None)
+        if close is not None:
+            close()
 
     def _show(self, state: str) -> None:
         self.status["state"] = state
@@ -381,26 +384,47 @@ def open_view(model, X: list, y: list, decision: Optional[str], epochs: int, tit
         )
         return LiveView(recording)
     try:
-        widget = _widget_class()(meta=recording.meta)
+        widget = _widget_class()(meta=recording.meta, series=recording.series)
     except ImportError as error:
         warnings.warn(f"fit(live=True): {error}; showing the progress bar instead", stacklevel=3)
         return LiveView(recording)
     from IPython.display import display
 
+    poll = _UIPoll()
+    recording.meta["note"] = "; ".join(filter(None, [recording.meta["note"], poll.problem]))
+    widget.meta = dict(recording.meta)
     display(widget)
-    return LiveView(recording, widget, _ui_poll())
+    return LiveView(recording, widget, poll)
 
 
-def _ui_poll() -> Callable[[], None]:
-    """A function that lets the kernel handle the view's messages while the cell runs
-    (jupyter-ui-poll); without it the buttons act only after the run."""
-    try:
-        from jupyter_ui_poll import ui_events
-    except ImportError:
-        return lambda: None
-    context = ui_events()
-    process = context.__enter__()  # left open for the run; it only restores state on exit
-    return lambda: process(20)
+class _UIPoll:
+    """Lets the kernel handle the view's messages (button clicks) while the cell runs, with
+    jupyter-ui-poll. It needs ipykernel 6 (ipykernel 7 has no way to do it from inside a cell:
+    there the view still updates, and says that its buttons act only once the run is over)."""
+
+    def __init__(self):
+        self.context = self.process = None
+        try:
+            import ipykernel
+            from jupyter_ui_poll import ui_events
+        except ImportError:
+            self.problem = "the buttons need jupyter-ui-poll (pip install jupyter-ui-poll)"
+            return
+        if int(ipykernel.__version__.split(".")[0]) >= 7:
+            self.problem = f"the buttons need ipykernel 6 (this is {ipykernel.__version__}): pip install 'ipykernel<7'; interrupt the kernel to stop"
+            return
+        self.problem = ""
+        self.context = ui_events()
+        self.process = self.context.__enter__()
+
+    def __call__(self) -> None:
+        if self.process is not None:
+            self.process(20)
+
+    def close(self) -> None:
+        if self.context is not None:
+            self.context.__exit__(None, None, None)
+            self.context = self.process = None
 
 
 _WIDGET_CLASS = None

@@ -179,9 +179,9 @@ def fit(
         _train(training, optimizer, scheduler, stopping, history, view, X, y, batches, epochs, decision, progress)
     except StopTraining:
         history.stopped_by = "stopped"
-    except Exception as error:
+    except BaseException as error:  # KeyboardInterrupt too: the view says the run ended
         if view is not None:
-            view.finish("error", f"{type(error).__name__}: {error}")
+            view.finish("error", f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
         raise
     if view is not None:
         view.finish("stopped" if history.stopped_by == "stopped" else "done", f"stopped by {history.stopped_by}")
