@@ -9,7 +9,7 @@ WITH_TORCH ?=
 comma := ,
 TEST_EXTRAS := test$(if $(WITH_TORCH),$(comma)torch)
 
-.PHONY: demo test bench notebooks docs clean
+.PHONY: demo test bench notebooks docs docs-serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,13 +44,18 @@ test: $(VENV)/.test-installed-$(TEST_EXTRAS)
 bench: $(VENV)/.bench-installed
 	$(PY) -m benchmarks
 
-# Every picture the README shows, in docs/ (the explorer's screenshot needs Chromium; it is
-# skipped, with a note, without it).
+# The documentation site: regenerate its pictures (docs/pictures.py; the explorer's screenshot
+# needs Chromium and is skipped, with a note, without it), then build site/ strictly (a broken
+# link or a failing API reference fails). docs-serve previews it at http://127.0.0.1:8000.
 docs: $(VENV)/.docs-installed
 	$(PY) docs/pictures.py
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+docs-serve: $(VENV)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve
 
 notebooks: $(VENV)/.notebooks-installed
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out site dist .pytest_cache .hypothesis

@@ -12,7 +12,7 @@ import pytest
 
 # Paths relative to this directory. Every example in nn/torch_export.py needs PyTorch; in
 # autograd/tape/torch.py only those that import it (`to_torch_source` writes PyTorch code without it).
-TORCH_EVERYWHERE = ("nn/torch_export.py", "notebooks/06_outgrow_to_pytorch.ipynb")
+TORCH_EVERYWHERE = ("nn/torch_export.py", "notebooks/07_outgrow_to_pytorch.ipynb")
 TORCH_DOCTESTS = ("autograd/tape/torch.py",)
 HERE = os.path.dirname(os.path.abspath(__file__))
 

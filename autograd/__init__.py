@@ -61,4 +61,8 @@ def __getattr__(name):
 
         return getattr(_explorer, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
+# The one place the version lives: pyproject.toml reads it (dynamic version), the docs' changelog
+# and CHANGELOG.md name it.
 __version__ = "0.1.0"

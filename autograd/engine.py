@@ -1,4 +1,4 @@
-"""The graph walk and the one backward pass: `topological_order`, `grad`, `backward`, `no_grad`.
+"""The graph walk and the one backward pass: `topological_order`, `grad`, `backward`, `observe_backward`.
 
 The algorithm is the one in `autograd/reference.py` (read that first: twenty plain lines), made
 fast: instead of a set of visited nodes and a dict of gradients, each node carries one slot,
@@ -20,18 +20,18 @@ Nothing here recurses, so graphs of any depth work with the default recursion li
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
-from typing import Sequence, Union
+from typing import Callable, Sequence, Union
 
-from autograd import value as _value_module
+from autograd import gradmode as _gradmode
+from autograd.gradmode import is_recording, no_grad
 from autograd.value import _CONSTANT, _UNSEEN, Value
 
 # A node's `_pass` while `_visit` has pushed its parents but not yet finished it.
 _EXPANDED = object()
 
-__all__ = ["topological_order", "grad", "backward", "no_grad", "is_recording"]
+__all__ = ["topological_order", "grad", "backward", "observe_backward", "no_grad", "is_recording"]
 
 
 def _visit(root: Value) -> list[Value]:
@@ -158,7 +158,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
     to `_explain_nonfinite`, which finds the first such rule, or accepts the result when the
     non-finite numbers came from the data (NaN and infinities propagate).
 
-    `observer` (used by `autograd.explorer.backward_steps`), if given, is called once per op
+    `observer` (the engine's side of the public `observe_backward`), if given, is called once per op
     node, after its contributions were added, as `observer(node, grad, contributions,
     totals)`: the node's complete upstream gradient, then per parent (in order, repeats kept)
     the contribution passed to it and the parent's running total right after adding it (None
@@ -406,13 +406,13 @@ def grad(
         zero = 0.0
         if isinstance(seed, Value):
             seed = seed.data
-    if create_graph and not _value_module._recording():
+    if create_graph and not _gradmode._recording():
         # Inside no_grad(), create_graph=True still builds the gradients' graph (as in PyTorch).
-        token = _value_module._recording_here.set(True)
+        token = _gradmode._recording_here.set(True)
         try:
             order = _backpropagate(output, seed, create_graph=True, write_grad=False)
         finally:
-            _value_module._recording_here.reset(token)
+            _gradmode._recording_here.reset(token)
     else:
         order = _backpropagate(output, seed, create_graph=create_graph, write_grad=False)
     # Read before releasing: an input outside the graph (or a constant) holds no gradient.
@@ -421,61 +421,42 @@ def grad(
     return grads
 
 
-class no_grad:
-    """Inside this block (or a function decorated with it) ops record no parents.
+# What `observe_backward` calls once per op node: (node, upstream gradient, contributions, totals).
+Observer = Callable[[Value, float, list, list], None]
 
-    Results are constant leaves (`requires_grad=False`): nothing is kept for backward. Use it
-    as `with no_grad():`, as a decorator `@no_grad()` or `@no_grad`. The switch is per thread
-    and per asyncio task: a block in one thread leaves recording on in the others.
 
-    >>> x = Value(2.0)
-    >>> with no_grad():
-    ...     y = x * x
-    >>> y.parents, y.data
-    ((), 4.0)
-    >>> @no_grad
-    ... def square(v):
-    ...     return v * v
-    >>> square(x).requires_grad
-    False
+def observe_backward(root: Value, observer: Observer, grad: float = 1.0) -> dict[Value, float]:
+    """Run the backward pass from `root` and watch it, one op node at a time; no `.grad` changes.
+
+    It is the engine's own pass (the one `backward` runs), in its order: `observer(node, upstream,
+    contributions, totals)` is called once per op node, after the node has passed its gradient
+    on. `upstream` is d(root)/d(node), complete by then; `contributions` holds, per parent (in
+    order, repeats kept), what was added to that parent's gradient (None for a constant parent,
+    which gets nothing), and `totals` the parent's running total right after the addition (None
+    for a constant). Returns {node: d(root)/d(node)} for every node that needs a gradient
+    (`reference_gradients` gives the same numbers). `autograd.explorer.backward_steps` is built
+    on it.
+
+    >>> from autograd import Value
+    >>> a = Value(3.0, label="a"); b = a * a; c = b + a
+    >>> seen = []
+    >>> grads = observe_backward(c, lambda node, g, contributions, totals: seen.append((node.op, g, contributions, totals)))
+    >>> seen                    # add passes 1 to b and to a; mul then adds 3 and 3 to a
+    [('add', 1.0, [1.0, 1.0], [1.0, 1.0]), ('mul', 1.0, [3.0, 3.0], [4.0, 7.0])]
+    >>> grads[a], a.grad        # a is used three times: 1 + 3 + 3; .grad is not written
+    (7.0, 0.0)
     """
-
-    def __new__(cls, func=None):
-        if func is None:
-            return super().__new__(cls)
-        if not callable(func):
-            raise TypeError(f"no_grad: takes no arguments (or decorates a function), got {type(func).__name__}: {func!r}")
-        return cls()(func)  # @no_grad without parentheses
-
-    def __init__(self, func=None):
-        self._tokens = []
-
-    def __enter__(self) -> None:
-        with _value_module._no_grad_lock:
-            _value_module._no_grad_blocks += 1
-        self._tokens.append(_value_module._recording_here.set(False))
-
-    def __exit__(self, *exc_info) -> None:
-        _value_module._recording_here.reset(self._tokens.pop())
-        with _value_module._no_grad_lock:
-            _value_module._no_grad_blocks -= 1
-
-    def __call__(self, func):
-        if not callable(func):
-            raise TypeError(f"no_grad(): decorates a function, got {type(func).__name__}: {func!r}")
-
-        @functools.wraps(func)
-        def without_grad(*args, **kwargs):
-            with no_grad():
-                return func(*args, **kwargs)
-
-        return without_grad
-
-
-def is_recording() -> bool:
-    """False inside `no_grad()` (in this thread or asyncio task).
-
-    >>> is_recording()
-    True
-    """
-    return _value_module._recording()
+    if not isinstance(root, Value):
+        raise TypeError(f"observe_backward: expected a Value, got {type(root).__name__}: {root!r}")
+    if not callable(observer):
+        raise TypeError(f"observe_backward: observer must be callable, got {type(observer).__name__}: {observer!r}")
+    seed = _check_seed(grad, "observe_backward")
+    if isinstance(seed, Value):
+        seed = seed.data
+    if root._pass is _CONSTANT:
+        raise _constant_root_error("observe_backward", root)
+    order = _backpropagate(root, seed, create_graph=False, write_grad=False, observer=observer)
+    try:
+        return {node: node._pass for node in order}
+    finally:
+        _release(order)

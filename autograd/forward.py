@@ -14,6 +14,7 @@ tangents are Values that can be differentiated again, by either mode.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Callable, Sequence
 
@@ -23,15 +24,26 @@ from autograd.value import Value
 __all__ = ["jvp", "push_forward", "local_partials"]
 
 
-def local_partials(node: Value, create_graph: bool = False) -> list:
+def local_partials(node: Value, create_graph: bool = False, *, only=None, strict: bool = True) -> list:
     """d(node)/d(parent) for each parent of `node` (in order, repeats kept), from the op's rules.
 
     Floats, or Values with their own graph when `create_graph` is True. A leaf has none.
+    Each rule runs on its own, so one input's partial never depends on another's being
+    defined: at x = -2, `x ** 3` has the base partial 12 although d/dy x**y (x**y log x) is
+    undefined there. `only` (positions of parents) restricts the work to those partials, the
+    rest being None: forward mode asks only for the inputs whose tangent is not 0, so an
+    exponent that does not move is never differentiated. A rule that fails at this point
+    raises its error naming the op and its inputs, or, with `strict=False` (pictures, the
+    explorer), gives None in its place. With `strict`, a float partial that is not finite
+    although the output and inputs are raises OverflowError (ValueError for NaN), as in the
+    backward pass.
 
     >>> from autograd import Value
     >>> x, y = Value(3.0), Value(2.0)
     >>> local_partials(x * y), local_partials(x.relu()), local_partials(x.log())
     ([2.0, 3.0], [1.0], [0.3333333333333333])
+    >>> local_partials(Value(-2.0) ** 3, strict=False)    # base 3x^2; exponent: log(-2) undefined
+    [12.0, None]
     """
     op = node.op_entry
     if op is None:
@@ -41,13 +53,67 @@ def local_partials(node: Value, create_graph: bool = False) -> list:
         out, inputs = node, parents
     else:
         out, inputs = node.data, [p.data for p in parents]
+    wanted = range(len(parents)) if only is None else set(only)
+    if op.rules is None:  # an n-ary rule gives every partial at once
+        partials = _run(op, lambda: list(op.nary_rule(1.0, out, inputs)), parents, strict)
+        partials = [None] * len(parents) if partials is None else partials
+        results = [partials[k] if k in wanted else None for k in range(len(parents))]
+    else:
+        results = [
+            _run(op, lambda rule=rule: rule(1.0, out, *inputs), parents, strict) if k in wanted else None
+            for k, rule in enumerate(op.rules)
+        ]
+    if strict and not create_graph:
+        for k, d in enumerate(results):
+            if d is not None:
+                _check_finite(op, parents, d, [out, *inputs], f"d/d(input {k})")
+    return results
+
+
+def _run(op, compute, parents, strict: bool):
+    """`compute()`, a rule's result; its error names the op and the inputs (None if not strict)."""
     try:
-        if op.rules is not None:
-            return [rule(1.0, out, *inputs) for rule in op.rules]
-        return list(op.nary_rule(1.0, out, inputs))
+        return compute()
     except (ArithmeticError, ValueError) as error:
+        if not strict:
+            return None
         at = ", ".join(repr(p.data) for p in parents)
         raise type(error)(f"forward-mode partial of {op.name}({at}): {error}") from error
+
+
+def _check_finite(op, parents, result: float, sources: list, what: str) -> None:
+    """Forward mode's overflow policy, the backward pass's: a number that is not finite although
+    every number it came from is raises OverflowError (ValueError for NaN) naming the op and its
+    inputs; non-finite numbers that come from the data propagate (IEEE 754)."""
+    if math.isfinite(result) or not all(math.isfinite(x) for x in sources):
+        return
+    at = ", ".join(repr(p.data) for p in parents)
+    if math.isnan(result):
+        raise ValueError(f"forward mode of {op.name}({at}): {what} is NaN for finite numbers")
+    raise OverflowError(f"forward mode of {op.name}({at}): {what} is {result!r}: it overflows a float")
+
+
+def _tangent_terms(node: Value, parents: tuple, moving: list, tangents: list, create_graph: bool) -> list:
+    """d(node)/d(parents[k]) * tangent_k for each k in `moving`. Only moving inputs: one that does
+    not move (a constant exponent) needs no derivative, and its rule may be undefined here
+    (d/dy x**y at x < 0). A rule is linear in its upstream gradient, so it is called with the
+    tangent in that place: the numbers are those of a backward pass seeded with the tangent,
+    in the same order (1/x at 1e-200 with tangent 1e-200 gives -1e200, where the partial
+    -1e400 alone would overflow). An n-ary rule gives every partial at once: times the tangent."""
+    op = node.op_entry
+    out, inputs = (node, parents) if create_graph else (node.data, [p.data for p in parents])
+    if op.rules is None:
+        partials = local_partials(node, create_graph, only=moving)
+        terms = [partials[k] * t for k, t in zip(moving, tangents)]
+    else:
+        terms = [
+            _run(op, lambda k=k, t=t: op.rules[k](t, out, *inputs), parents, strict=True) for k, t in zip(moving, tangents)
+        ]
+    if not create_graph:
+        for k, t, term in zip(moving, tangents, terms):
+            if type(term) is float and type(t) is float:
+                _check_finite(op, parents, term, [out, *inputs, t], f"the tangent term of input {k}")
+    return terms
 
 
 def _as_tangent(t, where: str, i: int):
@@ -92,18 +158,18 @@ def push_forward(outputs, inputs: Sequence[Value], tangents: Sequence, create_gr
             continue
         tangent[x] = tangent[x] + t if x in tangent else t
     for node in topological_order(outputs):  # one walk for all outputs: a shared trunk once
-        if node.op_entry is None or node in tangent:  # a leaf, or an input given as an interior node
-            continue
+        if node.op_entry is None or node in tangent or not node.requires_grad:
+            continue  # a leaf, an input given as an interior node, or a constant (as in backward)
         parents = node.parents
         moving = [k for k, p in enumerate(parents) if p in tangent]
         if not moving:
             continue
-        partials = local_partials(node, create_graph)
-        total = None
-        for k in moving:
-            t = tangent[parents[k]]
-            term = partials[k] if isinstance(t, float) and t == 1.0 else partials[k] * t
-            total = term if total is None else total + term
+        terms = _tangent_terms(node, parents, moving, [tangent[parents[k]] for k in moving], create_graph)
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        if type(total) is float and len(terms) > 1:
+            _check_finite(node.op_entry, parents, total, terms, "the sum of the terms")
         tangent[node] = total
     zero = Value(0.0, requires_grad=False) if create_graph else 0.0
     results = []

@@ -1,114 +1,34 @@
-"""`Value`: one scalar node of the computation graph, and `apply`, which records an op.
+"""`Value`: one scalar node of the computation graph.
 
 A Value holds data, not behaviour: its `_op` points at a shared entry of the op table
 (`autograd.ops`), and references run only child -> parent, so a dropped graph is freed by
-reference counting alone.
+reference counting alone. The rest of the core, by idea:
 
-The core never imports the tape (`autograd.tape`): the tape plugs in through ONE hook, `tracing`
-(see `Tracing`), and reads the graph through public names only (`parents`, `op_entry`, ...).
+- `autograd.opcall`: applying an op (`apply`), and Value's methods and operators, made from the
+  op table's entries (`x + y`, `x.tanh()`);
+- `autograd.gradmode`: `no_grad` and `is_recording`;
+- `autograd.tracing`: the one hook through which a tape (`autograd.tape`) sees the graph being
+  built; the core never imports the tape;
+- `autograd.engine`: the backward pass.
+
+`apply` and `tracing` are importable from here too, as before the split.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import inspect
-import math
-import numbers
-import threading
 import weakref
+from typing import Any, Iterable, Optional
+
+from autograd.checks import is_real
+from autograd.tracing import tracing
 
 __all__ = ["Value", "apply", "accumulate_grads", "tracing"]
-
-# Recording is off inside `no_grad()`, per thread and per asyncio task (a context variable, as
-# PyTorch's grad mode is thread-local). `_no_grad_blocks` counts the blocks open anywhere in the
-# process: while it is 0, the usual case, an op reads that one global and never the (slower)
-# context variable.
-_no_grad_blocks = 0
-_no_grad_lock = threading.Lock()
-_recording_here = contextvars.ContextVar("autograd_recording", default=True)
-
-
-def _recording() -> bool:
-    """True unless a `no_grad()` block is open in this thread or task."""
-    return not _no_grad_blocks or _recording_here.get()
 
 # The engine's mark for "not visited by a backward pass running now" (see `Value._pass`).
 _UNSEEN = object()
 
 # `_pass` of a node that needs no gradient (a constant): no backward pass visits it.
 _CONSTANT = object()
-
-
-class Tracing:
-    """The core's one hook for a tape (`autograd.tape`), which the core never imports.
-
-    - `recorder`: None, except while `autograd.trace` runs a function in this thread (or asyncio
-      task): then an object whose `guard(node, kind, other, result)` is told of every place
-      where a Value's data leaves the graph (`<`, `<=`, `>`, `>=`; `==` in a rule's special case
-      at 0; `bool`, `float`, `detach`), so a tape can check them for every sample. While there is
-      a recorder, a node that needs no gradient still records its op and parents (as a
-      constant), so a tape replays it. Set it with `with tracing.recording(recorder):`; a trace
-      in one thread sees nothing of another's ops. `active` counts the traces running anywhere:
-      while it is 0, the usual case, checking it is the whole cost of the hook.
-    - `array_types`, `array_apply`: `apply` hands arguments of these types (numpy's ndarray
-      once a tape is imported) to `array_apply(op, args)`, so a rule that calls a table op
-      (`COS(x)`) runs on a tape's batches too. Set them with `register_arrays`.
-
-    >>> class Guards:
-    ...     def __init__(self): self.seen = []
-    ...     def guard(self, node, kind, other, result): self.seen.append((kind, other, result))
-    >>> guards = Guards()
-    >>> with tracing.recording(guards):
-    ...     x = Value(2.0)
-    ...     _ = x > 1, bool(x)
-    >>> guards.seen, tracing.recorder is None
-    ([('>', 1, True), ('bool', None, True)], True)
-    """
-
-    __slots__ = ("active", "array_types", "array_apply", "_here", "_lock")
-
-    def __init__(self):
-        self.active = 0
-        self.array_types: tuple = ()
-        self.array_apply = None
-        self._here = contextvars.ContextVar("autograd_recorder", default=None)
-        self._lock = threading.Lock()
-
-    @property
-    def recorder(self):
-        """This thread's (or task's) recorder; None when nothing is being traced here."""
-        return self._here.get() if self.active else None
-
-    def guard(self, node, kind: str, other, result) -> None:
-        """Tell this thread's recorder, if any, that `node`'s data left the graph."""
-        recorder = self.recorder
-        if recorder is not None:
-            recorder.guard(node, kind, other, result)
-
-    @contextlib.contextmanager
-    def recording(self, recorder):
-        """Tell `recorder` about every guard while the block runs in this thread (no nesting)."""
-        if self.recorder is not None:
-            raise RuntimeError("trace: already tracing (trace cannot be nested)")
-        token = self._here.set(recorder)
-        with self._lock:
-            self.active += 1
-        try:
-            yield recorder
-        finally:
-            self._here.reset(token)
-            with self._lock:
-                self.active -= 1
-
-    def register_arrays(self, types: tuple, array_apply) -> None:
-        """Let `apply(op, *args)` run `array_apply(op, args)` when an argument is one of `types`."""
-        self.array_types = tuple(types)
-        self.array_apply = array_apply
-
-
-# The one instance the core reads (a tape sets it; see `Tracing`).
-tracing = Tracing()
 
 # Labels live outside the node (few nodes have one): a slot less on every node is less work for
 # Python's cycle collector, which traverses every slot of every node while a graph grows.
@@ -341,7 +261,7 @@ class Value:
 
     # -- arithmetic and elementary functions ----------------------------------------------
     # Each operator and method comes from one op-table entry (`Op.method`, `Op.operator` in
-    # `autograd.ops`), attached by `_attach` (below) when the entry is made: `x + y` records ADD.
+    # `autograd.ops`), attached by `autograd.opcall._attach` when the entry is made: `x + y` records ADD.
 
     def __pos__(self):
         return self
@@ -361,28 +281,20 @@ def accumulate_grads(values, grads) -> None:
         value._grad = g if value._grad is None else value._grad + g
 
 
-# ---------------------------------------------------------------------------------------
-# Recording an op: forward on floats, errors named after the op, a node when recording.
-# ---------------------------------------------------------------------------------------
-
-
-def _is_real(x) -> bool:
-    """A real number: int, float, bool, fractions, decimals, and numpy's real scalars (numpy's
-    bool is no `numbers.Real`, yet `Value(np.bool_(True))` should work as `Value(True)` does)."""
-    if isinstance(x, numbers.Real):
-        return not isinstance(x, Value)
-    return type(x).__module__ == "numpy" and getattr(x, "shape", None) == () and getattr(x, "dtype", None) is not None \
-        and x.dtype.kind in "biuf"
+# -- numbers -----------------------------------------------------------------------------------
 
 
 def _as_float(data) -> float:
     if type(data) is float:
         return data
-    if _is_real(data):
+    if is_real(data):
         return float(data)
     if isinstance(data, Value):
         raise TypeError("Value(data): data is already a Value; use v.data or v.detach()")
     raise TypeError(f"Value(data): data must be a real number, got {type(data).__name__}: {data!r}")
+
+
+# -- copies and pickles (`Value.__deepcopy__`, `Value.__reduce__`) ---------------------------
 
 
 def _ancestors(root: Value) -> list:
@@ -424,6 +336,9 @@ def _unpickled_graph(entries: list) -> Value:
     return nodes[-1]
 
 
+# -- comparisons and parents ---------------------------------------------------------------
+
+
 def _compared(node: Value, kind: str, other, result: bool) -> bool:
     """A comparison's result; while a tape is being traced it is also recorded as a guard."""
     if tracing.active:
@@ -434,16 +349,9 @@ def _compared(node: Value, kind: str, other, result: bool) -> bool:
 def _data_of(other, op_name: str) -> float:
     if isinstance(other, Value):
         return other.data
-    if _is_real(other):
+    if is_real(other):
         return other
     raise TypeError(f"{op_name}: cannot compare a Value with {type(other).__name__}: {other!r}")
-
-
-def _number(x, op) -> float:
-    """A number used in an op, as a float (how it is stored in the graph)."""
-    if _is_real(x):
-        return float(x)
-    raise TypeError(f"{op.name}: unsupported operand of type {type(x).__name__}: {x!r}")
 
 
 # The constant Values standing for the numbers stored in a node's parent slots, made when
@@ -460,271 +368,8 @@ def _parents_with_constants(node: Value) -> tuple:
     return parents
 
 
-def _forward_error(op, inputs, error: Exception) -> Exception:
-    """The float forward raised: say which op, on which values, and why."""
-    args = ", ".join(repr(x) for x in inputs)
-    if isinstance(error, OverflowError):
-        reason = f"result overflows a float ({error})"
-    elif isinstance(error, ValueError) and op.domain:
-        reason = op.domain
-    else:
-        reason = str(error)
-    kind = next(k for k in _ERROR_KINDS if isinstance(error, k))
-    return kind(f"{op.name}({args}): {reason}")
-
-
-# The most specific builtin class first, so the re-raised error keeps its meaning.
-_ERROR_KINDS = (ZeroDivisionError, OverflowError, ArithmeticError, ValueError, TypeError)
-
-
-def _nonfinite_error(op, inputs, out: float):
-    """Finite inputs gave inf/nan: overflow. Non-finite inputs propagate (IEEE 754)."""
-    if all(math.isfinite(x) for x in inputs):
-        args = ", ".join(repr(x) for x in inputs)
-        if math.isnan(out):
-            return ValueError(f"{op.name}({args}): result is NaN for finite inputs")
-        return OverflowError(f"{op.name}({args}): result {out} overflows a float")
-    return None
-
-
-def _compute(op, inputs) -> float:
-    try:
-        out = op.forward(*inputs)
-    except (ValueError, ArithmeticError, TypeError) as error:
-        raise _forward_error(op, inputs, error) from None
-    if out - out:  # inf or nan give nan, which is truthy; finite gives 0.0 (cheap on the hot path)
-        _check_nonfinite(op, inputs, out)
-    return out
-
-
-def _check_nonfinite(op, inputs, out: float) -> None:
-    error = _nonfinite_error(op, inputs, out)
-    if error is not None:
-        raise error
-
-
-_new = object.__new__
-
-
-def _node(op, out: float, p0, p1, needs_grad: bool) -> Value:
-    """The one node builder: the op's result `out`, with its inputs in the parent slots (`p0`,
-    `p1`: see `_slots`). It is recorded in the graph only when recording and some input needs a
-    gradient (as in PyTorch); otherwise it is a constant leaf, so no rule ever runs for it."""
-    node = _new(Value)
-    node.data = out
-    node._grad = None
-    if needs_grad and (not _no_grad_blocks or _recording_here.get()):
-        node._pass = _UNSEEN
-        node._p0 = p0
-        node._p1 = p1
-        node._op = op
-    elif tracing.active and tracing.recorder is not None:
-        # While a tape is traced, a node that needs no gradient (inside `no_grad()`, or from
-        # constants) still records its op and parents, as a constant: backward never visits it,
-        # and the tape replays it for every sample instead of baking in its traced value.
-        node._pass = _CONSTANT
-        node._p0 = p0
-        node._p1 = p1
-        node._op = op
-    else:
-        node._pass = _CONSTANT
-        node._p0 = node._p1 = None
-        node._op = None
-    return node
-
-
-def _slots(op, parents: tuple) -> tuple:
-    """The parent slots `(_p0, _p1)` for `parents`. The engine reads the kind of rule from the
-    layout: an op with one or two rules keeps its inputs in `_p0`, `_p1` (a number as a float);
-    any other (n-ary, or more rules) has `_p0` None and the tuple of its inputs in `_p1`."""
-    if op.rules is not None and len(parents) <= 2:
-        return (parents + (None,))[:2]
-    return None, parents
-
-
-# "No second input": the default of `other` in a method made by `_method`.
-_NO_INPUT = object()
-
-
-def _method(op, reflected: bool = False):
-    """Value's method or operator for an op of one or two inputs: `x.tanh()`, `x * y`, and with
-    `reflected` `2 * x` (which Python runs as `x.__rmul__(2)`). A number input is stored as a
-    float in the parent slot: it costs no node.
-
-    It does what `apply(op, x, y)` does, with `_compute` (forward and error check) and `_node`
-    (the node) written out inline, once, here, for every such op and operator: it runs once per
-    op of every graph, and calling those two functions instead costs about 10% more per op of
-    a graph built and differentiated (callgrind: 9,450 instead of 8,620 instructions per op on a
-    random DAG; one merged call still costs 5%). Keep the three in step: tests/test_op_entry.py
-    checks that both paths make the same node in every state.
-    """
-    forward = op.forward
-
-    def method(self, other=_NO_INPUT):
-        # The parents p0 (and p1) and the floats a (and b) that the forward runs on.
-        if other is _NO_INPUT:  # one input
-            p0, p1, a = self, None, self.data
-            needs_grad = self._pass is not _CONSTANT
-        else:
-            if isinstance(other, Value):
-                needs_grad = self._pass is not _CONSTANT or other._pass is not _CONSTANT
-                b = other.data
-            else:
-                needs_grad = self._pass is not _CONSTANT
-                other = b = other if type(other) is float else _number(other, op)
-            if reflected:  # separate statements, not one conditional tuple: no tuple built per op
-                p0, p1, a = other, self, b
-                b = self.data
-            else:
-                p0, p1, a = self, other, self.data
-        # = _compute(op, inputs)
-        try:
-            out = forward(a) if p1 is None else forward(a, b)
-        except (ValueError, ArithmeticError, TypeError) as error:
-            raise _forward_error(op, (a,) if p1 is None else (a, b), error) from None
-        if out - out:  # inf or nan (see _compute)
-            _check_nonfinite(op, (a,) if p1 is None else (a, b), out)
-        # = _node(op, out, p0, p1, needs_grad)
-        node = _new(Value)
-        node.data = out
-        node._grad = None
-        if needs_grad and (not _no_grad_blocks or _recording_here.get()):
-            node._pass = _UNSEEN
-            node._p0 = p0
-            node._p1 = p1
-            node._op = op
-        elif tracing.active and tracing.recorder is not None:
-            node._pass = _CONSTANT
-            node._p0 = p0
-            node._p1 = p1
-            node._op = op
-        else:
-            node._pass = _CONSTANT
-            node._p0 = node._p1 = None
-            node._op = None
-        return node
-
-    return method
-
-
-def apply(op, *args):
-    """Apply an op-table entry to Values and/or numbers.
-
-    With at least one Value among `args` the result is a new Value recorded in the graph;
-    with numbers only it is a float computed by the op's forward (the fast path that the
-    derivative rules use during a first-order backward pass).
-
-    >>> from autograd.ops import MUL
-    >>> apply(MUL, 2.0, 3.0)
-    6.0
-    >>> apply(MUL, Value(2.0), 3.0).data
-    6.0
-    """
-    if op.arity is not None and len(args) != op.arity:
-        raise TypeError(f"{op.name}: expected {op.arity} inputs, got {len(args)}")
-    inputs, some_value, needs_grad, converted = [], False, False, False
-    for a in args:
-        if isinstance(a, Value):
-            some_value = True
-            needs_grad = needs_grad or a._pass is not _CONSTANT
-            inputs.append(a.data)
-        elif type(a) is float:
-            inputs.append(a)
-        elif tracing.array_types and isinstance(a, tracing.array_types):  # a tape's batch of samples
-            return tracing.array_apply(op, args)
-        else:
-            inputs.append(_number(a, op))
-            converted = True
-    out = _compute(op, tuple(inputs))
-    if not some_value:  # numbers only: a number (how rules run in a first-order backward pass)
-        return out
-    if converted:  # an int, a numpy scalar...: stored as the float it was computed with
-        args = tuple(a if isinstance(a, Value) else x for a, x in zip(args, inputs))
-    if op.rules is not None and len(args) <= 2:  # the parent slots (see `_slots`)
-        return _node(op, out, args[0], args[1] if len(args) == 2 else None, needs_grad)
-    # the tuple layout holds Values only: a number becomes a constant leaf
-    return _node(op, out, None, tuple(a if isinstance(a, Value) else Value(a, requires_grad=False) for a in args), needs_grad)
-
-
-# Python's operators and the special methods behind them: a binary operator in both directions
-# (`x + 2` calls `x.__add__(2)`, `2 + x` calls `x.__radd__(2)`), and the unary ones.
-_BINARY_OPERATORS = {
-    "+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "%": "mod", "**": "pow", "@": "matmul",
-}
-_UNARY_OPERATORS = {"-": "__neg__", "abs": "__abs__", "~": "__invert__"}
-
-# Which op attached each method or operator of Value (by name): a user op may replace its own,
-# never a built-in one or another attribute of Value.
-_attached: dict = {}
-
-
-def _attach(op) -> None:
-    """Give Value the method (`x.tanh()`) and the operator (`x + y`) that `op`'s entry names.
-
-    A default of the forward's second input (leaky_relu's `slope=0.01`) is the method's default.
-    """
-    unary = op.arity == 1
-    methods = {}
-    if op.method:
-        methods[op.method] = method = _method(op)
-        method.__signature__ = _signature(op)  # what help() shows: (self), (self, slope=0.01)
-        if not unary:
-            default = method.__signature__.parameters[list(method.__signature__.parameters)[1]].default
-            if default is not inspect.Parameter.empty:
-                method.__defaults__ = (default,)
-    if op.operator and unary:
-        methods[_UNARY_OPERATORS[op.operator]] = _method(op)
-    elif op.operator:
-        stem = _BINARY_OPERATORS[op.operator]
-        methods[f"__{stem}__"], methods[f"__r{stem}__"] = _method(op), _method(op, reflected=True)
-        if stem == "pow":
-            methods["__pow__"] = _no_modulo(methods["__pow__"])
-    for name, method in methods.items():
-        owner = _attached.get(name)
-        if owner is not None and owner is not op or owner is None and hasattr(Value, name):
-            taken = f"op {owner.name!r}'s" if owner is not None else "an attribute of Value"
-            raise ValueError(f"{op.name}: Value.{name} is {taken}; choose another name")
-    for name, method in methods.items():
-        method.__name__, method.__qualname__, method.__doc__ = name, f"Value.{name}", op.doc
-        setattr(Value, name, method)
-        _attached[name] = op
-
-
-def _signature(op) -> inspect.Signature:
-    """The method's signature: `(self)` for one input; for two, `(self, other)`, or the name and
-    default of the forward's second parameter when it has them (`(self, slope=0.01)`)."""
-    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    if op.arity == 2:
-        name, default = "other", inspect.Parameter.empty
-        try:
-            second = list(inspect.signature(getattr(op.forward, "__wrapped__", op.forward)).parameters.values())[1]
-            if second.kind in (second.POSITIONAL_ONLY, second.POSITIONAL_OR_KEYWORD):
-                name, default = second.name, second.default
-        except (ValueError, TypeError, IndexError):  # a builtin without a signature, or *args
-            pass
-        parameters.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default))
-    return inspect.Signature(parameters)
-
-
-def _detach(op) -> None:
-    """Take the methods and operators that `op` attached off Value (a user op being redefined)."""
-    for name in [name for name, owner in _attached.items() if owner is op]:
-        delattr(Value, name)
-        del _attached[name]
-
-
-def _no_modulo(method):
-    """`__pow__` as `method` does it, but `pow(x, y, modulo)` (which passes a third argument)
-    raises a TypeError saying why it cannot work, rather than one about argument counts."""
-
-    def __pow__(self, other, modulo=None):
-        if modulo is not None:
-            raise TypeError("pow: a three-argument pow (modulo) is not differentiable")
-        return method(self, other)
-
-    return __pow__
-
-
-# The op table needs `Value` and `apply` (its rules run on Values too), so it is imported last;
-# each of its entries attaches its methods and operators as it is made.
+# `apply` and the methods and operators of Value live in `autograd.opcall`, which needs `Value`;
+# the op table (`autograd.ops`) needs both, and each of its entries attaches its methods and
+# operators to Value as it is made. So both are imported last.
+from autograd.opcall import _slots, apply  # noqa: E402
 import autograd.ops  # noqa: E402,F401

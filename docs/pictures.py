@@ -1,4 +1,4 @@
-"""Regenerate every picture the README shows: `make docs` (or `.venv/bin/python docs/pictures.py`
+"""Regenerate every picture the README and the docs site show: `make docs` (or `.venv/bin/python docs/pictures.py`
 once dagrad, graphviz-pure and matplotlib are installed; no system Graphviz needed).
 
 - the graph pictures (SVG, drawn by `autograd.render`);
@@ -71,7 +71,7 @@ def decision_boundary(path: str) -> str:
 
 
 def two_two_two():
-    """The 2-2-2 sigmoid network of tutorial 000 (notebook 05): its loss E and the weight w5."""
+    """The 2-2-2 sigmoid network of tutorial 000 (notebook 03): its loss E and the weight w5."""
     i1 = Value(0.05, label="i1", requires_grad=False)
     i2 = Value(0.10, label="i2", requires_grad=False)
     w1, w2, w3, w4, w5, w6, w7, w8 = (Value(x, label=f"w{k}") for k, x in

@@ -10,7 +10,7 @@ from typing import Optional
 import autograd
 from autograd import no_grad
 
-from nn.evaluate import _decide
+from nn.evaluate import decide
 from nn.losses import LOSSES, SAMPLE_TERMS, l2_regularization
 from nn.module import Module
 
@@ -35,7 +35,7 @@ class CompiledPath:
 
         self.tape = autograd.trace(output_and_term, list(X[0]) + [float(y[0])], params=self.params)
 
-    def _rows(self, X, y) -> "numpy.ndarray":
+    def _rows(self, X, y):
         return self.np.array([list(x) + [float(t)] for x, t in zip(X, y)], dtype=float)
 
     def loss_and_gradients(self, X_batch: list, y_batch: list, l2: float) -> float:
@@ -57,7 +57,7 @@ class CompiledPath:
 
     def accuracy(self, X: list, y: list, decision: str) -> float:
         """What `accuracy(model, X, y, decision)` gives, from one replay of the whole set."""
-        predictions = [_decide(out, decision) for out in self.outputs(X)]
+        predictions = [decide(out, decision) for out in self.outputs(X)]
         return sum(p == t for p, t in zip(predictions, y)) / len(y)
 
 

@@ -25,7 +25,7 @@ from autograd import Value, no_grad
 
 from nn.losses import l2_regularization
 
-__all__ = ["outputs", "predict", "accuracy", "loss_and_gradients", "DECISIONS"]
+__all__ = ["outputs", "predict", "accuracy", "loss_and_gradients", "decide", "DECISIONS"]
 
 DECISIONS = ("argmax", "sign", "logit", "probability")
 
@@ -78,7 +78,13 @@ def _infer_decision(model, sample_output, y) -> Optional[str]:
     return None
 
 
-def _decide(out, decision: str):
+def decide(out, decision: str):
+    """The class `decision` gives for one output (a number, or a list for "argmax"): "sign" -1/+1,
+    "logit" (> 0) and "probability" (> 0.5) 0/1, "argmax" the index of the largest output.
+
+    >>> decide(0.3, "sign"), decide(0.3, "probability"), decide([0.1, 2.0, -1.0], "argmax")
+    (1, 0, 1)
+    """
     if any(math.isnan(o) for o in (out if isinstance(out, list) else [out])):
         raise ValueError(f"decision {decision!r}: the model's output is {out!r}; a NaN output has no class")
     if decision == "argmax":
@@ -112,7 +118,7 @@ def predict(model: Callable, X, decision: Optional[str] = None) -> list:
     outs = outputs(model, X)
     if decision is None:
         decision = "argmax" if isinstance(outs[0], list) else "sign"
-    return [_decide(out, decision) for out in outs]
+    return [decide(out, decision) for out in outs]
 
 
 def accuracy(model: Callable, X, y, decision: Optional[str] = None) -> Optional[float]:
@@ -131,7 +137,7 @@ def accuracy(model: Callable, X, y, decision: Optional[str] = None) -> Optional[
         decision = _infer_decision(model, outs[0], y)
         if decision is None:
             return None
-    return sum(_decide(out, decision) == target for out, target in zip(outs, y)) / len(y)
+    return sum(decide(out, decision) == target for out, target in zip(outs, y)) / len(y)
 
 
 def _decision_for_loss(model, sample_output, y, loss_name: Optional[str]) -> Optional[str]:

@@ -42,8 +42,12 @@ def _flatten(where: str, preds, targets) -> tuple:
                 t = float(t)  # float(), not .data: a tape tracing this loss guards the number it reads
             if not _is_scalar(t):
                 raise TypeError(f"{where}: target{at} must be a number, got {type(t).__name__}: {t!r}")
+            try:
+                t = float(t)
+            except OverflowError:  # an int of hundreds of digits
+                raise ValueError(f"{where}: target{at} is an integer too large for a float") from None
             flat_preds.append(p)
-            flat_targets.append(float(t))
+            flat_targets.append(t)
             return
         if not isinstance(p, (list, tuple)):
             raise TypeError(f"{where}: prediction{at} must be a Value, a number or a list, got {type(p).__name__}: {p!r}")
@@ -91,13 +95,18 @@ def hinge(s, t):
 
 
 def logistic(z, t):
-    """softplus(z) - t * z = -(t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))), one sample's
-    term of `bce_with_logits_loss`; stable for any z.
+    """t softplus(-z) + (1 - t) softplus(z) = -(t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))),
+    one sample's term of `bce_with_logits_loss`; stable and exact for any z.
 
-    >>> logistic(Value(1000.0), 1.0).data
-    0.0
+    Each softplus is max(x, 0) + log1p(e**-|x|), so a confident, correct prediction keeps its
+    small loss: at z = 40, t = 1 it is log1p(e**-40) = 4.25e-18 (softplus(z) - t z would give
+    40 - 40 = 0), and its gradient -sigmoid(-z) comes from one term (sigmoid(z) - t would lose
+    it to rounding). No branch on z, so a tape traces it for every sample.
+
+    >>> logistic(Value(1000.0), 1.0).data, logistic(Value(40.0), 1.0).data
+    (0.0, 4.248354255291589e-18)
     """
-    return z.softplus() - t * z
+    return t * (-z).softplus() + (1.0 - t) * z.softplus()
 
 
 def _terms(term, preds: list, targets: list) -> list:
@@ -170,7 +179,9 @@ def bce_loss(probs, targets, reduction: str = "mean") -> Value:
 
 def bce_with_logits_loss(logits, targets, reduction: str = "mean") -> Value:
     """Binary cross entropy of sigmoid(z) against t in [0, 1], computed stably as
-    softplus(z) - t * z (no overflow, exact for |z| = 1000); gradient sigmoid(z) - t.
+    t softplus(-z) + (1 - t) softplus(z) (no overflow for |z| = 1000, and exact for confident
+    predictions: 4.25e-18 at z = 40, t = 1); gradient sigmoid(z) - t, computed as
+    (1 - t) sigmoid(z) - t sigmoid(-z), so it keeps its digits too (-4.25e-18 there).
 
     >>> from autograd import Value
     >>> z = Value(1000.0); loss = bce_with_logits_loss([z], [0]); loss.backward()

@@ -175,7 +175,10 @@ class Module:
                 number = number.data
             if isinstance(number, bool) or not isinstance(number, numbers.Real):
                 raise TypeError(f"{where}: {name} must be a real number, got {type(number).__name__}: {number!r}")
-            number = float(number)
+            try:
+                number = float(number)
+            except OverflowError:  # an int of hundreds of digits (a JSON file can hold one)
+                raise ValueError(f"{where}: {name} is {_too_large(number)}, too large for a float") from None
             if not math.isfinite(number):
                 raise ValueError(f"{where}: {name} is {number!r}; parameters must be finite")
             numbers_by_name[name] = number
@@ -282,6 +285,16 @@ def _shorten(names: list, limit: int = 5) -> str:
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
+def _too_large(number) -> str:
+    """A number too large for a float, described without printing hundreds of digits."""
+    if isinstance(number, numbers.Integral):
+        try:
+            return f"an integer of {len(str(abs(int(number))))} digits"
+        except ValueError:  # more digits than Python converts to text (sys.get_int_max_str_digits)
+            return f"an integer of {int(number).bit_length()} bits"
+    return repr(number)[:60]
+
+
 def _reject_constant(name: str):
     raise ModelFileError(f"holds {name}; parameters must be finite")
 
@@ -331,7 +344,7 @@ def _from_document(document: dict, path: str) -> Module:
     if count is not None:
         try:
             expected = count(**document["config"])
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, ArithmeticError) as error:
             raise ModelFileError(f"load {path!r}: cannot build {name} from its config: {error}") from None
         found = len(document["parameters"])
         # A model no bigger than the file (or small anyway) is built, and load_state_dict names
@@ -342,10 +355,10 @@ def _from_document(document: dict, path: str) -> Module:
             )
     try:
         model = cls(**document["config"])
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, ArithmeticError) as error:
         raise ModelFileError(f"load {path!r}: cannot build {name} from its config: {error}") from None
     try:
         model.load_state_dict(document["parameters"])
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, ArithmeticError) as error:
         raise ModelFileError(f"load {path!r}: wrong shape or values for {name}: {error}") from None
     return model

@@ -25,7 +25,17 @@ def _check_number(where: str, name: str, value, low: float = 0.0, high: float = 
 
 
 class Optimizer:
-    """Base class: holds the parameters (each Value once, in order), `lr` and `steps` taken."""
+    """Base class: holds the parameters (each Value once, in order), `lr` and `steps` taken.
+
+    Its state moves as a dict in PyTorch's layout (`state_dict`, `load_state_dict`): the
+    settings in one parameter group, and per parameter (by its index in `params`) the numbers a
+    subclass keeps, under PyTorch's names (SGD's "momentum_buffer"; Adam's "step", "exp_avg",
+    "exp_avg_sq").
+    """
+
+    # The settings (besides lr) and the per-parameter state a subclass keeps, by PyTorch's names.
+    settings: tuple = ()
+    state_keys: tuple = ()
 
     def __init__(self, params: Iterable[Value], lr: float):
         where = type(self).__name__
@@ -44,6 +54,7 @@ class Optimizer:
         self.params = unique
         self.lr = _check_number(where, "lr", lr)
         self.steps = 0
+        self._state: dict = {}  # parameter index -> {state key: number}, for parameters updated so far
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (call before each backward pass: leaves accumulate).
@@ -75,6 +86,78 @@ class Optimizer:
     def _update(self, index: int, p: Value, lr: float) -> None:
         raise NotImplementedError
 
+    def state_dict(self) -> dict:
+        """The optimizer's settings and state, as PyTorch lays out its own: {"state": {index:
+        {key: number}}, "param_groups": [{"lr": ..., settings..., "params": [0, 1, ...]}]}, plus
+        "steps". Copies: changing the dict changes nothing here.
+
+        >>> from autograd import Value
+        >>> w = Value(1.0); opt = SGD([w], lr=0.1, momentum=0.9)
+        >>> (w * w).backward(); opt.step()
+        >>> opt.state_dict()
+        {'state': {0: {'momentum_buffer': 2.0}}, 'param_groups': [{'lr': 0.1, 'momentum': 0.9, 'weight_decay': 0.0, 'params': [0]}], 'steps': 1}
+        """
+        group = {"lr": self.lr, **{name: getattr(self, name) for name in self.settings}, "params": list(range(len(self.params)))}
+        state = {index: dict(entry) for index, entry in sorted(self._state.items())}
+        return {"state": state, "param_groups": [group], "steps": self.steps}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Take settings and state from `state_dict` (as `state_dict()` gives it, also after a JSON
+        round trip, where indices become strings), for the same number of parameters. Anything
+        else is an error naming the entry; nothing changes then.
+
+        >>> from autograd import Value
+        >>> w = Value(1.0); opt = Adam([w], lr=0.1); (w * w).backward(); opt.step()
+        >>> other = Adam([Value(1.0)]); other.load_state_dict(opt.state_dict())
+        >>> other.lr, other.state_dict()["state"][0]["step"]
+        (0.1, 1)
+        """
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise TypeError(f"{where}: expected a dict with 'state' and 'param_groups' (from state_dict()), got {state_dict!r:.200}")
+        settings = self._loaded_settings(where, state_dict["param_groups"])
+        state = self._loaded_state(where, state_dict["state"])
+        steps = check_integer(where, "steps", state_dict.get("steps", self.steps), minimum=0)
+        for name, value in settings.items():
+            setattr(self, name, value)
+        self._state, self.steps = state, steps
+
+    def _loaded_settings(self, where: str, groups) -> dict:
+        """The settings of the one parameter group, checked as the constructor checks them."""
+        if not isinstance(groups, list) or len(groups) != 1 or not isinstance(groups[0], dict):
+            raise ValueError(f"{where}: param_groups must be a list of one dict (dagrad optimizers have one group), got {groups!r:.200}")
+        group = groups[0]
+        expected = {"lr", *self.settings, "params"}
+        if set(group) != expected:
+            raise ValueError(f"{where}: param_groups[0] must have the keys {sorted(expected)}, got {sorted(map(str, group))}")
+        if group["params"] != list(range(len(self.params))):
+            raise ValueError(f"{where}: the state is for parameters {group['params']!r:.200}, this optimizer has {len(self.params)}")
+        try:  # the constructor's checks
+            checked = type(self)(self.params, **{name: group[name] for name in expected - {"params"}})
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{where}: param_groups[0]: {error}") from None
+        return {name: getattr(checked, name) for name in ("lr", *self.settings)}
+
+    def _loaded_state(self, where: str, state) -> dict:
+        """The per-parameter state: {index: {key: number}} with this optimizer's keys."""
+        if not isinstance(state, dict):
+            raise TypeError(f"{where}: state must be a dict {{index: {{key: number}}}}, got {state!r:.200}")
+        loaded = {}
+        for key, entry in state.items():
+            index = int(key) if isinstance(key, str) and key.isdigit() else key
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.params):
+                raise ValueError(f"{where}: state has an entry for parameter {key!r}; this optimizer has parameters 0..{len(self.params) - 1}")
+            if not isinstance(entry, dict) or set(entry) != set(self.state_keys):
+                raise ValueError(f"{where}: state[{key!r}] must have the keys {list(self.state_keys)}, got {entry!r:.200}")
+            loaded[index] = {name: self._state_number(where, f"state[{key!r}][{name!r}]", name, entry[name]) for name in self.state_keys}
+        return loaded
+
+    @staticmethod
+    def _state_number(where: str, what: str, name: str, value):
+        if name == "step":
+            return check_integer(where, what, value, minimum=1)
+        return check_real(where, what, value, low=0.0 if name == "exp_avg_sq" else -math.inf)
+
     def to_torch(self, params, *, model=None):
         """The `torch.optim` optimizer with these settings over `params` (tensors or a torch
         module); with `model` (what `params` was exported from) the state moves too. See
@@ -100,16 +183,20 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         self.momentum = _check_number("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
         self.weight_decay = _check_number("SGD", "weight_decay", weight_decay)
-        self._buffers: dict = {}
+
+    settings = ("momentum", "weight_decay")
+    state_keys = ("momentum_buffer",)
 
     def _update(self, index: int, p: Value, lr: float) -> None:
         g = p.grad
         if self.weight_decay:
             g += self.weight_decay * p.data
         if self.momentum:
-            previous = self._buffers.get(index)
-            g = g if previous is None else self.momentum * previous + g
-            self._buffers[index] = g
+            state = self._state.get(index)
+            if state is None:
+                state = self._state[index] = {"momentum_buffer": g}
+            else:
+                g = state["momentum_buffer"] = self.momentum * state["momentum_buffer"] + g
         p.data -= lr * g
 
 
@@ -145,20 +232,21 @@ class Adam(Optimizer):
         )
         self.eps = _check_number("Adam", "eps", eps)
         self.weight_decay = _check_number("Adam", "weight_decay", weight_decay)
-        self._state: dict = {}  # index -> [updates t, m, v]
+
+    settings = ("betas", "eps", "weight_decay")
+    state_keys = ("step", "exp_avg", "exp_avg_sq")  # updates t of this parameter, m, v
 
     def _update(self, index: int, p: Value, lr: float) -> None:
         beta1, beta2 = self.betas
         g = p.grad
         if self.weight_decay:
             g += self.weight_decay * p.data
-        state = self._state.setdefault(index, [0, 0.0, 0.0])
-        state[0] += 1
-        t = state[0]
-        state[1] = beta1 * state[1] + (1.0 - beta1) * g
-        state[2] = beta2 * state[2] + (1.0 - beta2) * g * g
-        m_hat = state[1] / (1.0 - beta1**t)
-        v_hat = state[2] / (1.0 - beta2**t)
+        state = self._state.setdefault(index, {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0})
+        t = state["step"] = state["step"] + 1
+        m = state["exp_avg"] = beta1 * state["exp_avg"] + (1.0 - beta1) * g
+        v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * g * g
+        m_hat = m / (1.0 - beta1**t)
+        v_hat = v / (1.0 - beta2**t)
         p.data -= lr * m_hat / (math.sqrt(v_hat) + self.eps)
 
 

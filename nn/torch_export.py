@@ -4,7 +4,7 @@ When a model outgrows a scalar engine (more data, wider layers, a GPU), training
 PyTorch with the same numbers:
 
 - `mlp_to_torch(model)` (`model.to_torch()`): a `torch.nn.Sequential` of `Linear` and activation
-  layers with the same weights; `mlp_from_torch(module)` (`nn.MLP.from_torch`) goes back.
+  layers with the same weights; `nn.MLP.from_torch(module)` (`mlp_from_torch(module, nn.MLP)`) goes back.
 - `torch_loss(name)`: the PyTorch loss for each `nn.losses` loss; `torch_l2_regularization`.
 - `torch_optimizer(optimizer, params, model=)` (`optimizer.to_torch(...)`): `torch.optim.SGD` /
   `torch.optim.Adam` with the same settings, and with `model=` the same state (momentum
@@ -50,6 +50,9 @@ from typing import Optional
 
 from autograd import Value
 
+from nn.losses import LOSSES, bce_loss, bce_with_logits_loss, cross_entropy_loss, hinge_loss, mse_loss
+from nn.module import Module
+
 __all__ = [
     "mlp_to_torch",
     "mlp_from_torch",
@@ -92,9 +95,7 @@ def _default_dtype(dtype):
 def _mlp_layout(model, where: str, untie_shared_bias: bool = False) -> list:
     """[(torch parameter name, rows of Values)] for an MLP: a weight is a list of rows (one per
     output), a bias a list of Values. Names are the Sequential's: "<index>.weight"."""
-    from nn.layers import MLP
-
-    if not isinstance(model, MLP):
+    if not _is_mlp(model):
         raise TypeError(f"{where}: expected an nn.MLP, got {type(model).__name__}")
     layout, index = [], 0
     for i, layer in enumerate(model.layers):
@@ -109,6 +110,14 @@ def _mlp_layout(model, where: str, untie_shared_bias: bool = False) -> list:
         layout.append((f"{index}.bias", [neuron.b for neuron in layer.neurons]))
         index += 1 if layer.activation == "linear" else 2
     return layout
+
+
+def _is_mlp(model) -> bool:
+    """An `nn.MLP` by what the export reads (its public layers of neurons): this module does not
+    import nn.layers, whose `MLP.to_torch` imports this module."""
+    layers = getattr(model, "layers", None)
+    return isinstance(model, Module) and isinstance(layers, list) and all(
+        all(hasattr(layer, name) for name in ("neurons", "activation", "shared_bias", "nin", "nout")) for layer in layers)
 
 
 def _tensor(rows, attribute: str, dtype, device=None):
@@ -184,12 +193,12 @@ def _activation_name(module) -> Optional[str]:
     return None
 
 
-def mlp_from_torch(module, cls=None):
-    """An `nn.MLP` with the architecture and weights of `module`: a `torch.nn.Sequential` of
+def mlp_from_torch(module, cls):
+    """An `nn.MLP` (`cls`: nn.MLP or a subclass) with the architecture and weights of `module`: a `torch.nn.Sequential` of
     `Linear` layers (with bias), each followed by at most one supported activation (ReLU, Tanh,
     Sigmoid, LeakyReLU(0.01), Identity). Hidden layers must share one activation (an MLP has one
     `activation` and one `output_activation`). Anything else is a ValueError naming the layer.
-    Also `nn.MLP.from_torch(module)`.
+    Usually called as `nn.MLP.from_torch(module)`.
 
     >>> import torch, nn
     >>> torch.manual_seed(0) and None
@@ -200,10 +209,9 @@ def mlp_from_torch(module, cls=None):
     True
     """
     torch = _torch()
-    from nn.layers import MLP
-
-    cls = MLP if cls is None else cls
-    where = f"{cls.__name__}.from_torch"
+    where = f"{getattr(cls, '__name__', cls)}.from_torch"
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise TypeError(f"mlp_from_torch: cls must be nn.MLP or a subclass, got {cls!r}")
     if isinstance(module, torch.nn.Linear):
         module = torch.nn.Sequential(module)
     if not isinstance(module, torch.nn.Sequential):
@@ -295,15 +303,13 @@ def _loss_classes():
 
 
 def _loss_name(loss) -> str:
-    from nn import losses
-
     if isinstance(loss, str):
         return loss
-    for name, function in losses.LOSSES.items():
+    for name, function in LOSSES.items():
         if loss is function:
             return name
-    by_function = {losses.mse_loss: "mse", losses.bce_loss: "bce", losses.bce_with_logits_loss: "bce_with_logits",
-                   losses.hinge_loss: "hinge", losses.cross_entropy_loss: "cross_entropy"}
+    by_function = {mse_loss: "mse", bce_loss: "bce", bce_with_logits_loss: "bce_with_logits",
+                   hinge_loss: "hinge", cross_entropy_loss: "cross_entropy"}
     if loss in by_function:
         return by_function[loss]
     raise TypeError(f"torch_loss: expected a loss name or an nn.losses function, got {loss!r}")
@@ -315,6 +321,15 @@ def torch_loss(loss, reduction: Optional[str] = None):
     ("mean", "sum"; "half_sum" for mse; None: the loss's default). Call it as
     `loss(predictions, targets)` on tensors: predictions (batch,) for one output, (batch, C)
     logits for cross_entropy (targets a long tensor of class indices).
+
+    Same values and gradients (float64, 1e-12) everywhere but one place: "bce" is PyTorch's
+    `BCELoss`, whose backward divides by max(p (1 - p), 1e-12). Where p (1 - p) < 1e-12 (a
+    probability p = sigmoid(z) with |z| > about 27.6) PyTorch's dL/dp is (p - t) / 1e-12, where
+    dagrad's is the exact (1 - t) / (1 - p) - t / p: at logit 30, target 0, dL/dz is 0.0935 in
+    PyTorch and 1.0 (= p) in dagrad. Where a log is clamped at -100 (p = 0 with t > 0, p = 1 with
+    t < 1) dagrad's term is a constant (no gradient) and PyTorch's dL/dp is (p - t) / 1e-12. The
+    loss values agree. For confident predictions use "bce_with_logits" (`BCEWithLogitsLoss`):
+    exact in both.
 
     >>> import torch
     >>> from autograd import Value
@@ -365,11 +380,14 @@ def torch_l2_regularization(parameters, alpha: float):
 # -- optimizers ------------------------------------------------------------------------------------
 
 
+# An nn optimizer names its settings and state as PyTorch does (`Optimizer.settings`,
+# `state_keys`, `state_dict()`): its settings say which torch.optim class it is.
+_TORCH_OPTIMIZERS = {("momentum", "weight_decay"): "SGD", ("betas", "eps", "weight_decay"): "Adam"}
+
+
 def _parameter_layout(source, where: str, untie_shared_bias: bool = False) -> list:
     """[(torch parameter name, rows of Values)] for an MLP or a Tape (one flat "params")."""
-    from nn.layers import MLP
-
-    if isinstance(source, MLP):
+    if _is_mlp(source):
         return _mlp_layout(source, where, untie_shared_bias)
     if hasattr(source, "params") and hasattr(source, "to_torch_source"):  # an autograd Tape
         return [("params", list(source.params))]
@@ -385,11 +403,11 @@ def torch_optimizer(optimizer, params, *, model=None):
     or a torch.nn.Module for its parameters) with the same settings and current `lr`.
 
     With `model`, the `nn.MLP` (or autograd Tape) that `params` was exported from, the
-    optimizer's state moves too (momentum buffers; Adam's moments and per-parameter step
-    counts), so the next PyTorch step is the step dagrad would have taken; without it the PyTorch
-    optimizer starts with empty state (as a fresh one would). Only the tensors whose
-    Values the dagrad optimizer updates are handed over; a tensor only partly among them is an
-    error naming it. Also `optimizer.to_torch(params, model=model)`.
+    optimizer's state (`optimizer.state_dict()`) moves too (momentum buffers; Adam's moments and
+    per-parameter step counts), so the next PyTorch step is the step dagrad would have taken;
+    without it the PyTorch optimizer starts with empty state (as a fresh one would). Only the
+    tensors whose Values the dagrad optimizer updates are handed over; a tensor only partly among
+    them is an error naming it. Also `optimizer.to_torch(params, model=model)`.
 
     >>> import nn
     >>> model = nn.MLP(2, [3, 1], seed=0)
@@ -399,79 +417,78 @@ def torch_optimizer(optimizer, params, *, model=None):
     ('Adam', (0.8, 0.99), 4)
     """
     torch = _torch()
-    from nn.optim import SGD, Adam
-
-    where = f"{type(optimizer).__name__}.to_torch"
-    if not isinstance(optimizer, (SGD, Adam)):
+    kind = _TORCH_OPTIMIZERS.get(tuple(getattr(optimizer, "settings", ()) or ()))
+    if kind is None or not callable(getattr(optimizer, "state_dict", None)):
         raise TypeError(f"torch_optimizer: expected an nn.SGD or nn.Adam, got {type(optimizer).__name__}")
-    lr = optimizer.lr
+    dagrad_state = optimizer.state_dict()
+    [group] = dagrad_state["param_groups"]
+    settings = {name: value for name, value in group.items() if name != "params"}
     if model is None:
-        tensors = list(params.parameters()) if isinstance(params, torch.nn.Module) else list(params)
-        chosen, states = tensors, {}
+        chosen = list(params.parameters()) if isinstance(params, torch.nn.Module) else list(params)
+        states = {}
     else:
-        if not isinstance(params, torch.nn.Module):
-            raise TypeError(f"{where}: with model=, params must be the torch module exported from it, got {type(params).__name__}")
-        named = dict(params.named_parameters())
-        index = {v: i for i, v in enumerate(optimizer.params)}
-        chosen, states = [], {}
-        for name, rows in _parameter_layout(model, where):
-            if name not in named:
-                raise ValueError(f"{where}: the module has no parameter {name!r}; was it exported from this model?")
-            tensor, values = named[name], _flat(rows)
-            if tensor.numel() != len(values):
-                raise ValueError(f"{where}: {name} has {tensor.numel()} numbers but the model has {len(values)} Values for it")
-            inside = [v in index for v in values]
-            if not any(inside):
-                continue
-            if not all(inside):
-                raise ValueError(
-                    f"{where}: {name} is only partly updated by the optimizer ({sum(inside)} of {len(values)} Values); "
-                    "a torch optimizer updates whole tensors"
-                )
-            chosen.append(tensor)
-            state = _torch_state(optimizer, [index[v] for v in values], tensor, name, where)
-            if state:
-                states[tensor] = state
-    if isinstance(optimizer, SGD):
-        result = torch.optim.SGD(chosen, lr=lr, momentum=optimizer.momentum, weight_decay=optimizer.weight_decay)
-    else:
-        result = torch.optim.Adam(chosen, lr=lr, betas=optimizer.betas, eps=optimizer.eps, weight_decay=optimizer.weight_decay)
+        chosen, states = _tensors_and_states(optimizer, dagrad_state["state"], params, model)
+    result = getattr(torch.optim, kind)(chosen, **settings)
     for tensor, state in states.items():
         result.state[tensor] = state
     return result
 
 
-def _torch_state(optimizer, indices: list, tensor, name: str, where: str) -> dict:
-    """The torch optimizer state of one tensor from the dagrad optimizer's per-Value state."""
+def _tensors_and_states(optimizer, dagrad_state: dict, module, model) -> tuple:
+    """The tensors of `module` whose Values `optimizer` updates, and their torch state."""
     torch = _torch()
-    from nn.optim import SGD
+    where = f"{type(optimizer).__name__}.to_torch"
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"{where}: with model=, params must be the torch module exported from it, got {type(module).__name__}")
+    named = dict(module.named_parameters())
+    index = {v: i for i, v in enumerate(optimizer.params)}
+    chosen, states = [], {}
+    for name, rows in _parameter_layout(model, where):
+        if name not in named:
+            raise ValueError(f"{where}: the module has no parameter {name!r}; was it exported from this model?")
+        tensor, values = named[name], _flat(rows)
+        if tensor.numel() != len(values):
+            raise ValueError(f"{where}: {name} has {tensor.numel()} numbers but the model has {len(values)} Values for it")
+        inside = [v in index for v in values]
+        if not any(inside):
+            continue
+        if not all(inside):
+            raise ValueError(
+                f"{where}: {name} is only partly updated by the optimizer ({sum(inside)} of {len(values)} Values); "
+                "a torch optimizer updates whole tensors"
+            )
+        chosen.append(tensor)
+        entries = [dagrad_state.get(index[v]) for v in values]
+        state = _torch_state(entries, tensor, name, where)
+        if state:
+            states[tensor] = state
+    return chosen, states
 
-    def like(numbers_):
-        return torch.tensor(numbers_, dtype=tensor.dtype, device=tensor.device).reshape(tensor.shape)
 
-    if isinstance(optimizer, SGD):
-        if not optimizer.momentum:
-            return {}
-        buffers = [optimizer._buffers.get(i) for i in indices]
-        if all(b is None for b in buffers):
-            return {}
-        if any(b is None for b in buffers):
-            raise ValueError(f"{where}: {name} has momentum buffers for some of its Values only (some were never updated)")
-        return {"momentum_buffer": like(buffers)}
-    states = [optimizer._state.get(i) for i in indices]
-    if all(s is None for s in states):
+def _torch_state(entries: list, tensor, name: str, where: str) -> dict:
+    """The torch optimizer state of one tensor from its Values' entries of the dagrad state
+    (None for a Value not updated yet): the same keys, as tensors of the tensor's shape."""
+    torch = _torch()
+    if all(entry is None for entry in entries):
         return {}
-    steps = {s[0] if s else 0 for s in states}
-    if len(steps) > 1:
-        raise ValueError(
-            f"{where}: the Values of {name} were updated different numbers of times ({sorted(steps)}); "
-            "torch.optim.Adam keeps one step count per tensor"
-        )
-    return {
-        "step": torch.tensor(float(steps.pop())),
-        "exp_avg": like([s[1] for s in states]),
-        "exp_avg_sq": like([s[2] for s in states]),
-    }
+    keys = next(entry for entry in entries if entry is not None).keys()
+    if "step" in keys:  # Adam: torch keeps one step count per tensor
+        steps = sorted({entry["step"] if entry else 0 for entry in entries})
+        if len(steps) > 1:
+            raise ValueError(
+                f"{where}: the Values of {name} were updated different numbers of times ({steps}); "
+                "torch.optim.Adam keeps one step count per tensor"
+            )
+    elif any(entry is None for entry in entries):
+        raise ValueError(f"{where}: {name} has momentum buffers for some of its Values only (some were never updated)")
+    state = {}
+    for key in keys:
+        if key == "step":
+            state[key] = torch.tensor(float(entries[0]["step"]))
+        else:
+            numbers_ = [entry[key] for entry in entries]
+            state[key] = torch.tensor(numbers_, dtype=tensor.dtype, device=tensor.device).reshape(tensor.shape)
+    return state
 
 
 def torch_scheduler(schedule, optimizer):
@@ -489,9 +506,10 @@ def torch_scheduler(schedule, optimizer):
     (0.55, 0.55)
     """
     torch = _torch()
-    from nn.optim import LambdaLR
-
-    if not isinstance(schedule, LambdaLR):
+    # An nn.LambdaLR (or LinearDecay) by what the export reads: nn.optim is not imported here,
+    # since its `to_torch` methods import this module.
+    if not (callable(getattr(schedule, "schedule", None)) and isinstance(getattr(schedule, "last_step", None), int)
+            and hasattr(schedule, "optimizer")):
         raise TypeError(f"torch_scheduler: expected an nn.LambdaLR or nn.LinearDecay, got {type(schedule).__name__}")
     start, function = schedule.last_step, schedule.schedule
     for group in optimizer.param_groups:

@@ -648,7 +648,7 @@ def test_a_trace_in_one_thread_records_nothing_from_another():
     finally:
         done.set()
         t.join()
-    assert len(tapes[0]._guards) == 0
+    assert len(tapes[0].schedule.guards) == 0
     assert tapes[0].forward([[5.0]])[0].tolist() == [10.0]
 
 

@@ -15,7 +15,7 @@ import autograd
 import nn
 from autograd import Value, backward_steps, explore, paths
 from autograd.explorer import TooManyPathsError, count_paths
-from autograd.explorer.player import GraphTooLargeError
+from autograd.explorer import GraphTooLargeError
 from autograd.testing import programs_and_inputs
 
 from explore_graphs import tutorial_network
@@ -337,10 +337,18 @@ def test_explore_names_bad_arguments():
         explore("x")
     with pytest.raises(ValueError, match="explore: around=Value.* is not in the graph"):
         explore(x * 2, around=Value(3.0))
-    with pytest.raises(ValueError, match="explore: max_nodes must be an int >= 1 or None, got 0"):
+    with pytest.raises(ValueError, match="explore: max_nodes must be a positive integer or None, got 0"):
         explore(x * 2, max_nodes=0)
-    with pytest.raises(ValueError, match="explore: rankdir must be one of"):
+    with pytest.raises(TypeError, match="explore: max_nodes must be a positive integer or None, got float: 5.0"):
+        explore(x * 2, max_nodes=5.0)
+    with pytest.raises(ValueError, match="explore: unknown rankdir 'up'; choose one of 'LR', 'TB', 'RL', 'BT'"):
         explore(x * 2, rankdir="up")
+    with pytest.raises(ValueError, match="explore: invalid number_format 'q'"):
+        explore(x * 2, number_format="q")
+    with pytest.raises(TypeError, match="explore: number_format must be a format spec such as '.4g', got int: 4"):
+        explore(x * 2, number_format=4)
+    with pytest.raises(ValueError, match="explore: timeout must be a finite number >= 0, got -1"):
+        explore(x * 2, timeout=-1)
     with pytest.raises(ValueError, match=r"explore: Value\(data=2.0.*is a constant \(requires_grad=False\)"):
         explore(Value(2.0, requires_grad=False))
 
@@ -401,7 +409,9 @@ def test_import_autograd_stays_light():
     code = "import sys, autograd; print(sorted(m for m in sys.modules if m.startswith(('anywidget', 'autograd.explorer', 'traitlets'))))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
-    code = "import sys, autograd; autograd.backward_steps; print('anywidget' in sys.modules, 'autograd.explorer.player' in sys.modules)"
+    # the widget library is loaded only when a widget is shown, not by explore() or save_html
+    code = ("import sys, autograd; x = autograd.Value(2.0); autograd.explore(x * x).to_html(); "
+            "print('anywidget' in sys.modules, 'traitlets' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False False"
 
@@ -463,3 +473,18 @@ def test_nan_and_infinity_become_null_in_the_data_and_stay_readable_as_text():
     x_node = next(n for n in data["nodes"] if n["name"] == "x")
     assert x_node["data"] is None and x_node["data_text"] == "inf"
     assert next(n for n in data["nodes"] if n["name"] == "y")["data_text"] == "nan"
+
+
+def test_paths_and_steps_through_a_negative_base_use_the_base_derivative():
+    # d/dx (x - 3)**2 = 2 (x - 3) = -5 at 0.5: each rule runs on its own, so the undefined
+    # exponent derivative (log of -2.5) does not hide the base's.
+    from autograd import backward_steps, paths
+    from autograd.explorer.steps import local_derivatives
+
+    x = Value(0.5, label="x")
+    y = (x - 3.0) ** 2
+    assert local_derivatives(y) == [-5.0, None]
+    [path] = paths(y, x)
+    assert path.product == -5.0
+    step = backward_steps(y).steps[0]
+    assert [c.local for c in step.contributions] == [-5.0, None]

@@ -251,8 +251,8 @@ def test_a_merge_is_drawn_as_grad_plus_equals_on_its_edge(driver, tmp_path):
 
 def test_the_collapsed_neuron_page_plays_box_by_box_to_the_engines_gradients(driver, tmp_path):
     import nn
-    from autograd.render import collapse as collapsing
-    from autograd.render.dot import build_view
+    from autograd.render import neurons as collapsing
+    from autograd.render.view import build_view
 
     model = nn.MLP(2, [16, 16, 1], seed=0)
     loss = (model([0.5, -0.3]) - 1.0) ** 2

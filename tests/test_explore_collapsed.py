@@ -10,9 +10,9 @@ import pytest
 
 import nn
 from autograd import Value, explore
-from autograd.explorer.player import GraphTooLargeError
-from autograd.render import collapse as collapsing
-from autograd.render.dot import build_view
+from autograd.explorer import GraphTooLargeError
+from autograd.render import neurons as collapsing
+from autograd.render.view import build_view
 
 
 def _mlp_loss(seed=0, sizes=(16, 16, 1), activation="relu"):
@@ -165,7 +165,7 @@ def test_collapse_on_a_graph_without_nn_neurons_still_plays_and_bad_arguments_ar
     final = ex.state(len(ex.frames) - 1)
     grads = {n["name"]: final[n["id"]]["grad"] for n in ex.data["nodes"]}
     assert grads["a"] == a.grad and grads["b"] == b.grad and grads["c"] == 1.0
-    with pytest.raises(ValueError, match="explore: collapse must be None, 'neuron' or 'layer', got 'neurons'"):
+    with pytest.raises(ValueError, match="explore: unknown collapse 'neurons'; choose one of None, 'neuron', 'layer'"):
         explore(c, collapse="neurons")
     with pytest.raises(ValueError, match="collapse cannot be combined with around="):
         explore(c, collapse="neuron", around=a)

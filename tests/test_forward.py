@@ -137,3 +137,83 @@ def test_a_failing_partial_names_the_op_and_its_inputs():
     # d/dx sqrt(x) = 0.5 / sqrt(x) is infinite at 0: the rule divides by zero.
     with pytest.raises(ZeroDivisionError, match=r"forward-mode partial of sqrt\(0.0\)"):
         jvp(lambda x: x.sqrt(), [0.0], [1.0])
+
+
+# -- a rule is evaluated only for an input whose tangent moves (issue 21 item 1) ------------------
+
+
+def test_a_constant_exponent_at_a_negative_base_is_never_differentiated():
+    # d/dx x**3 = 3x^2 = 12 at -2; d/dy x**y = x**y log x would be log(-2): undefined, not needed.
+    assert jvp(lambda x: x**3, [-2.0], [1.0]) == (-8.0, 12.0)
+    assert jvp(lambda x: 3.0 ** x, [2.0], [1.0]) == (9.0, pytest.approx(9.0 * math.log(3.0), rel=1e-15))
+    # An exponent given as an input that does not move (tangent 0) is as good as a constant.
+    assert jvp(lambda x, y: x**y, [-2.0, 3.0], [1.0, 0.0]) == (-8.0, 12.0)
+
+
+def test_a_moving_exponent_at_a_negative_base_is_an_error_naming_pow_and_the_base():
+    with pytest.raises(ValueError, match=r"forward-mode partial of pow\(-2.0, 3.0\): log\(-2.0\)"):
+        jvp(lambda x, y: x**y, [-2.0, 3.0], [1.0, 1.0])
+
+
+def test_reverse_over_forward_and_check_grads_at_a_negative_base():
+    x = Value(-2.0)
+    _, tangent = jvp(lambda v: v**3, [x], [1.0])  # 3x^2, then its derivative 6x
+    assert tangent.data == 12.0 and grad(tangent, [x]) == [-12.0]
+    second = push_forward(tangent, [x], [1.0])  # forward over forward
+    assert second == -12.0
+    from autograd.testing import check_grads
+
+    assert check_grads(lambda v: v**3 * v.sin(), [-2.0], order=3, modes=("fwd",))
+    assert check_grads(lambda v: (v - 3.0) ** 2, [0.5], order=2, modes=("fwd", "rev"))
+
+
+def test_local_partials_runs_each_rule_on_its_own():
+    base, exponent = Value(-2.0), Value(2.0)
+    y = base**exponent
+    assert local_partials(y, strict=False) == [-4.0, None]  # d/dy undefined at a negative base
+    assert local_partials(y, only=[0]) == [-4.0, None]
+    with pytest.raises(ValueError, match=r"forward-mode partial of pow\(-2.0, 2.0\)"):
+        local_partials(y)
+    with pytest.raises(ValueError, match=r"pow\(-2.0, 2.0\)"):
+        local_partials(y, create_graph=True, only=[1])
+    assert local_partials(y, create_graph=True, only=[0])[0].data == -4.0
+
+
+def test_a_constant_interior_node_passes_no_tangent_as_it_passes_no_gradient():
+    x = Value(2.0)
+    y = x * x
+    y.requires_grad = False
+    z = y + x
+    assert push_forward(z, [x], [1.0]) == grad(z, [x])[0] == 1.0
+
+
+# -- one overflow policy for both modes (issue 21 item 3) ------------------------------------------
+
+
+def test_a_partial_that_overflows_raises_as_in_reverse_mode():
+    x = Value(1e-200)
+    with pytest.raises(OverflowError, match=r"div\(1.0, 1e-200\).*overflows a float"):
+        grad(1 / x, [x])
+    with pytest.raises(OverflowError, match=r"forward mode of div\(1.0, 1e-200\): the tangent term of input 1 is -inf"):
+        jvp(lambda v: 1 / v, [1e-200], [1.0])
+    with pytest.raises(OverflowError, match=r"div\(1.0, 1e-200\)"):  # on Values the op itself raises
+        jvp(lambda v: 1 / v, [Value(1e-200)], [1.0])
+
+
+def test_a_tangent_that_overflows_raises_naming_the_op():
+    # d/dx 1e300 x = 1e300, times a tangent of 1e10: inf, as grad with grad_output=1e10 raises
+    x = Value(1.0)
+    with pytest.raises(OverflowError, match=r"mul\(1.0, 1e\+300\)"):
+        grad(x * 1e300, [x], grad_output=1e10)
+    with pytest.raises(OverflowError, match=r"forward mode of mul\(1.0, 1e\+300\): the tangent term of input 0 is inf"):
+        jvp(lambda v: v * 1e300, [1.0], [1e10])
+    with pytest.raises(OverflowError, match=r"forward mode of add\(0.0, 0.0\): the sum of the terms is inf"):
+        jvp(lambda a, b: a + b, [0.0, 0.0], [1e308, 1e308])
+
+
+def test_non_finite_numbers_from_the_data_propagate_in_both_modes():
+    inf = math.inf
+    assert jvp(lambda v: v * 2.0, [inf], [1.0]) == (inf, 2.0)
+    assert jvp(lambda v: v.exp(), [inf], [1.0]) == (inf, inf)
+    x = Value(inf)
+    assert grad(x.exp(), [x]) == [inf]

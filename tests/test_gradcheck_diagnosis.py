@@ -197,9 +197,10 @@ def test_leaky_relu_and_abs_kinks():
 
 
 def test_a_kink_within_a_step_of_the_point_is_found_too():
-    # relu at 1e-7 with a step of 1e-6: autograd 1 (right side), one-sided slopes 0.1 and 1.
+    # relu at 1e-7 with a step of 1e-6: autograd 1 (right side); the one-sided slopes, taken on
+    # each side of the kink (between x -+ h and x -+ 2h), are relu's own 0 and 1.
     [row] = gradcheck(lambda x: x.relu(), [1e-7], raise_exception=False).rows
-    assert row.kink is not None and row.kink.left == pytest.approx(0.1, rel=1e-6) and row.kink.right == pytest.approx(1.0)
+    assert row.kink is not None and row.kink.left == 0.0 and row.kink.right == pytest.approx(1.0)
 
 
 def test_autograd_outside_the_one_sided_slopes_is_still_a_failure():
@@ -282,11 +283,13 @@ def _counting(f):
     return counted, calls
 
 
-def test_fast_mode_evaluates_f_three_times_whatever_the_number_of_inputs():
+def test_fast_mode_evaluates_f_four_times_whatever_the_number_of_inputs():
     f, calls = _counting(lambda *xs: autograd.sum([x.tanh() * x for x in xs]))
     xs = [math.sin(k) for k in range(1000)]
     assert gradcheck(f, xs, fast=True) is True
-    assert len(calls) == 3  # one with a backward pass, then f(x + eps u) and f(x - eps u)
+    # one with a backward pass, f(x + eps u) and f(x - eps u), and one whose graph's rules are
+    # checked for linearity in their upstream gradient
+    assert len(calls) == 4
     report = gradcheck(f, xs, fast=True, raise_exception=False)
     [row] = report.rows
     assert row.wrt == () and row.name == "df·u" and report.passed
@@ -381,3 +384,104 @@ def test_a_point_where_finite_differences_cannot_work_is_a_clear_error():
         gradcheck(lambda v: v * v, [1.0], eps=1e-20)
     with pytest.raises(FiniteDifferenceError, match="outside the floats"):
         numerical_grad(lambda v: v * 0.5, [1.7e308], eps=0.5)
+
+
+# -- a rule that ignores its upstream gradient, a fault below atol, rounding, one kink policy --
+
+IGNORES_GRAD = define_op("td_ignores_grad_cube", lambda x: x**3, [lambda g, out, x: 3 * x * x])  # no g
+
+
+def test_a_rule_that_ignores_its_upstream_gradient_is_named():
+    # sin(x^3) at 0.7: the rule gives 3x^2 = 1.47 where the chain rule needs cos(0.343) * 1.47.
+    report = gradcheck(lambda x: IGNORES_GRAD(x).sin(), [0.7], raise_exception=False)
+    assert not report.passed
+    assert report.fault.op == "td_ignores_grad_cube" and report.fault.node == "v1"
+    assert "ignores its upstream gradient" in report.fault.text
+    assert report.fault.analytic == pytest.approx(1.47) and report.fault.numeric == pytest.approx(-2 * 1.47)
+
+
+@pytest.mark.parametrize("modes", [("fwd",), ("rev",), ("fwd", "rev")])
+def test_a_rule_that_ignores_its_upstream_gradient_fails_every_check_even_as_the_output(modes):
+    # As f's output its upstream gradient is 1 and forward mode calls rules with 1: the table
+    # agrees, so only the rule contract (linear in grad) can catch it.
+    for f in (IGNORES_GRAD, lambda x: IGNORES_GRAD(x).sin()):
+        report = check_grads(f, [0.7], order=1, modes=modes, raise_exception=False)
+        assert not report.passed and report.fault.op == "td_ignores_grad_cube"
+    with pytest.raises(GradcheckError, match="ignores its upstream gradient"):
+        check_grads(IGNORES_GRAD, [0.7], order=2, modes=("fwd",))
+
+
+def test_every_builtin_rule_is_linear_in_its_upstream_gradient():
+    f = lambda x, y: (x * y + x.tanh() - y / x).exp().log() ** 2 + x.sigmoid().relu() + abs(y).sqrt()
+    assert check_grads(f, [0.7, -1.3], order=1)
+
+
+ONE_PERCENT_CUBE = define_op(
+    "td_one_percent_cube", lambda x: x**3, [lambda g, out, x: g * 3.03 * x * x]  # 1% too large
+)
+
+
+def test_a_one_percent_wrong_rule_below_atol_is_named_when_f_amplifies_it():
+    # At x = 1e-3 the op's own derivative is 3e-6 (below atol = 1e-5), but f = 1e6 * cube(x)
+    # has f' = 3: the 1% error (0.03) fails f, and the op checked alone must be blamed for it.
+    report = gradcheck(lambda x: ONE_PERCENT_CUBE(x) * 1e6, [1e-3], raise_exception=False)
+    assert not report.passed and report.failures[0].numeric == pytest.approx(3.0, rel=1e-5)
+    fault = report.fault
+    assert fault.op == "td_one_percent_cube" and fault.node == "v1"
+    assert fault.analytic == pytest.approx(3.03e-6) and fault.numeric == pytest.approx(3e-6, rel=1e-5)
+    assert "1e+06 times as fast" in fault.text
+
+
+def test_a_step_below_fs_rounding_is_a_finite_difference_error_never_a_fault_of_add():
+    # f = exp(30) + y = 1.07e13 is resolved to 0.002; a step of 1e-6 in y is lost in it.
+    with pytest.raises(FiniteDifferenceError, match="below f's rounding") as caught:
+        gradcheck(lambda x, y: x.exp() + y, [30.0, 1.0])
+    assert "df/dx1" in str(caught.value) and "node at fault" not in str(caught.value)
+    assert gradcheck(lambda x, y: x.exp() + y, [3.0, 1.0])  # where f is small, the same f passes
+
+
+@pytest.mark.parametrize("op", ["abs", "relu", "leaky_relu"])
+@pytest.mark.parametrize("modes", [("fwd",), ("rev",)])
+def test_one_kink_policy_for_abs_relu_and_leaky_relu_at_every_order(op, modes):
+    f = {"abs": abs, "relu": lambda x: x.relu(), "leaky_relu": lambda x: x.leaky_relu()}[op]
+    report = check_grads(f, [0.0], order=3, modes=modes, raise_exception=False)
+    assert report.passed, str(report)
+    kinks = {len(row.wrt): row.kink for row in report.rows if row.kink is not None}
+    # order 1 (relu, leaky_relu; abs's central difference is 0 like its rule): the slopes on each side
+    if op != "abs":
+        assert (kinks[1].left, kinks[1].right) == (pytest.approx({"relu": 0.0, "leaky_relu": 0.01}[op]), 1.0)
+    # order 2 (abs before this policy failed here and blamed abs): flat on both sides, 0 and 0
+    assert (kinks[2].left, kinks[2].right, kinks[2].subgradient) == (0.0, 0.0, 0.0)
+
+
+def test_the_kink_policy_still_fails_a_value_outside_the_one_sided_slopes_at_order_two():
+    # f = relu(x) * x has f'' = 0 left of 0 and 2 right of it (the central difference says 1):
+    # autograd's 0 lies between the slopes, a kink. But relu(x) - relu(-x) = x has f' = 1 on
+    # both sides, and autograd's 0 at the kink is outside them: still a failure.
+    report = gradgradcheck(lambda x: x.relu() * x, [0.0], raise_exception=False)
+    kink = report.rows[0].kink
+    assert report.passed and (kink.left, kink.right) == (0.0, pytest.approx(2.0)) and kink.subgradient == 0.0
+    report = check_grads(lambda x: x.relu() - (-x).relu(), [0.0], order=1, raise_exception=False)
+    assert not report.passed and report.rows[0].kink is not None and not report.rows[0].kink.within
+
+
+FAST_WRONG_SIN = define_op("td_fast_wrong_sin", math.sin, [lambda g, out, x: g * autograd.OPS["cos"](x) * 1.01])
+
+
+def test_fast_mode_can_miss_a_diluted_error_and_more_directions_catch_it():
+    # exp(2a) dominates every projection at a = 1.5: the 1% error in d/db (0.0096) is lost along
+    # seed 1's direction; eight directions find it (the full table always does).
+    f = lambda a, b: (a * 2).exp() + FAST_WRONG_SIN(b)
+    assert not gradcheck(f, [1.5, 0.3], raise_exception=False)
+    assert gradcheck(f, [1.5, 0.3], fast=True, seed=1)  # the documented miss
+    report = gradcheck(f, [1.5, 0.3], fast=True, seed=1, directions=8, raise_exception=False)
+    assert not report.passed and report.fault.op == "td_fast_wrong_sin"
+
+
+def test_directions_is_validated():
+    with pytest.raises(ValueError, match="pass fast=True"):
+        gradcheck(lambda x: x * x, [1.0], directions=3)
+    with pytest.raises(TypeError, match="directions must be an int"):
+        gradcheck(lambda x: x * x, [1.0], fast=True, directions=2.0)
+    with pytest.raises(ValueError, match="directions must be an int >= 1"):
+        gradcheck(lambda x: x * x, [1.0], fast=True, directions=0)

@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+import autograd
 import nn
 from autograd import Value
 
@@ -73,6 +74,36 @@ def test_bce_with_logits_is_stable_at_plus_minus_1000(logit, target, loss, grad)
     out = nn.bce_with_logits_loss([z], [target])
     out.backward()
     assert out.data == loss and z.grad == grad
+
+
+@pytest.mark.parametrize("logit", [20.0, 40.0, 100.0, 700.0])
+@pytest.mark.parametrize("target", [0, 1])
+def test_bce_with_logits_keeps_every_digit_of_a_confident_correct_prediction(logit, target):
+    # Correct and confident: z far on the target's side. The loss is log(1 + e**-|z|) and the
+    # gradient -+ sigmoid(-|z|) = -+ 1 / (1 + e**|z|), both tiny (4.2e-18 at |z| = 40): no
+    # cancellation against |z| or against 1 may eat them (softplus(z) - z gave 0 at z = 40).
+    z = Value(logit if target == 1 else -logit)
+    out = nn.bce_with_logits_loss([z], [target])
+    out.backward()
+    tiny = math.log1p(math.exp(-logit))
+    assert out.data == pytest.approx(tiny, rel=1e-15) and out.data > 0.0
+    sign = -1.0 if target == 1 else 1.0
+    assert z.grad == pytest.approx(sign / (1.0 + math.exp(logit)), rel=1e-15) and z.grad != 0.0
+
+
+def test_bce_with_logits_at_z_40_is_the_true_4_2e_minus_18_in_every_path():
+    # The scalar engine, second order (create_graph) and a compiled tape give the same digits.
+    expected = 4.248354255291589e-18  # log1p(exp(-40)) = e**-40 (1 - e**-40 / 2 ...)
+    z = Value(40.0)
+    loss = nn.bce_with_logits_loss([z], [1])
+    [g] = autograd.grad(loss, [z], create_graph=True)
+    [h] = autograd.grad(g, [z])
+    assert loss.data == pytest.approx(expected, rel=1e-15)
+    assert g.data == pytest.approx(-expected, rel=1e-12)  # -sigmoid(-40)
+    assert h == pytest.approx(expected, rel=1e-12)  # sigmoid(40) sigmoid(-40)
+    tape = autograd.trace(lambda zz, t: nn.losses.logistic(zz, t), [0.0, 1.0])
+    [out] = tape.forward([[40.0, 1.0], [-20.0, 0.0]])
+    assert list(out) == [pytest.approx(expected, rel=1e-15), pytest.approx(math.log1p(math.exp(-20.0)), rel=1e-15)]
 
 
 def test_hinge_is_micrograds_max_margin():

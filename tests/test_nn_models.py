@@ -278,6 +278,10 @@ def _with(**changes):
         (_with().replace("-0.25", "-Infinity"), "holds -Infinity"),
         (_with().replace("-0.25", "1e999"), "w.1 is inf; parameters must be finite"),
         (_with(parameters=[0.5, 0.1, 0.0]), "\"parameters\" is missing or not a dict"),
+        # JSON integers have no size limit; 400 digits overflow a float (issue 21 item 20)
+        (_with().replace("-0.25", "1" + "0" * 400), "w.1 is an integer of 401 digits, too large for a float"),
+        (_with().replace("-0.25", "-1" + "0" * 400), "w.1 is an integer of 401 digits, too large for a float"),
+        (_with(config={"nin": 10**400, "activation": "relu", "init": "uniform"}), "wrong shape for Neuron.*asks for"),
     ],
 )
 def test_loading_a_bad_file_raises_model_file_error_naming_path_and_problem(tmp_path, contents, message):
@@ -291,6 +295,17 @@ def test_loading_a_bad_file_raises_model_file_error_naming_path_and_problem(tmp_
 def test_the_good_document_used_above_does_load(tmp_path):
     model = nn.load(_write(tmp_path, _with()))
     assert model.state_dict() == {"w.0": 0.5, "w.1": -0.25, "b": 0.0}
+
+
+def test_numbers_too_large_for_a_float_are_value_errors_naming_where_and_what():
+    model = nn.Neuron(1, seed=0)
+    with pytest.raises(ValueError, match=r"Neuron.load_state_dict: b is an integer of 16610 bits, too large for a float"):
+        model.load_state_dict({"w.0": 1.0, "b": 10**5000})  # more digits than Python prints
+    assert model.state_dict() == nn.Neuron(1, seed=0).state_dict()  # nothing changed
+    with pytest.raises(ValueError, match=r"SGD: lr must be a finite number, got an integer too large for a float"):
+        nn.SGD(model.parameters(), lr=10**400)
+    with pytest.raises(ValueError, match=r"mse_loss: target\[0\] is an integer too large for a float"):
+        nn.mse_loss([autograd.Value(1.0)], [10**400])
 
 
 def test_loading_a_missing_file_is_file_not_found(tmp_path):

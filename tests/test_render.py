@@ -18,6 +18,7 @@ from autograd import Value, draw_dot, render, to_dot
 render_module = importlib.import_module("autograd.render")  # the package attribute `render` is the function
 from autograd.render import GraphTooLargeError, GraphvizNotFoundError, repr_mimebundle
 from autograd.render import backend as backend_module
+from autograd.render import style
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -98,8 +99,12 @@ def test_show_grads_false_and_number_format():
 
 def test_bad_options_are_clear_errors():
     out, _ = neuron()
-    with pytest.raises(ValueError, match="rankdir must be one of LR, TB, RL, BT, got 'XY'"):
+    with pytest.raises(ValueError, match="to_dot: unknown rankdir 'XY'; choose one of 'LR', 'TB', 'RL', 'BT'"):
         to_dot(out, rankdir="XY")
+    with pytest.raises(TypeError, match="to_dot: unknown option 'rank_dir'; the options are collapse"):
+        to_dot(out, rank_dir="TB")
+    with pytest.raises(TypeError, match="render_test: max_nodes must be a positive integer or None, got str: '5'"):
+        to_dot(out, max_nodes="5", where="render_test")
     with pytest.raises(ValueError, match="invalid number_format"):
         to_dot(out, number_format="q")
     with pytest.raises(TypeError, match="expected a Value, got float"):
@@ -130,6 +135,17 @@ def test_edge_local_derivatives_and_contributions_come_from_the_rules():
 def test_edge_derivative_that_is_undefined_is_said_so():
     x = Value(0.0, label="x")
     assert "∂ undefined" in to_dot(x.sqrt(), edge_derivatives=True)
+
+
+def test_each_partial_of_pow_is_drawn_on_its_own_edge():
+    # Mazur's error term (target - out_o1)**2 at out_o1 = 0.75136507: the base's local derivative
+    # is 2 (0.01 - 0.75136507) = -1.48273014, though d/dy x**y (log of a negative base) is undefined.
+    out = Value(0.75136507, label="out_o1")
+    e = (0.01 - out) ** 2
+    e.backward()
+    text = to_dot(e, edge_derivatives=True, number_format=".6g")
+    assert "∂ -1.48273<BR/>g·∂ -1.48273" in text
+    assert text.count("∂ undefined") == 1  # the constant exponent 2: log(-0.741...) is undefined
 
 
 def test_highlight_marks_exactly_the_paths_to_the_node():
@@ -194,7 +210,7 @@ def test_dot_text_is_deterministic_across_builds():
 def test_hostile_labels_are_escaped_in_dot(label):
     text = to_dot(Value(1.0, label=label) * 2)
     assert len(node_lines(text, "v")) == 3 and len(edges(text)) == 3  # nothing injected
-    assert "<B>" + render_module._escape(label) + "</B>" in text
+    assert "<B>" + style.escape(label) + "</B>" in text
     if any(c in label for c in '<>&"\n'):
         assert label not in text  # only the escaped form is there
 

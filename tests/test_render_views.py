@@ -147,7 +147,7 @@ def test_one_box_per_layer_with_width_and_gradient_norms():
 
 
 def test_bad_collapse_is_a_clear_error():
-    with pytest.raises(ValueError, match="to_dot: collapse must be None, 'neuron' or 'layer', got 'neurons'"):
+    with pytest.raises(ValueError, match="to_dot: unknown collapse 'neurons'; choose one of None, 'neuron', 'layer'"):
         to_dot(Value(1.0), collapse="neurons")
 
 
@@ -261,5 +261,5 @@ def test_grad_colours_before_backward_say_there_is_nothing_to_show():
 
 
 def test_bad_color_is_a_clear_error():
-    with pytest.raises(ValueError, match="to_dot: color must be 'role', 'grad' or None, got 'rainbow'"):
+    with pytest.raises(ValueError, match="to_dot: unknown color 'rainbow'; choose one of 'role', 'grad', None"):
         to_dot(Value(1.0), color="rainbow")

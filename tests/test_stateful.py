@@ -31,3 +31,36 @@ def test_graph_machine_validates_its_ops():
     with pytest.raises(TypeError, match="ops must be op names or Ops"):
         graph_machine(ops=[3])
     assert issubclass(graph_machine(), GraphMachine)
+
+
+def test_the_machine_catches_a_rule_wrong_only_at_second_order_at_its_default_settings():
+    # tanh's rule with float(out): right at first order, but a create_graph derivative loses its
+    # dependence on x (it comes back as a constant). Default budget (no max_examples given; the
+    # dev profile's 50 or more), derandomized so the run is the same every time.
+    import math
+
+    bad_tanh = define_op("stateful_second_order_tanh", math.tanh, [lambda g, out, x: g * (1 - float(out) ** 2)])
+    Machine = graph_machine(ops=[bad_tanh, "add", "mul"])
+    Machine.TestCase.settings = settings(Machine.TestCase.settings, derandomize=True, database=None, print_blob=False)
+    assert Machine.TestCase.settings.max_examples == settings.default.max_examples
+    with pytest.raises(AssertionError) as caught:
+        Machine.TestCase().runTest()
+    message = str(caught.value)
+    assert "second derivative" in message
+    assert "node at fault" in message and "'stateful_second_order_tanh'" in message and "order-2 derivative" in message
+
+
+def test_a_machine_failure_names_the_op_at_fault():
+    wrong = define_op("stateful_named_cube", lambda x: x**3, [lambda g, out, x: g * 2 * x * x])
+    Machine = graph_machine(ops=[wrong, "add"], stateful_step_count=15)
+    Machine.TestCase.settings = settings(Machine.TestCase.settings, max_examples=200, derandomize=True,
+                                         database=None, print_blob=False)
+    with pytest.raises(AssertionError, match=r"node at fault: .*stateful_named_cube"):
+        Machine.TestCase().runTest()
+
+
+def test_ops_and_machine_nodes_print_on_one_line():
+    from autograd import OPS
+
+    assert repr(OPS["tanh"]) == "<op 'tanh': 1 input>" and repr(OPS["sum"]) == "<op 'sum': n-ary>"
+    assert repr(CUBE) == "<op 'stateful_test_cube': 1 input>"

@@ -268,7 +268,7 @@ def test_layers_replayed_as_matrix_products_match_the_scalar_path(variant):
     fn, params = layer_program(1, **variant)
     X = np.random.default_rng(1).uniform(-2, 2, size=(9, 3)).tolist()
     tape = trace(fn, X[0], params=params)
-    assert any(step.w is not None for step in tape._steps)  # the matrix form is used
+    assert any(step.shared is not None for step in tape.schedule.steps)  # the matrix form is used
     outs_s, grads_s = scalar_batch(fn, X, params)
     outs_t, grads_t = tape_batch(fn, X, params)
     assert_close(outs_t, outs_s)
@@ -281,7 +281,7 @@ def test_a_row_used_by_many_nodes_of_one_step_gets_every_contribution(fan_out):
     fn = lambda x: autograd.sum([(x * w).tanh() for w in ws])  # noqa: E731  x is in every mul
     X = [[0.5], [-1.5], [2.0]]
     tape = trace(fn, X[0], params=ws)
-    assert len(tape._steps) == 3  # mul, tanh, sum: each one call for all the nodes
+    assert len(tape.schedule.steps) == 3  # mul, tanh, sum: each one call for all the nodes
     outs_s, grads_s = scalar_batch(fn, X, ws)
     outs_t, grads_t = tape_batch(fn, X, ws)
     assert_close(outs_t, outs_s)
@@ -290,7 +290,8 @@ def test_a_row_used_by_many_nodes_of_one_step_gets_every_contribution(fan_out):
     tape.forward(np.array([[0.5]]))
     tape.backward(accumulate=False)
     expected = sum(w.data * (1 - math.tanh(0.5 * w.data) ** 2) for w in ws)
-    assert tape._gradients[tape._input_rows[0], 0] == pytest.approx(expected, rel=1e-12)
+    [row] = tape.schedule.rows("input")
+    assert tape._gradients[row, 0] == pytest.approx(expected, rel=1e-12)
 
 
 def test_nodes_that_only_feed_a_guard_are_skipped_by_backward():
@@ -303,7 +304,7 @@ def test_nodes_that_only_feed_a_guard_are_skipped_by_backward():
 
     tape = trace(fn, [1.0], params=[w])
     tape.forward(np.array([[1.0], [2.0]]))
-    assert sorted((step.op.name, step.needed) for step in tape._steps) == [("exp", False), ("mul", False), ("mul", True)]
+    assert sorted((step.op.name, step.needed) for step in tape.schedule.steps) == [("exp", False), ("mul", False), ("mul", True)]
     assert tape.backward(accumulate=False) == [3.0]
 
 

@@ -2,7 +2,7 @@
 
 PyTorch (float64) must give dagrad's numbers: outputs and gradients to 1e-12, parameters after
 the same training steps to 1e-12. Without PyTorch these tests skip, except under CI (CI=1), where
-they fail. The README's ```py blocks (the PyTorch examples) run here, not in test_readme.py.
+they fail. The docs' ```py blocks (the PyTorch examples) run in test_docs.py.
 """
 
 import math
@@ -22,8 +22,6 @@ from autograd import Value, define_op
 from autograd.testing import programs_and_inputs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-README = os.path.join(ROOT, "README.md")
-TORCH_BLOCKS = re.findall(r"```py\n(.*?)```", open(README, encoding="utf-8").read(), flags=re.S)
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +220,46 @@ def test_each_loss_gives_dagrads_value_and_gradients(torch, name, reduction):
     grads_close(torch, module, model)
 
 
+def bce_gradients(torch, logit, target):
+    """(dagrad's loss, dL/dz; PyTorch BCELoss's loss, dL/dz; p) for p = sigmoid(logit)."""
+    from nn.torch_export import torch_loss
+
+    z = Value(logit)
+    loss = nn.bce_loss([z.sigmoid()], [target])
+    loss.backward()
+    zt = torch.tensor([logit], dtype=torch.float64, requires_grad=True)
+    torch_value = torch_loss("bce")(torch.sigmoid(zt), torch.tensor([target], dtype=torch.float64))
+    torch_value.backward()
+    return loss.data, z.grad, torch_value.item(), zt.grad.item(), 1.0 / (1.0 + math.exp(-logit))
+
+
+@pytest.mark.parametrize("logit, target", [(30.0, 0.0), (-30.0, 1.0), (28.0, 0.0)])
+def test_bce_gradients_differ_from_pytorchs_exactly_where_the_docs_say(torch, logit, target):
+    # Where p (1 - p) < 1e-12, PyTorch's BCELoss divides by 1e-12 instead: dL/dz = (p - t) p (1 - p) / 1e-12.
+    loss, grad, torch_loss_value, torch_grad, p = bce_gradients(torch, logit, target)
+    assert p * (1 - p) < 1e-12
+    assert abs(loss - torch_loss_value) <= 1e-12 * loss  # the values agree
+    assert grad == pytest.approx(p - target, rel=1e-12)  # dagrad: the exact sigmoid(z) - t
+    assert torch_grad == pytest.approx((p - target) * p * (1 - p) / 1e-12, rel=1e-3)
+    if (logit, target) == (30.0, 0.0):  # the audit's figures
+        assert round(grad, 12) == 1.0 and round(torch_grad, 3) == 0.093
+
+
+@pytest.mark.parametrize("logit, target", [(27.0, 0.0), (-27.0, 1.0), (20.0, 1.0), (0.3, 0.25)])
+def test_bce_gradients_equal_pytorchs_where_p_1_minus_p_is_at_least_1e_12(torch, logit, target):
+    loss, grad, torch_loss_value, torch_grad, p = bce_gradients(torch, logit, target)
+    assert p * (1 - p) >= 1e-12
+    assert abs(loss - torch_loss_value) <= 1e-12 * max(1.0, loss)
+    assert abs(grad - torch_grad) <= 1e-12 * max(1.0, abs(grad))
+
+
+def test_the_docs_state_where_bce_differs():
+    from nn.torch_export import torch_loss
+
+    for text in (torch_loss.__doc__, open(os.path.join(ROOT, "docs", "guides", "pytorch.md"), encoding="utf-8").read()):
+        assert "p (1 - p) < 1e-12" in " ".join(text.split())
+
+
 def test_torch_loss_takes_the_loss_functions_and_checks_reductions(torch):
     from nn.torch_export import torch_loss
 
@@ -377,8 +415,8 @@ def test_the_source_is_tensor_code_and_runs_as_it_reads(torch):
     tape = hinge_tape(model)
     source = tape.to_torch_source(class_name="Moons")
     # one line per layer operation: a matrix product per layer of neurons
-    assert "h1 = x[:, 0:2] @ self.params[self.index0].view(16, 2).T  # dot: a matrix product, 16 nodes" in source
-    assert "h4 = h3 @ self.params[self.index2].view(16, 16).T" in source
+    assert "h1 = x[:, 0:2] @ self.params[self.index0].reshape(16, 2).T  # dot: a matrix product, 16 nodes" in source
+    assert "h4 = h3 @ self.params[self.index2].reshape(16, 16).T" in source
     assert re.search(r"return h11\[:, 0\]\n", source)
     namespace = {}
     exec(compile(source, "<generated>", "exec"), namespace)
@@ -481,7 +519,7 @@ def test_a_user_op_needs_a_pytorch_function(torch):
     with pytest.raises(NotImplementedError, match="'export_cube'"):
         tape.to_torch_source()
     module = tape.to_torch(torch_ops={"export_cube": lambda t: t**3})
-    assert 'op_export_cube = TORCH_OPS[\'export_cube\']' in module.source
+    assert "torch_op1 = TORCH_OPS['export_cube']" in module.source and "torch_op1(h1)  # 'export_cube' (torch_ops)" in module.source
     batch = np.array([[1.0], [2.0], [-3.0]])
     [expected] = tape.forward(batch)
     out = module(batch)
@@ -560,19 +598,6 @@ def test_trained_numbers_come_back_to_the_tape_and_optimizer_state_moves(torch):
         module.params[0] = 2.0
     load_params(tape, module)
     assert w.data == 2.0 and b.data == module.params[1].item()
-
-
-# -- the README's PyTorch examples -----------------------------------------------------------------
-
-
-def test_the_readme_has_pytorch_examples():
-    assert len(TORCH_BLOCKS) >= 2
-
-
-@pytest.mark.parametrize("source", TORCH_BLOCKS, ids=[f"block{i}" for i in range(len(TORCH_BLOCKS))])
-def test_readme_pytorch_block_runs(torch, source, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    exec(compile(source, README, "exec"), {"__name__": "readme"})
 
 
 # -- PyTorch stays optional -------------------------------------------------------------------------

@@ -1,13 +1,20 @@
 """Watching backprop: the backward pass as data (`backward_steps`), the paths of the chain rule
 (`paths`) and a step-through explorer (`explore`: a Jupyter widget, or one self-contained page).
 
-Only the engine's public graph walk and its backward-pass observer are used; the widget
-library (anywidget) is imported only when a widget is shown.
+Reading order: `steps.py` records the engine's own backward pass (its observer);
+`chain.py` lists the paths of the chain rule; `build.py` is `explore` (it checks the arguments
+and builds the frames of `frames.py` over render's View of the graph, or hands a collapsed view
+to `collapsed.py`); `layout.py` draws the SVG with the pictures' look (`autograd.render.style`)
+and program; `player.py` holds the result (`Explorer`) and writes the page or the widget
+(anywidget, imported only when a widget is shown; `explorer.js` plays the frames).
 """
 
 from autograd.explorer.steps import BackwardStep, BackwardSteps, Contribution, backward_steps
 from autograd.explorer.chain import Path, TooManyPathsError, count_paths, paths
 from autograd.explorer.page import offline_page, stylesheet
+from autograd.explorer.player import Explorer
+from autograd.explorer.build import explore
+from autograd.render.view import GraphTooLargeError
 
 __all__ = [
     "backward_steps",
@@ -24,12 +31,3 @@ __all__ = [
     "offline_page",
     "stylesheet",
 ]
-
-
-def __getattr__(name):
-    # The explorer builds pages and widgets: load it only when asked for.
-    if name in ("explore", "Explorer", "GraphTooLargeError"):
-        from autograd.explorer import player
-
-        return getattr(player, name)
-    raise AttributeError(f"module 'autograd.explorer' has no attribute {name!r}")

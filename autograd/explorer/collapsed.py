@@ -1,63 +1,88 @@
 """`explore(root, collapse="neuron" | "layer")`: step through backprop one nn neuron (or layer) at a time.
 
-The boxes are the render package's collapsed view (`autograd.render.dot.build_view`, which finds
-nn neurons and layers from their parameter labels): no second detection here. Every number
-shown comes from the engine's one backward pass (`backward_steps`): a box's gradient is the
-running total the engine holds for its output, an edge's contribution is the sum of what the
-engine passed across that edge (from the box's nodes to the input box's output), and a box's
-parameter gradients are the engine's totals for its weights and bias. The local derivative
-printed beside an edge (d box output / d input) is the product of the engine's own local
-derivatives along the path inside the box (what `autograd.paths` multiplies), shown so the
-reader can check `local × upstream = contribution`.
+The boxes are the render package's collapsed view (`autograd.render.view.build_view`, which
+finds nn neurons and layers from their parameter labels): no second detection here. Every
+number shown comes from the engine's one backward pass (`backward_steps`): a box's gradient is
+the running total the engine holds for its output, an edge's contribution is the sum of what
+the engine passed across that edge (from the box's nodes to the input box's output), and a
+box's parameter gradients are the engine's totals for its weights and bias. The local
+derivative printed beside an edge (d box output / d input) is the product of the engine's own
+local derivatives along the path inside the box (what `autograd.paths` multiplies), shown so
+the reader can check `local × upstream = contribution`.
+
+Reading order: `build` makes the `BoxGraph` (boxes in the order the forward pass fills them),
+then the forward frames, the backward frames (`_box_frames` per box, replaying the engine's
+contributions with `Replay`), the node entries (`frames.value_entry`, `group_entry`) and the
+picture (`_dot_lines`).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from typing import Optional
 
+from autograd.explorer import frames, layout
+from autograd.explorer.player import Explorer
 from autograd.explorer.steps import backward_steps, node_names
-from autograd.render.dot import cluster_blocks
+from autograd.render.neurons import euclidean, formula, summary
+from autograd.render.style import natural_key, reader_formatter
+from autograd.render.view import GraphTooLargeError, build_view
 from autograd.value import Value
 
-GROUP_FILL = "#ede9fe"
+__all__ = ["build", "BoxGraph", "Box", "group_entry"]
 
 
-def _norm(numbers) -> float:
-    # the same sum as autograd.render.collapse.norm, over numbers instead of Values' .grad
-    return math.sqrt(math.fsum(x * x for x in numbers))
+class Box:
+    """One box of the collapsed explorer: a value, or an nn neuron or layer (`group`)."""
 
-
-class _Box:
-    def __init__(self, key, index: int):
+    def __init__(self, view, key, index: int):
         self.key = key
-        self.index = index  # position in box topological order
+        self.index = index  # position in the box graph's topological order
         self.id = f"v{index}"
-        self.group = None
-        self.node = None  # a value box's node
-        self.members: list = []
-        self.outputs: list = []
-        self.params: list = []
-        self.weights: list = []
-        self.biases: list = []
+        self.group = view.group(key)
+        self.node = key[1] if self.group is None else None  # a value box's node
+        self.members: list = view.members_of(key)
+        self.outputs: list = view.outputs_of(key)
+        self.weights: list = list(self.group.weights) if self.group else []
+        self.biases: list = list(self.group.biases) if self.group else []
+        self.params: list = self.weights + self.biases
         self.inputs: list = []  # distinct input boxes, in order of first use
         self.uses: dict = {}  # input box -> number of edges
 
 
-def build(root: Value, collapse: str, *, max_nodes, rankdir, number_format, title, fmt, dot_to_svg, inline_svg, escape):
-    """The data of a collapsed explorer (see `autograd.explorer.player.explore`)."""
-    from autograd.explorer.player import ROLE_FILL, OP_FILL, SYMBOLS, GraphTooLargeError, _expression, _role
-    from autograd.render.dot import build_view
+class BoxGraph:
+    """The View's boxes in topological order of the box graph (ties: graph order), with their
+    inputs; `node_box` maps a node drawn inside a box to it, `param_box` a parameter to the
+    boxes that show it."""
 
-    view, _ = build_view(root, collapse=collapse, where="explore")
-    order = view.nodes
-    index = {node: i for i, node in enumerate(order)}
-    kind_word = "neuron" if collapse == "neuron" else "layer"
+    def __init__(self, view):
+        keys = view.boxes()
+        inputs_of = {key: [view.box_of.get(p) for p in view.inputs_of(key)] for key in keys}
+        order = _box_order(view, keys, inputs_of)
+        self.boxes = [Box(view, key, n) for n, key in enumerate(order)]
+        by_key = {box.key: box for box in self.boxes}
+        for box in self.boxes:
+            for key in inputs_of[box.key]:
+                if key is None:
+                    continue
+                other = by_key[key]
+                if other not in box.uses:
+                    box.inputs.append(other)
+                    box.uses[other] = 0
+                box.uses[other] += 1
+        self.node_box = {m: box for box in self.boxes for m in box.members}
+        self.param_box: dict = {}
+        for box in self.boxes:
+            for p in box.params:
+                self.param_box.setdefault(p, []).append(box)
+        self.counted = [b for b in self.boxes if not (b.node is not None and not b.node.parents and not b.node.requires_grad)]
+        self.groups = [b for b in self.boxes if b.group is not None]
 
-    # -- the boxes, in topological order of the box graph ----------------------------------------
-    keys = view.boxes()
-    members = {key: (view.outputs_of(key) if key[0] == "g" else [key[1]]) for key in keys}
-    inputs_of = {key: [view.box_of.get(p) for p in view.inputs_of(key)] for key in keys}
+
+def _box_order(view, keys: list, inputs_of: dict) -> list:
+    """Kahn's algorithm over the boxes, taking the box whose first node comes first in the graph."""
+    index = {node: i for i, node in enumerate(view.nodes)}
     users: dict = {key: set() for key in keys}
     pending = {}
     for key in keys:
@@ -65,311 +90,269 @@ def build(root: Value, collapse: str, *, max_nodes, rankdir, number_format, titl
         pending[key] = len(distinct)
         for k in distinct:
             users[k].add(key)
-    first = {key: min(index[m] for m in members[key]) for key in keys}
-    heap = [(first[k], n, k) for n, k in enumerate(keys) if pending[k] == 0]
-    heapq.heapify(heap)
+    first = {key: min(index[m] for m in view.members_of(key)) for key in keys}
     position = {k: n for n, k in enumerate(keys)}
-    topo = []
+    heap = [(first[k], position[k], k) for k in keys if pending[k] == 0]
+    heapq.heapify(heap)
+    order = []
     while heap:
         _, _, key = heapq.heappop(heap)
-        topo.append(key)
+        order.append(key)
         for user in users[key]:
             pending[user] -= 1
             if pending[user] == 0:
                 heapq.heappush(heap, (first[user], position[user], user))
-    boxes = []
-    box_of_key = {}
-    for n, key in enumerate(topo):
-        box = _Box(key, n)
-        if key[0] == "g":
-            group = view.groups[key[1]]
-            box.group = group
-            box.members = list(group.members)
-            box.outputs = list(group.outputs)
-            box.weights, box.biases = list(group.weights), list(group.biases)
-            box.params = box.weights + box.biases
-        else:
-            box.node = key[1]
-            box.members = [key[1]]
-            box.outputs = [key[1]]
-        boxes.append(box)
-        box_of_key[key] = box
-    for box in boxes:
-        for k in inputs_of[box.key]:
-            if k is None:
-                continue
-            other = box_of_key[k]
-            if other not in box.uses:
-                box.inputs.append(other)
-                box.uses[other] = 0
-            box.uses[other] += 1
-    node_box = {}
-    for box in boxes:
-        for m in box.members:
-            node_box[m] = box
-    param_box = {}
-    for box in boxes:
-        for p in box.params:
-            param_box.setdefault(p, []).append(box)
+    return order
 
-    counted = [b for b in boxes if not (b.node is not None and not b.node.parents and not b.node.requires_grad)]
-    if max_nodes is not None and len(counted) > max_nodes:
+
+def build(root: Value, collapse: str, *, max_nodes, number_format: str, title: Optional[str], rankdir: str,
+          timeout: float) -> Explorer:
+    """The collapsed explorer (see `autograd.explore`)."""
+    view, _ = build_view(root, collapse=collapse, where="explore")
+    graph = BoxGraph(view)
+    kind = "neuron" if collapse == "neuron" else "layer"
+    if max_nodes is not None and len(graph.counted) > max_nodes:
         other = '"layer"' if collapse == "neuron" else '"neuron"'
         raise GraphTooLargeError(
-            f"explore: the {kind_word} view of the graph has {len(counted)} boxes, more than max_nodes={max_nodes}. "
+            f"explore: the {kind} view of the graph has {len(graph.counted)} boxes, more than max_nodes={max_nodes}. "
             f"Try collapse={other}, or a smaller graph (one sample), or pass max_nodes=None to step through all of it."
         )
-
-    # -- names -------------------------------------------------------------------------------------
-    raw_names = node_names(root, order)
-    names = {}  # every node drawn (or an output of a group) -> the name the reader sees
-    for box in boxes:
-        if box.group is None:
-            names[box.node] = raw_names[box.node]
-        else:
-            for j, out in enumerate(box.outputs):
-                names[out] = box.group.name if len(box.outputs) == 1 else f"{box.group.name}[{j}]"
-    box_name = {box: (box.group.name if box.group is not None else names[box.node]) for box in boxes}
-
-    # -- the engine's pass -------------------------------------------------------------------------
+    fmt = reader_formatter(number_format)
+    names, box_names = _names(root, view, graph)
     steps = backward_steps(root)
-    grads = steps.grads
-    step_locals = {}
-    # every contribution into a node, in engine order: (position, contribution, engine total after it)
-    incoming: dict = {}
-    by_box: dict = {}  # box -> list of (position, child, Contribution), in engine order
-    position_counter = 0
-    for step in steps:
-        box = node_box.get(step.node)
-        for c in step.contributions:
-            step_locals[(step.node, c.index)] = c.local
-            if c.total is None:
-                continue
-            incoming.setdefault(c.parent, []).append((position_counter, c.contribution, c.total))
-            if box is not None:
-                by_box.setdefault(box, []).append((position_counter, step.node, c))
-            position_counter += 1
-
-    shown_pos: dict = {}  # node -> set of positions of contributions shown so far
-
-    def total(node) -> float:
-        """The node's gradient as far as the frames have shown: the engine's running total when
-        the contributions shown are the first ones the engine added (always, at the end)."""
-        seq = incoming.get(node, [])
-        seen = shown_pos.get(node, set())
-        if node is root:
-            base = 1.0
-        else:
-            base = 0.0
-        if not seen:
-            return base
-        m = len(seen)
-        if node is not root and all(seq[i][0] in seen for i in range(m)):
-            return seq[m - 1][2]
-        return math.fsum([base] + [c for p, c, _ in seq if p in seen])
-
-    def show(node, pos) -> None:
-        shown_pos.setdefault(node, set()).add(pos)
-
-    def out_grad(box):
-        values = [total(o) if (o is root or o in shown_pos) else None for o in box.outputs]
-        if all(v is None for v in values):
-            return None
-        if len(values) == 1:
-            return values[0]
-        return _norm(v or 0.0 for v in values)
-
-    def param_grads(box):
-        result = {}
-        for name, params in (("w", box.weights), ("b", box.biases)):
-            if not params:
-                continue
-            values = [total(p) for p in params]
-            result[name] = values[0] if name == "b" and len(values) == 1 else _norm(values)
-            result[name + "_text"] = _param_text(name, values, fmt, box.group.kind)
-        return result
-
-    # -- the forward frames --------------------------------------------------------------------
-    frames = [{"kind": "start", "text": (
-        f"The graph of {names.get(root, raw_names[root])}, one box per nn {kind_word}: {len(counted)} boxes "
-        f"({sum(1 for b in boxes if b.group is not None)} {kind_word}s). Press ▶ or → to run the forward pass."
-        if any(b.group is not None for b in boxes) else
-        f"No nn {kind_word}s found in this graph (nn labels its parameters layers.0.neurons.3.w.1): every value is its own box. Press ▶ or →."
-    )}]
-    leaves = [b for b in boxes if b.group is None and not b.node.parents]
-    if leaves:
-        frames.append({"kind": "forward", "nodes": [b.id for b in leaves], "node": None,
-                       "text": "Forward pass: the inputs and constants hold their values."})
-    for box in boxes:
-        if box in leaves:
-            continue
-        frames.append({"kind": "forward", "nodes": [box.id], "node": box.id, "text": _forward_text(box, names, box_name, fmt, _expression)})
-
-    # -- the backward frames -------------------------------------------------------------------
-    root_box = node_box[root]
-    show(root, -1)
-    frames.append({
-        "kind": "seed", "node": root_box.id, "grad": out_grad(root_box), "grad_text": fmt(out_grad(root_box)),
-        "text": f"Backward pass: start at the output with ∂{names[root]}/∂{names[root]} = 1.",
-    })
+    replay = Replay(root, graph, steps, fmt)
+    root_box = graph.node_box[root]
+    played = [frames.start_frame(_start_text(graph, names[root], kind))] + _forward_frames(graph, names, box_names, fmt)
+    replay.show(root, -1)
+    grad = replay.out_grad(root_box)
+    played.append(frames.seed_frame(root_box.id, names[root], grad, fmt))
     number = 0
-    for box in reversed(boxes):
-        flows = by_box.get(box)
-        if not flows:
-            continue
-        number += 1
-        upstream = [grads.get(o, 0.0) for o in box.outputs]
-        # what crosses to each input box, and to hidden parameters
-        crossing: dict = {}
-        own = []
-        for pos, child, c in flows:
-            target = node_box.get(c.parent)
-            if target is box:
-                show(c.parent, pos)  # inside the box
-            elif target is None:
-                own.append((pos, c))  # a parameter drawn inside its box (or a hidden constant)
-            else:
-                crossing.setdefault(target, []).append((pos, child, c))
-        touched_param_boxes = []
-        for pos, c in own:
-            show(c.parent, pos)
-            for b in param_box.get(c.parent, ()):
-                if b not in touched_param_boxes:
-                    touched_param_boxes.append(b)
-
-        def param_updates():
-            return [{"node": b.id, **param_grads(b)} for b in touched_param_boxes]
-
-        if box.group is not None:
-            g = out_grad(box)
-            frames.append({
-                "kind": "box", "node": box.id, "step": number, "node_name": box_name[box], "params": param_updates(),
-                "text": _box_text(box, box_name[box], g, param_grads(box), fmt),
-            })
-            touched_param_boxes = []
-        targets = [t for t in box.inputs if t in crossing]
-        if not targets and touched_param_boxes:  # a value whose only inputs are parameters inside boxes
-            frames.append({"kind": "box", "node": box.id, "step": number, "node_name": box_name[box], "params": param_updates(),
-                           "text": f"{box_name[box]} passes its gradient to parameters drawn inside their boxes."})
-            continue
-        for k_target, target in enumerate(targets):
-            edges = crossing[target]
-            before = out_grad(target)
-            for pos, _, c in edges:
-                show(c.parent, pos)
-            after = out_grad(target)
-            contributions = {}
-            for _, _, c in edges:
-                contributions[c.parent] = contributions.get(c.parent, 0.0) + c.contribution
-            k = box.inputs.index(target)
-            frame = {
-                "kind": "edge", "step": number, "node": box.id, "parent": target.id, "k": k,
-                "node_name": box_name[box], "parent_name": box_name[target],
-                "node_expression": _box_expression(box, names, fmt, _expression),
-                "edge": f"e{box.index}_{k}", "op_edge": f"o{box.index}" if box.group is None else None,
-                "merge": before is not None, "total": after, "total_text": fmt(after),
-                "previous": before, "previous_text": fmt(before) if before is not None else None,
-                "params": param_updates() if k_target == 0 else [],
-            }
-            if len(box.outputs) == 1 and len(target.outputs) == 1:
-                out, inp = box.outputs[0], target.outputs[0]
-                local = _through(box, out, step_locals).get(inp)
-                contribution = contributions.get(inp, 0.0)
-                frame.update({
-                    "vector": False, "upstream": upstream[0], "local": local, "contribution": contribution,
-                    "upstream_text": fmt(upstream[0]), "local_text": fmt(local) if local is not None else "undefined",
-                    "contribution_text": fmt(contribution),
-                })
-                times = box.uses[target]
-                via = f" (summed over its {times} uses)" if times > 1 else ""
-                frame["text"] = (
-                    f"{box_name[box]} → {box_name[target]}: local ∂{box_name[box]}/∂{box_name[target]} = {frame['local_text']}{via} × "
-                    f"upstream {fmt(upstream[0])} = {fmt(contribution)};  "
-                    + (f"{box_name[target]}.grad += {fmt(contribution)} → {fmt(after)}" if before is not None else f"{box_name[target]}.grad = {fmt(after)}")
-                )
-            else:
-                vector = [contributions.get(o, 0.0) for o in target.outputs]
-                n_out, n_in = len(box.outputs), len(target.outputs)
-                frame.update({
-                    "vector": True, "upstream": _norm(upstream), "local": None, "contribution": _norm(vector),
-                    "upstream_text": f"|{fmt(_norm(upstream))}|", "local_text": f"Jᵀ {n_in}×{n_out}",
-                    "contribution_text": f"|{fmt(_norm(vector))}|",
-                    "flow_head": "Jᵀ · upstream = contribution (norms)",
-                    "flow_main": f"|{fmt(_norm(upstream))}| → |{fmt(_norm(vector))}|",
-                })
-                frame["text"] = (
-                    f"{box_name[box]} → {box_name[target]}: each of the {n_in} output{'s' if n_in > 1 else ''} of {box_name[target]} gets "
-                    f"Σ local ∂out/∂in × upstream over the {n_out} output{'s' if n_out > 1 else ''} of {box_name[box]} "
-                    f"(the Jacobian, transposed, times the upstream vector, |upstream| = {fmt(_norm(upstream))}): "
-                    f"|contribution| = {fmt(_norm(vector))}; "
-                    + (f"|{box_name[target]}.grad| += → {fmt(after)}" if before is not None else f"|{box_name[target]}.grad| = {fmt(after)}")
-                )
-            frames.append(frame)
-    frames.append({"kind": "done", "text": "Done: every box shows its real gradients: what backward() writes (the output's grad, and its parameters' grads)."})
-
-    # -- the nodes (boxes) ---------------------------------------------------------------------
-    nodes = []
-    for box in boxes:
-        if box.group is None:
-            node = box.node
-            role = _role(node, root)
-            g = grads.get(node) if node.requires_grad else None
-            entry = {
-                "id": box.id, "name": names[node], "label": node.label, "op": node.op, "role": role, "kind": "value",
-                "expression": _expression(node, names, fmt, False),
-                "data": node.data, "data_text": fmt(node.data),
-                "grad": g, "grad_text": fmt(g) if g is not None else None,
-                "requires_grad": node.requires_grad,
-                "parents": [t.id for t in box.inputs], "boundary": False,
-            }
-        else:
-            group = box.group
-            layer = group.kind == "layer" and len(box.outputs) > 1
-            data = _norm(o.data for o in box.outputs) if layer else box.outputs[0].data
-            g = out_grad_final(box, grads)
-            pg = {}
-            for name, params in (("w", box.weights), ("b", box.biases)):
-                if params:
-                    values = [grads.get(p, 0.0) for p in params]
-                    pg[name] = values[0] if name == "b" and len(values) == 1 else _norm(values)
-                    pg[name + "_text"] = _param_text(name, values, fmt, group.kind)
-            lines = ["name", "note", "data", "grad"] + [k for k in ("w", "b") if k in pg]
-            entry = {
-                "id": box.id, "name": group.name, "label": group.name, "op": group.kind,
-                "role": "output" if root in box.members else group.kind, "kind": group.kind,
-                "expression": _group_expression(group), "note": _group_note(group),
-                "info": _group_note(group) if group.kind == "neuron" else f"{_group_expression(group)}; {_group_note(group)}",
-                "data": data, "data_text": fmt(data), "data_label": "|out|" if layer else "out",
-                "grad": g, "grad_text": fmt(g), "grad_label": "|grad out|" if layer else "grad",
-                "requires_grad": True, "parents": [t.id for t in box.inputs], "boundary": False,
-                "lines": lines, "params": pg, "width": len(box.outputs),
-                "pending": {k: _param_text(k, [], fmt, group.kind, pending=True) for k in ("w", "b") if k in pg},
-                "n_weights": len(box.weights), "n_biases": len(box.biases),
-            }
-        nodes.append(entry)
-
-    svg = inline_svg(dot_to_svg(_dot(boxes, root, nodes, rankdir, collapse, escape, ROLE_FILL, OP_FILL, SYMBOLS)))
+    for box in reversed(graph.boxes):
+        if box in replay.flows:
+            number += 1
+            played += _box_frames(box, number, replay, names, box_names, fmt)
+    played.append(frames.done_frame("Done: every box shows its real gradients: what backward() writes (the output's grad, and its parameters' grads)."))
+    entries = [_entry(box, root, names, steps.grads, fmt) for box in graph.boxes]
     data = {
         "version": 1,
-        "title": title or f"Backprop through {names.get(root, raw_names[root])}, one box per {kind_word}",
+        "title": title or f"Backprop through {names[root]}, one box per {kind}",
         "root": root_box.id,
-        "nodes": nodes,
-        "frames": frames,
-        "svg": svg,
+        "nodes": entries,
+        "frames": played,
+        "svg": layout.svg_of(_dot_lines(graph, entries, rankdir, collapse), timeout=timeout),
         "backward_steps": len(steps),
         "subgraph": None,
         "highlight": None,
         "collapse": collapse,
     }
-    return data, steps, [b.outputs[0] if len(b.outputs) == 1 else b.outputs for b in boxes], boxes
+    return Explorer(root, data, steps, [b.outputs[0] if len(b.outputs) == 1 else b.outputs for b in graph.boxes])
 
 
-def out_grad_final(box, grads):
-    values = [grads.get(o, 0.0) for o in box.outputs]
-    return values[0] if len(values) == 1 else _norm(values)
+def _names(root: Value, view, graph: BoxGraph) -> tuple:
+    """The name of every node drawn (or output of a group) and of every box."""
+    raw = frames.short_names(node_names(root, view.nodes))
+    names = {}
+    for box in graph.boxes:
+        if box.group is None:
+            names[box.node] = raw[box.node]
+        else:
+            for j, out in enumerate(box.outputs):
+                names[out] = box.group.name if len(box.outputs) == 1 else f"{box.group.name}[{j}]"
+    names.setdefault(root, raw[root])
+    box_names = {box: (box.group.name if box.group is not None else names[box.node]) for box in graph.boxes}
+    return names, box_names
 
 
-def _through(box, out: Value, step_locals: dict) -> dict:
+# -- replaying the engine's pass ---------------------------------------------------------------------
+
+
+class Replay:
+    """The engine's contributions, and the gradients as far as the frames have shown them.
+
+    `flows[box]`: (position, child, Contribution) for each contribution the box's nodes pass,
+    in engine order; `locals[(node, k)]`: the engine's local derivative on each edge."""
+
+    def __init__(self, root: Value, graph: BoxGraph, steps, fmt):
+        self.root, self.graph, self.fmt = root, graph, fmt
+        self.grads = steps.grads
+        self.locals: dict = {}
+        self.incoming: dict = {}  # node -> [(position, contribution, engine total after it)]
+        self.flows: dict = {}
+        self.shown: dict = {}  # node -> positions of the contributions shown so far
+        position = 0
+        for step in steps:
+            box = graph.node_box.get(step.node)
+            for c in step.contributions:
+                self.locals[(step.node, c.index)] = c.local
+                if c.total is None:
+                    continue
+                self.incoming.setdefault(c.parent, []).append((position, c.contribution, c.total))
+                if box is not None:
+                    self.flows.setdefault(box, []).append((position, step.node, c))
+                position += 1
+
+    def show(self, node, position: int) -> None:
+        self.shown.setdefault(node, set()).add(position)
+
+    def total(self, node) -> float:
+        """The node's gradient as far as the frames have shown: the engine's running total when
+        the contributions shown are the first ones the engine added (always, at the end)."""
+        seq = self.incoming.get(node, [])
+        seen = self.shown.get(node, set())
+        base = 1.0 if node is self.root else 0.0
+        if not seen:
+            return base
+        m = len(seen)
+        if node is not self.root and all(seq[i][0] in seen for i in range(m)):
+            return seq[m - 1][2]
+        return math.fsum([base] + [c for p, c, _ in seq if p in seen])
+
+    def out_grad(self, box) -> Optional[float]:
+        """The box's output gradient as shown (a norm for a layer), None before any arrives."""
+        values = [self.total(o) if (o is self.root or o in self.shown) else None for o in box.outputs]
+        if all(v is None for v in values):
+            return None
+        return values[0] if len(values) == 1 else euclidean(v or 0.0 for v in values)
+
+    def param_grads(self, box) -> dict:
+        """The box's parameter gradients as far as the frames have shown them."""
+        return _param_grads(box, self.total, self.fmt)
+
+
+def _param_grads(box: Box, grad_of, fmt) -> dict:
+    """A group box's parameter gradients ("w": the norm, or a lone bias itself) and their texts."""
+    result = {}
+    for name, params in (("w", box.weights), ("b", box.biases)):
+        if params:
+            values = [grad_of(p) for p in params]
+            result[name] = values[0] if name == "b" and len(values) == 1 else euclidean(values)
+            result[name + "_text"] = _param_text(name, values, fmt, box.group.kind)
+    return result
+
+
+# -- frames ------------------------------------------------------------------------------------------
+
+
+def _start_text(graph: BoxGraph, root_name: str, kind: str) -> str:
+    if not graph.groups:
+        return (f"No nn {kind}s found in this graph (nn labels its parameters layers.0.neurons.3.w.1): "
+                f"every value is its own box. Press ▶ or →.")
+    return (f"The graph of {root_name}, one box per nn {kind}: {len(graph.counted)} boxes "
+            f"({len(graph.groups)} {kind}s). Press ▶ or → to run the forward pass.")
+
+
+def _forward_frames(graph: BoxGraph, names: dict, box_names: dict, fmt) -> list:
+    leaves = [b for b in graph.boxes if b.group is None and not b.node.parents]
+    played = []
+    if leaves:
+        played.append({"kind": "forward", "nodes": [b.id for b in leaves], "node": None,
+                       "text": "Forward pass: the inputs and constants hold their values."})
+    for box in graph.boxes:
+        if box.group is not None:
+            played.append({"kind": "forward", "nodes": [box.id], "node": box.id, "text": _group_forward_text(box, box_names, fmt)})
+        elif box.node.parents:
+            played.append(frames.value_forward_frame(box.node, box.id, names, fmt))
+    return played
+
+
+def _box_frames(box: Box, number: int, replay: Replay, names: dict, box_names: dict, fmt) -> list:
+    """The backward frames of one box: its parameters' gradients (a `box` frame), then one
+    `edge` frame per input box its gradient crosses to."""
+    crossing: dict = {}  # input box -> the contributions crossing to it
+    touched = []  # boxes whose parameters this box passes gradient to
+    for position, child, c in replay.flows[box]:
+        target = replay.graph.node_box.get(c.parent)
+        if target is not None and target is not box:
+            crossing.setdefault(target, []).append((position, child, c))
+            continue
+        replay.show(c.parent, position)  # inside the box, or a parameter drawn inside its box
+        if target is None:
+            touched += [b for b in replay.graph.param_box.get(c.parent, ()) if b not in touched]
+
+    def updates() -> list:
+        return [{"node": b.id, **replay.param_grads(b)} for b in touched]
+
+    played = []
+    name = box_names[box]
+    if box.group is not None:
+        text = _box_text(box, name, replay.out_grad(box), replay.param_grads(box), fmt)
+        played.append({"kind": "box", "node": box.id, "step": number, "node_name": name, "params": updates(), "text": text})
+        touched = []
+    targets = [t for t in box.inputs if t in crossing]
+    if not targets and touched:  # a value whose only inputs are parameters inside boxes
+        return played + [{"kind": "box", "node": box.id, "step": number, "node_name": name, "params": updates(),
+                          "text": f"{name} passes its gradient to parameters drawn inside their boxes."}]
+    for n, target in enumerate(targets):
+        frame = _edge_frame(box, target, crossing[target], number, replay, names, box_names, fmt)
+        frame["params"] = updates() if n == 0 else []
+        played.append(frame)
+    return played
+
+
+def _edge_frame(box: Box, target: Box, edges: list, number: int, replay: Replay, names: dict, box_names: dict, fmt) -> dict:
+    """The frame of the gradient crossing from `box` to `target` (`edges`: the contributions)."""
+    before = replay.out_grad(target)
+    for position, _, c in edges:
+        replay.show(c.parent, position)
+    after = replay.out_grad(target)
+    contributions: dict = {}
+    for _, _, c in edges:
+        contributions[c.parent] = contributions.get(c.parent, 0.0) + c.contribution
+    k = box.inputs.index(target)
+    frame = {
+        "kind": "edge", "step": number, "node": box.id, "parent": target.id, "k": k,
+        "node_name": box_names[box], "parent_name": box_names[target],
+        "node_expression": frames.expression(box.node, names, fmt, False) if box.group is None else formula(box.group),
+        "edge": f"e{box.index}_{k}", "op_edge": f"o{box.index}" if box.group is None else None,
+        "merge": before is not None, "total": after, "total_text": fmt(after),
+        "previous": before, "previous_text": fmt(before) if before is not None else None,
+    }
+    upstream = [replay.grads.get(o, 0.0) for o in box.outputs]
+    flow = _scalar_flow if len(box.outputs) == 1 and len(target.outputs) == 1 else _vector_flow
+    frame.update(flow(box, target, upstream, contributions, replay, box_names, fmt, before, after))
+    return frame
+
+
+def _received(grad: str, before, after, fmt, contribution: str = "") -> str:
+    """`x.grad = 3`, or `x.grad += 1 → 4` when x already held a gradient (`grad`: "x.grad")."""
+    if before is None:
+        return f"{grad} = {fmt(after)}"
+    return f"{grad} +={' ' + contribution if contribution else ''} → {fmt(after)}"
+
+
+def _scalar_flow(box, target, upstream, contributions, replay, box_names, fmt, before, after) -> dict:
+    out, inp = box.outputs[0], target.outputs[0]
+    local = _through(box, out, replay.locals).get(inp)
+    contribution = contributions.get(inp, 0.0)
+    times = box.uses[target]
+    via = f" (summed over its {times} uses)" if times > 1 else ""
+    name, other = box_names[box], box_names[target]
+    local_text = fmt(local) if local is not None else "undefined"
+    return {
+        "vector": False, "upstream": upstream[0], "local": local, "contribution": contribution,
+        "upstream_text": fmt(upstream[0]), "local_text": local_text, "contribution_text": fmt(contribution),
+        "text": (f"{name} → {other}: local ∂{name}/∂{other} = {local_text}{via} × upstream {fmt(upstream[0])} = "
+                 f"{fmt(contribution)};  {_received(other + '.grad', before, after, fmt, fmt(contribution))}"),
+    }
+
+
+def _vector_flow(box, target, upstream, contributions, replay, box_names, fmt, before, after) -> dict:
+    vector = [contributions.get(o, 0.0) for o in target.outputs]
+    n_out, n_in = len(box.outputs), len(target.outputs)
+    up, down = fmt(euclidean(upstream)), fmt(euclidean(vector))
+    name, other = box_names[box], box_names[target]
+    return {
+        "vector": True, "upstream": euclidean(upstream), "local": None, "contribution": euclidean(vector),
+        "upstream_text": f"|{up}|", "local_text": f"Jᵀ {n_in}×{n_out}", "contribution_text": f"|{down}|",
+        "flow_head": "Jᵀ · upstream = contribution (norms)", "flow_main": f"|{up}| → |{down}|",
+        "text": (f"{name} → {other}: each of the {n_in} output{'s' if n_in > 1 else ''} of {other} gets "
+                 f"Σ local ∂out/∂in × upstream over the {n_out} output{'s' if n_out > 1 else ''} of {name} "
+                 f"(the Jacobian, transposed, times the upstream vector, |upstream| = {up}): |contribution| = {down}; "
+                 f"{_received('|' + other + '.grad|', before, after, fmt)}"),
+    }
+
+
+def _through(box: Box, out: Value, step_locals: dict) -> dict:
     """d out / d x for the nodes x inside `box` and its inputs, along paths inside the box: the
     products of the engine's local derivatives (each from the op's rule), summed over paths."""
     inside = set(box.members)
@@ -378,8 +361,6 @@ def _through(box, out: Value, step_locals: dict) -> dict:
         if m not in d or m not in inside:
             continue
         for k, p in enumerate(m.parents):
-            if not isinstance(p, Value):
-                continue
             local = step_locals.get((m, k))
             if local is None:
                 if (m, k) in step_locals:
@@ -389,123 +370,101 @@ def _through(box, out: Value, step_locals: dict) -> dict:
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
 
 
+# -- texts -------------------------------------------------------------------------------------------
+
+
 def _param_text(name: str, values: list, fmt, kind: str, pending: bool = False) -> str:
+    title = name.upper() if name == "w" else name
     if pending:  # before the box's backward frame
-        return f"|grad {name.upper() if name == 'w' else name}| ·" if kind == "layer" else f"grad {name} ·"
+        return f"|grad {title}| ·" if kind == "layer" else f"grad {name} ·"
     if kind == "layer":
-        return f"|grad {name.upper() if name == 'w' else name}| {fmt(_norm(values))}"
+        return f"|grad {title}| {fmt(euclidean(values))}"
     if len(values) == 1:
         return f"grad {name} {fmt(values[0])}"
     if len(values) <= 3:
         return f"grad {name} [" + ", ".join(fmt(v) for v in values) + "]"
-    return f"|grad {name}| {fmt(_norm(values))}"
+    return f"|grad {name}| {fmt(euclidean(values))}"
 
 
-def _group_expression(group) -> str:
-    act = "" if group.activation in ("linear",) else group.activation
-    bias = " + b" if group.biases else ""
-    inner = f"w·x{bias}" if group.kind == "neuron" else f"W·x{bias}"
-    return f"{act}({inner})" if act else inner
-
-
-def _group_note(group) -> str:
-    if group.kind == "neuron":
-        return f"{_group_expression(group)}, {group.width} input{'s' if group.width != 1 else ''}"
-    act = group.activation if group.activation != "linear" else "linear"
-    return f"{group.width} {act} neuron{'s' if group.width > 1 else ''}, {len(group.weights) // max(1, group.width)} inputs each"
-
-
-def _box_expression(box, names, fmt, expression) -> str:
-    if box.group is None:
-        return expression(box.node, names, fmt, False)
-    return _group_expression(box.group)
-
-
-def _forward_text(box, names, box_name, fmt, expression) -> str:
-    if box.group is None:
-        node = box.node
-        return f"Forward: {names[node]} = {expression(node, names, fmt, False)} = {expression(node, names, fmt, True)} = {fmt(node.data)}"
+def _group_forward_text(box: Box, box_names: dict, fmt) -> str:
     group = box.group
-    ins = ", ".join(dict.fromkeys(box_name[t] for t in box.inputs)) or "its inputs (numbers)"
+    ins = ", ".join(dict.fromkeys(box_names[t] for t in box.inputs)) or "its inputs (numbers)"
     if group.kind == "neuron":
         out = box.outputs[0]
         pre = next((m for m in group.members if m.op == "add"), None)
         if group.activation != "linear" and pre is not None:
             return f"Forward: {group.name} = {group.activation}(w·x + b) over {ins} = {group.activation}({fmt(pre.data)}) = {fmt(out.data)}"
-        return f"Forward: {group.name} = {_group_expression(group)} over {ins} = {fmt(out.data)}"
+        return f"Forward: {group.name} = {formula(group)} over {ins} = {fmt(out.data)}"
     values = [o.data for o in box.outputs]
     zeros = sum(1 for v in values if v == 0)
     extra = f"; {zeros} of {len(values)} are 0" if zeros and group.activation == "relu" else ""
-    return f"Forward: {group.name}: {_group_note(group)} over {ins}: |out| = {fmt(_norm(values))}{extra}"
+    return f"Forward: {group.name}: {summary(group)} over {ins}: |out| = {fmt(euclidean(values))}{extra}"
 
 
-def _box_text(box, name, g, params, fmt) -> str:
+def _box_text(box: Box, name: str, g, params: dict, fmt) -> str:
     group = box.group
     upstream = "|grad out|" if len(box.outputs) > 1 else "grad"
-    parts = []
-    if "w_text" in params:
-        parts.append(params["w_text"])
-    if "b_text" in params:
-        parts.append(params["b_text"])
-    inside = f"{_group_expression(group)}"
+    parts = [params[k] for k in ("w_text", "b_text") if k in params]
     return (
         f"{name}: its output gradient is complete ({upstream} = {fmt(g)}, the sum over its uses). Inside the "
-        f"{group.kind} the engine passes it back through {inside} to its parameters: " + "; ".join(parts) + "."
+        f"{group.kind} the engine passes it back through {formula(group)} to its parameters: " + "; ".join(parts) + "."
     )
 
 
-def _dot(boxes, root, nodes, rankdir, collapse, escape, role_fill, op_fill, symbols) -> str:
-    lines = [
-        "digraph explore {",
-        f"\trankdir={rankdir}",
-        f'\tgraph [fontname="Helvetica" nodesep=0.25 ranksep={0.55 if collapse == "neuron" else 0.9} bgcolor="transparent" pad=0.2]',
-        '\tnode [fontname="Helvetica" fontsize=11 penwidth=1.2 color="#4b5563"]',
-        '\tedge [color="#9ca3af" arrowsize=0.6 penwidth=1.1]',
-    ]
-    clusters: dict = {}
-    def _natural(name: str) -> list:  # "neurons.2" before "neurons.10"
-        return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in name.split(".")]
+# -- node entries and the picture --------------------------------------------------------------------
 
+
+def _entry(box: Box, root: Value, names: dict, grads: dict, fmt) -> dict:
+    if box.group is None:
+        node = box.node
+        return frames.value_entry(node, box.id, root=root, names=names, fmt=fmt,
+                                  grad=grads.get(node) if node.requires_grad else None, parents=[t.id for t in box.inputs])
+    return group_entry(box, root, grads, fmt)
+
+
+def group_entry(box: Box, root: Value, grads: dict, fmt) -> dict:
+    """What the player shows for an nn neuron or layer box."""
+    group = box.group
+    layer = group.kind == "layer" and len(box.outputs) > 1
+    data = euclidean(o.data for o in box.outputs) if layer else box.outputs[0].data
+    values = [grads.get(o, 0.0) for o in box.outputs]
+    grad = values[0] if len(values) == 1 else euclidean(values)
+    params = _param_grads(box, lambda p: grads.get(p, 0.0), fmt)
+    note = summary(group)
+    return {
+        "id": box.id, "name": group.name, "label": group.name, "op": group.kind,
+        "role": "output" if root in box.members else group.kind, "kind": group.kind,
+        "expression": formula(group), "note": note, "info": note if group.kind == "neuron" else f"{formula(group)}; {note}",
+        "data": data, "data_text": fmt(data), "data_label": "|out|" if layer else "out",
+        "grad": grad, "grad_text": fmt(grad), "grad_label": "|grad out|" if layer else "grad",
+        "requires_grad": True, "parents": [t.id for t in box.inputs], "boundary": False,
+        "lines": ["name", "note", "data", "grad"] + [k for k in ("w", "b") if k in params],
+        "params": params, "width": len(box.outputs),
+        "pending": {k: _param_text(k, [], fmt, group.kind, pending=True) for k in ("w", "b") if k in params},
+        "n_weights": len(box.weights), "n_biases": len(box.biases),
+    }
+
+
+def _dot_lines(graph: BoxGraph, entries: list, rankdir: str, collapse: str) -> list:
+    lines = layout.header(rankdir, ranksep=0.55 if collapse == "neuron" else 0.9, nodesep=0.25, edge_width=1.1)
     # Value boxes first, then the neurons (layers) by name: "neurons.2" before "neurons.10", the
     # order dot starts from when it places a layer's boxes (as the collapsed pictures do).
-    drawn = sorted(zip(boxes, nodes), key=lambda be: (be[0].group is not None, _natural(be[0].group.name) if be[0].group is not None else [], be[0].index))
+    drawn = sorted(zip(graph.boxes, entries), key=lambda be: (be[0].group is not None, natural_key(be[0].group.name) if be[0].group else [], be[0].index))
     rank = {box: n for n, (box, _) in enumerate(drawn)}
+    clustered: dict = {}
     edges: list = []
     for box, entry in drawn:
         i = box.index
         if box.group is None:
-            node = box.node
-            role = entry["role"]
-            rows = [entry["name"], f"data {entry['data_text']}"]
-            if role != "constant":
-                rows.append(f"grad {entry['grad_text']}")
-            label = "<" + "<BR/>".join(escape(r.replace("−", "-")) for r in rows) + ">"
-            style = '"rounded,filled,dashed"' if role == "constant" else '"rounded,filled"'
-            lines.append(f'\tv{i} [id="v{i}" class="dg-node dg-{role}" label={label} shape=box style={style} fillcolor="{role_fill[role]}" margin="0.12,0.05"]')
-            if node.parents:
-                entry = getattr(node, "op_entry", None) or getattr(node, "_op", None)  # the public name where it exists
-                symbol = escape(symbols.get(node.op, getattr(entry, "symbol", None) or node.op))
-                lines.append(f'\top{i} [id="op{i}" class="dg-op" label=<{symbol}> shape=circle style=filled fillcolor="{op_fill}" width=0.36 fixedsize=false margin=0.02 fontsize=12]')
-                lines.append(f'\top{i} -> v{i} [id="o{i}" class="dg-edge"]')
-                for k, inp in enumerate(box.inputs):
-                    edges.append(f'\tv{inp.index} -> op{i} [id="e{i}_{k}" class="dg-edge"]')
+            line, ops = layout.value_lines(box.node, entry, i)
+            lines += [line] + ops
+            if ops:
+                edges += [layout.edge_line(inp.index, f"op{i}", i, k) for k, inp in enumerate(box.inputs)]
             continue
-        group = box.group
-        short = group.name
-        cluster = None
-        if collapse == "neuron" and ".neurons." in group.name:
-            cluster, short = group.name.rsplit(".neurons.", 1)
-            short = f"neuron {short}"
-        params = entry["params"]
-        rows = [short, entry["note"], f"{entry['data_label']} {entry['data_text']}", f"{entry['grad_label']} {entry['grad_text']}"]
-        rows += [params[k + "_text"] for k in ("w", "b") if k in params]
-        label = "<" + "<BR/>".join(escape(r.replace("−", "-")) for r in rows) + ">"
-        fill = "#dcfce7" if entry["role"] == "output" else GROUP_FILL
-        line = f'\tv{i} [id="v{i}" class="dg-node dg-group" label={label} shape=box style="rounded,filled" fillcolor="{fill}" margin="0.2,0.06"]'
-        (clusters.setdefault(cluster, []) if cluster else lines).append(line)
-        for k, inp in sorted(enumerate(box.inputs), key=lambda ki: rank[ki[1]]):
-            edges.append(f'\tv{inp.index} -> v{i} [id="e{i}_{k}" class="dg-edge"]')
-    lines += cluster_blocks(clusters, 'style="rounded,dashed" color="#cbd5e1" fontname="Helvetica" fontsize=11 fontcolor="#475569"')
-    lines.extend(edges)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        cluster, short = None, box.group.name
+        if collapse == "neuron" and ".neurons." in short:
+            cluster, number = short.rsplit(".neurons.", 1)
+            short = f"neuron {number}"
+        (clustered.setdefault(cluster, []) if cluster else lines).append(layout.group_line(entry, i, short))
+        edges += [layout.edge_line(inp.index, f"v{i}", i, k) for k, inp in sorted(enumerate(box.inputs), key=lambda ki: rank[ki[1]])]
+    return lines + layout.clusters(clustered, fontsize=11) + edges

@@ -1,6 +1,6 @@
 """`backward_steps`: the engine's backward pass as data, one step per node it processes.
 
-The steps are recorded by the engine's own pass (`_backpropagate` with an observer), so they
+The steps are recorded by the engine's own pass (`autograd.engine.observe_backward`), so they
 are what `backward()` computes, in the order it computes it, not a second implementation of
 the chain rule. Local derivatives (d node / d parent) come from the op's own rules with an
 upstream gradient of 1.
@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
-from autograd.engine import _backpropagate, _release, topological_order
+from autograd.engine import observe_backward, topological_order
+from autograd.forward import local_partials
 from autograd.value import Value
 
 __all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "Contribution", "local_derivatives", "node_names"]
@@ -160,22 +161,7 @@ def local_derivatives(node: Value) -> list:
     >>> local_derivatives(x * y)
     [2.0, 3.0]
     """
-    op = node.op_entry
-    if op is None:
-        return []
-    datas = [p.data for p in node.parents]
-    if op.rules is None:
-        try:
-            return [float(d) for d in op.nary_rule(1.0, node.data, datas)]
-        except (ArithmeticError, ValueError):
-            return [None] * len(datas)
-    result = []
-    for rule in op.rules:  # one at a time: x ** 2 at x < 0 has a base derivative, not an exponent one
-        try:
-            result.append(float(rule(1.0, node.data, *datas)))
-        except (ArithmeticError, ValueError):
-            result.append(None)
-    return result
+    return [None if d is None else float(d) for d in local_partials(node, strict=False)]
 
 
 def backward_steps(root: Value, number_format: str = ".6g") -> BackwardSteps:
@@ -212,11 +198,8 @@ def backward_steps(root: Value, number_format: str = ".6g") -> BackwardSteps:
     def observer(node, upstream, contributions, totals):
         raw.append((node, upstream, list(contributions), list(totals)))
 
-    order = _backpropagate(root, 1.0, create_graph=False, write_grad=False, observer=observer)
-    try:
-        grads = {node: node._pass for node in order}
-    finally:
-        _release(order)
+    # A constant root has no backward pass: no steps, no gradients (observe_backward would raise).
+    grads = observe_backward(root, observer) if root.requires_grad else {}
 
     steps, running = [], {}  # running: each parent's total so far
     for number, (node, upstream, contributions, totals) in enumerate(raw, start=1):

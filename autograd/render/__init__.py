@@ -3,7 +3,11 @@
 `to_dot` builds the DOT text (no program needed, `dot.py`); `render`, `to_svg`, `draw_dot` and
 the Jupyter display hand it to a dot program: `DAGRAD_DOT` if set, else Graphviz's `dot`, else
 the pip-installed `graphviz-pure` (`backend.py`). Collapsed views of `nn` models live in
-`collapse.py`. Nothing here is imported by the engine.
+`neurons.py`. Nothing here is imported by the engine.
+
+Reading order: `view.build_view` chooses the boxes drawn (every node, nn neurons or layers, a
+part); `dot.body` writes their DOT text with the look of `style.py` (palette, font, roles, op
+symbols, escaping; the explorer reads it too); `backend.run` runs the dot program.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from typing import Optional, Union
 from autograd.files import write_atomically
 from autograd.render import backend as _backend
 from autograd.render.backend import GraphvizNotFoundError, render_backend
-from autograd.render.dot import DEFAULT_MAX_NODES, GraphTooLargeError, _escape, body as _body
+from autograd.render import dot
+from autograd.render.view import DEFAULT_MAX_NODES, GraphTooLargeError, View, build_view
 from autograd.value import Value
 
 __all__ = [
@@ -69,11 +74,32 @@ def to_dot(root: Value, **options) -> str:
     2
     """
     where = options.pop("where", "to_dot")
-    return f"digraph {_GRAPH_NAME} {{\n" + "".join(_body(root, where=where, **options)) + "}\n"
+    return _dot_text(_lines(root, where, options))
+
+
+def _lines(root: Value, where: str, options: dict, view: Optional[View] = None) -> list:
+    """The DOT lines of root's graph: the drawing options checked first, then the view built
+    (unless given) and drawn."""
+    unknown = sorted(set(options) - set(dot.VIEW_OPTIONS) - set(_DRAWING_OPTIONS))
+    if unknown:
+        raise TypeError(f"{where}: unknown option {unknown[0]!r}; the options are {', '.join(dot.VIEW_OPTIONS + _DRAWING_OPTIONS)}")
+    drawing = dot.options(where=where, **{k: v for k, v in options.items() if k in _DRAWING_OPTIONS})
+    if view is None:
+        view, on_path = build_view(root, where=where, **{k: v for k, v in options.items() if k in dot.VIEW_OPTIONS})
+    else:
+        on_path = set()
+    return dot.body(view, on_path, drawing)
+
+
+_DRAWING_OPTIONS = ("rankdir", "show_grads", "number_format", "edge_derivatives", "color", "color_by_role", "clusters", "cluster_depth")
+
+
+def _dot_text(lines: list) -> str:
+    return f"digraph {_GRAPH_NAME} {{\n" + "".join(lines) + "}\n"
 
 
 def _picture_dot(root: Value, where: str, max_nodes, options: dict) -> str:
-    return to_dot(root, where=where, max_nodes=max_nodes, **options)
+    return _dot_text(_lines(root, where, dict(options, max_nodes=max_nodes)))
 
 
 def to_svg(root: Value, *, max_nodes: Optional[int] = DEFAULT_MAX_NODES, timeout: float = 30.0, **options) -> str:
@@ -188,7 +214,7 @@ def draw_dot(root: Value, *, max_nodes: Optional[int] = DEFAULT_MAX_NODES, **opt
     >>> g.source == to_dot(y, rankdir="TB")
     True
     """
-    lines = _body(root, where="draw_dot", max_nodes=max_nodes, **options)
+    lines = _lines(root, "draw_dot", dict(options, max_nodes=max_nodes))
     return _picture_type()(name=_GRAPH_NAME, body=lines)
 
 
@@ -207,18 +233,14 @@ def repr_mimebundle(value: Value, include=None, exclude=None, *, max_nodes: int 
     if not _wanted("image/svg+xml", include, exclude):
         return bundle
     try:
-        from autograd.render.dot import build_view
-
-        view, _ = build_view(value, where="display")
-        count = sum(1 for b in view.boxes() if not view.is_constant(b))
-        if count > max_nodes:
+        view, _ = build_view(value, max_nodes=max_nodes, partial=True, where="display")  # built once
+        if view.cut:
             bundle["text/plain"] += (
-                f"\n(graph of {count} values: the picture shows the {max_nodes} nearest the output; "
+                f"\n(graph of {view.values} values: the picture shows the {max_nodes} nearest the output; "
                 f"use autograd.draw_dot(v, collapse='neuron') or max_nodes=None for more)"
             )
-        bundle["image/svg+xml"] = _backend.run(
-            to_dot(value, max_nodes=max_nodes, partial=True, where="display"), "svg", timeout=20.0, where="display"
-        ).decode("utf-8")
+        text = _dot_text(_lines(value, "display", {}, view=view))
+        bundle["image/svg+xml"] = _backend.run(text, "svg", timeout=20.0, where="display").decode("utf-8")
     except Exception as error:  # a display hook must never break the notebook
         bundle["text/plain"] += f"\n(graph not drawn: {type(error).__name__}: {error})"
     return bundle

@@ -1,74 +1,218 @@
-"""The DOT text of a graph: which boxes are drawn, their labels, colours and edges.
+"""The DOT text of a View (`view.py`): each box's label and colours, op circles and edges.
 
-The renderer only reads the graph (`topological_order`, `parents`, the op entry). It builds the
-DOT text itself, deterministically (node ids from graph order, never `id()`), with every label
-escaped, and only then hands it to a dot program (`backend.py`).
+The text is built deterministically (node ids from graph order, never `id()`), with every
+label escaped (`style.escape`), and only then handed to a dot program (`backend.py`). Colours,
+roles, the font and op symbols come from `style.py`, which the explorer reads too.
 
-A picture may leave part of the graph out (a collapsed view, `max_nodes` with `partial=True`,
-`highlight_only`, or a root drawn `within` a bigger graph). Every drawn box then says how many
-of its uses (edges to consumers) and inputs are not drawn, so the gradient a box shows can
-always be checked against what is on the picture.
+Reading order: `options` checks the drawing options once; `body` walks the View's boxes and
+asks `_Drawing` for each box's lines (`value_box`, `op_circle`, `group_box`), then the edges
+into group boxes, the legend and the cluster boxes.
 """
 
 from __future__ import annotations
 
-import html
 import math
-import unicodedata
-from collections import deque
-from typing import Callable, Iterable, Mapping, Optional, Union
+from dataclasses import dataclass
+from typing import Callable, Mapping, Optional
 
-from autograd.engine import topological_order
-from autograd.render import collapse as collapsing
+from autograd.checks import check_choice, check_format_spec
+from autograd.forward import local_partials
+from autograd.render import neurons
+from autograd.render.style import COLORS, FONT, escape, number_formatter, op_symbol, role, shorten
+from autograd.render.view import View
 from autograd.value import Value
 
-DEFAULT_MAX_NODES = 500
+__all__ = ["Options", "options", "body", "cluster_blocks", "RANKDIRS", "COLORINGS", "VIEW_OPTIONS"]
+
 RANKDIRS = ("LR", "TB", "RL", "BT")
-COLLAPSES = (None, "neuron", "layer")
 COLORINGS = ("role", "grad", None)
-# Graphviz fails on labels of about 16 KB and a long label is unreadable anyway: the picture
-# shows the start and an ellipsis (the Value keeps its whole label).
-LABEL_LIMIT = 200
+# The options of `to_dot` that choose what is drawn (`build_view`); the others say how.
+VIEW_OPTIONS = ("collapse", "within", "highlight", "highlight_only", "max_nodes", "partial")
 # Below this |local derivative| an activation passes (almost) no gradient: saturated or dead.
 SATURATED = 1e-3
 # color="grad": magnitudes spanning this many decades below the largest get distinct shades.
 DECADES = 4
-
-# Role colours: inputs/parameters, constants, intermediates, the output; highlighted paths.
-COLORS = {
-    "input": "#dbeafe",
-    "constant": "#f3f4f6",
-    "intermediate": "#ffffff",
-    "output": "#dcfce7",
-    "group": "#ede9fe",
-    "op": "#fef3c7",
-    "highlight": "#dc2626",
-    "edge": "#6b7280",
-    "muted": "#6b7280",
-    "missing": "#b45309",
-    "saturated": "#7c3aed",
-    "negative": (37, 99, 235),  # blue: grad < 0
-    "positive": (220, 38, 38),  # red: grad > 0
-}
+RED = f'color="{COLORS["highlight"]}" penwidth=2'
+CLUSTER_STYLE = f'style="rounded,dashed" color="{COLORS["cluster"]}" fontname="{FONT}" fontsize=10'
 
 
-class GraphTooLargeError(ValueError):
-    """The picture would have more than `max_nodes` values; raise the limit, collapse, or pass `partial=True`."""
+@dataclass(frozen=True)
+class Options:
+    """How a View is drawn (checked by `options`)."""
+
+    rankdir: str = "LR"
+    show_grads: bool = True
+    fmt: Callable[[float], str] = number_formatter(".4g")
+    edge_derivatives: bool = False
+    color: Optional[str] = "role"
+    clusters: object = None
+    cluster_depth: Optional[int] = None
 
 
-# -- options ---------------------------------------------------------------------------------------
+def options(
+    *,
+    rankdir: str = "LR",
+    show_grads: bool = True,
+    number_format=".4g",
+    edge_derivatives: bool = False,
+    color: Optional[str] = "role",
+    color_by_role: bool = True,
+    clusters=None,
+    cluster_depth: Optional[int] = None,
+    where: str = "to_dot",
+) -> Options:
+    """The drawing options of `to_dot` (see there), checked; `where` names the caller in errors."""
+    check_choice(where, "rankdir", rankdir, RANKDIRS)
+    check_choice(where, "color", color, COLORINGS)
+    check_format_spec(where, "number_format", number_format, allow_callable=True)
+    if not (clusters is None or clusters == "prefix" or isinstance(clusters, Mapping) or callable(clusters)):
+        raise TypeError(f"{where}: clusters must be 'prefix', a mapping or a callable, got {clusters!r}")
+    return Options(
+        rankdir=rankdir, show_grads=show_grads, fmt=number_formatter(number_format),
+        edge_derivatives=edge_derivatives, color=None if (color == "role" and not color_by_role) else color,
+        clusters=clusters, cluster_depth=cluster_depth,
+    )
 
 
-def _formatter(number_format: Union[str, Callable[[float], str]]) -> Callable[[float], str]:
-    if callable(number_format):
-        return number_format
-    if not isinstance(number_format, str):
-        raise TypeError(f"to_dot: number_format must be a format spec or a callable, got {number_format!r}")
-    try:
-        format(1.5, number_format)
-    except ValueError:
-        raise ValueError(f"to_dot: invalid number_format {number_format!r} (try '.4g' or '.6f')") from None
-    return lambda x: format(x + 0.0, number_format)  # + 0.0: a -0.0 reads "0", not "-0"
+def body(view: View, on_path: set, opts: Options) -> list:
+    """The lines inside `digraph { ... }` drawing `view` (`on_path`: the highlighted nodes)."""
+    drawing = _Drawing(view, on_path, opts)
+    lines = drawing.header()
+    for box in view.boxes():
+        if box[0] == "g":
+            drawing.group_box(box)
+        else:
+            drawing.value_box(box)
+            drawing.op_circle(box[1])
+    lines += drawing.lines
+    lines += drawing.group_edges()
+    if opts.color == "grad":
+        lines.append(f'\tlegend [label={_legend(drawing.largest, opts.fmt)} shape=box style=rounded color="#d1d5db"]\n')
+    lines += cluster_blocks(drawing.clustered, CLUSTER_STYLE, end="\n")
+    return lines
+
+
+class _Drawing:
+    """The lines of one picture as they are made: edges and unclustered boxes in `lines`,
+    clustered boxes in `clustered` (cluster name -> lines)."""
+
+    def __init__(self, view: View, on_path: set, opts: Options):
+        self.view, self.on_path, self.opts = view, on_path, opts
+        self.index = {node: i for i, node in enumerate(view.nodes)}
+        self.cluster_of = _cluster_of(view.nodes, opts.clusters, opts.cluster_depth)
+        self.largest = _largest_grad(view) if opts.color == "grad" else 0.0
+        self.lines: list = []
+        self.clustered: dict = {}
+
+    def box_id(self, box) -> str:
+        return f"v{self.index[box[1]]}" if box[0] == "v" else f"g{box[1]}"
+
+    def emit(self, cluster: Optional[str], line: str) -> None:
+        (self.clustered.setdefault(cluster, []) if cluster is not None else self.lines).append(line)
+
+    def header(self) -> list:
+        lines = [
+            f"\trankdir={self.opts.rankdir}\n",
+            f'\tgraph [fontname="{FONT}" nodesep=0.25 ranksep=0.35 bgcolor="white"]\n',
+            f'\tnode [fontname="{FONT}" fontsize=11]\n',
+            f'\tedge [fontname="{FONT}" fontsize=9 color="{COLORS["edge"]}" arrowsize=0.6]\n',
+        ]
+        if self.view.groups:
+            # Keep a layer's neurons in name order (dot would otherwise rotate them: every order
+            # of a fully connected layer crosses as many edges).
+            lines.append("\tordering=out\n")
+        return lines
+
+    def fill(self, node: Optional[Value], kind: str) -> str:
+        """A box's fill: by role (kind is the role, or "group"), by gradient, or white."""
+        color = self.opts.color
+        if color == "role":
+            return COLORS[kind]
+        if color == "grad" and kind != "constant":
+            return _shade(node.grad, self.largest) if node is not None and node.has_grad else "#ffffff"
+        return COLORS["constant"] if color == "grad" else "white"
+
+    def border(self, highlighted: bool, saturated: Optional[str]) -> str:
+        if highlighted:
+            return f" {RED}"
+        return f' color="{COLORS["saturated"]}" penwidth=3' if saturated else ""
+
+    def value_box(self, box) -> None:
+        node = box[1]
+        kind = role(node, self.view.root)
+        saturated = _saturation(node) if self.opts.color == "grad" and node.parents else None
+        extra = _missing_rows(self.view, box)
+        if saturated:
+            extra.insert(0, _row(f"<B>{escape(saturated)}: ∂ ≈ 0</B>", color=COLORS["saturated"]))
+        shape = 'shape=box style="rounded,filled"' if kind != "constant" else 'shape=box style="rounded,filled,dashed" fontsize=9'
+        label = _value_label(node, kind, self.opts, extra)
+        border = self.border(node in self.on_path, saturated)
+        self.emit(self.cluster_of.get(node), f'\tv{self.index[node]} [label={label} {shape} fillcolor="{self.fill(node, kind)}"{border}]\n')
+
+    def op_circle(self, node: Value) -> None:
+        """The op circle of an op result, its edge into the result and the edges from its inputs."""
+        if not node.parents:
+            return
+        i, on_path = self.index[node], self.on_path
+        op_fill = COLORS["op"] if self.opts.color is not None else "white"
+        self.emit(self.cluster_of.get(node), f'\top{i} [label=<{escape(op_symbol(node))}> shape=circle style=filled '
+                                            f'fillcolor="{op_fill}" width=0.35 fixedsize=false margin=0.02]\n')
+        self.lines.append(f"\top{i} -> v{i}{f' [{RED}]' if node in on_path else ''}\n")
+        labels = _edge_labels(node, self.opts.fmt) if self.opts.edge_derivatives else None
+        for k, parent in enumerate(node.parents):
+            pbox = self.view.box_of.get(parent)
+            if pbox is None:
+                continue
+            attrs = [f"label=<{escape(labels[k])}>"] if labels else []
+            if parent in on_path and node in on_path:
+                attrs.append(RED)
+            suffix = f" [{' '.join(attrs)}]" if attrs else ""
+            self.lines.append(f"\t{self.box_id(pbox)} -> op{i}{suffix}\n")
+
+    def group_box(self, box) -> None:
+        view, opts = self.view, self.opts
+        group = view.group(box)
+        saturated = _group_saturation(group) if opts.color == "grad" else None
+        extra = _missing_rows(view, box)
+        if saturated:
+            extra.insert(0, _row(f"<B>{escape(saturated)}</B>", color=COLORS["saturated"]))
+        out = group.outputs[0] if len(group.outputs) == 1 else None
+        border = self.border(any(m in self.on_path for m in group.members), saturated)
+        cluster = _prefix_of(group.name, opts.cluster_depth) if opts.clusters == "prefix" else None
+        self.emit(cluster, f'\t{self.box_id(box)} [label={_group_label(group, opts, extra)} '
+                           f'shape=box style="rounded,filled" fillcolor="{self.fill(out, "group")}"{border}]\n')
+
+    def group_edges(self) -> list:
+        """Edges into group boxes: one per source box, with the number of uses when more than one."""
+        lines = []
+        for g, group in enumerate(self.view.groups):
+            if self.view.box_of.get(group.members[0]) is None:
+                continue
+            counts: dict = {}
+            for parent in self.view.inputs_of(("g", g)):
+                pbox = self.view.box_of.get(parent)
+                if pbox is not None:
+                    counts[pbox] = counts.get(pbox, 0) + 1
+            for pbox, count in sorted(counts.items(), key=lambda item: self.box_id(item[0])):
+                label = f" [label=<×{count}>]" if count > 1 else ""
+                lines.append(f"\t{self.box_id(pbox)} -> g{g}{label}\n")
+        return lines
+
+
+def cluster_blocks(grouped: dict, style: str, end: str = "") -> list:
+    """One DOT `subgraph cluster_N` per group, in name order, labelled with the group's name
+    and drawn with `style`; `grouped` maps a name to its member lines. `end` ends the lines
+    this adds (members keep their own)."""
+    lines = []
+    for n, (name, members) in enumerate(sorted(grouped.items())):
+        lines.append(f"\tsubgraph cluster_{n} {{{end}")
+        lines.append(f"\t\tlabel=<{escape(shorten(name))}> {style}{end}")
+        lines.extend("\t" + m for m in members)
+        lines.append(f"\t}}{end}")
+    return lines
+
+
+# -- clusters --------------------------------------------------------------------------------------
 
 
 def _cluster_of(nodes: list, clusters, cluster_depth: Optional[int]) -> dict:
@@ -76,17 +220,12 @@ def _cluster_of(nodes: list, clusters, cluster_depth: Optional[int]) -> dict:
     if clusters is None:
         return {}
     if clusters == "prefix":
-
-        def by_prefix(v: Value) -> Optional[str]:
+        def name_of(v: Value) -> Optional[str]:
             return _prefix_of(v.label, cluster_depth)
-
-        name_of = by_prefix
     elif isinstance(clusters, Mapping):
         name_of = clusters.get
-    elif callable(clusters):
-        name_of = clusters
     else:
-        raise TypeError(f"to_dot: clusters must be 'prefix', a mapping or a callable, got {clusters!r}")
+        name_of = clusters
     result = {}
     for node in nodes:  # parents come first, so a parent's cluster is known before its child's
         name = name_of(node)
@@ -118,29 +257,29 @@ def _inherited_cluster(node: Value, cluster_of: dict) -> Optional[str]:
     return None
 
 
-def _on_paths(nodes: list, targets: Iterable[Value]) -> set:
-    """Nodes lying on some path from the output down to one of `targets`."""
-    reached = set(targets)
-    for node in nodes:  # parents come first, so one pass finds everything that depends on a target
-        if node not in reached and any(p in reached for p in node.parents):
-            reached.add(node)
-    return reached
+# -- derivatives -----------------------------------------------------------------------------------
 
 
 def _local_derivatives(node: Value) -> list:
-    """d node / d parent for each parent, from the op's own rules (grad = 1)."""
-    op, datas = node.op_entry, [p.data for p in node.parents]
-    try:
-        if op.rules is not None:
-            return [float(rule(1.0, node.data, *datas)) for rule in op.rules]
-        return [float(d) for d in op.nary_rule(1.0, node.data, datas)]
-    except (ArithmeticError, ValueError):
-        return [None] * len(datas)
+    """d node / d parent for each parent, from the op's own rules (grad = 1), each rule on its
+    own (None where it is undefined: x ** 2 at x < 0 still has its base derivative)."""
+    return [None if d is None else float(d) for d in local_partials(node, strict=False)]
+
+
+def _edge_labels(node: Value, fmt) -> list:
+    """Per input: the op's local derivative ∂ and, once the node has a grad, g·∂."""
+    labels = []
+    for parent, d in zip(node.parents, _local_derivatives(node)):
+        text = "∂ undefined" if d is None else f"∂ {fmt(d)}"
+        if d is not None and node.has_grad and parent.requires_grad:
+            text += f"\ng·∂ {fmt(node.grad * d)}"
+        labels.append(text)
+    return labels
 
 
 def _saturation(node: Value) -> Optional[str]:
     """Why an activation passes almost no gradient back ("dead relu", "saturated tanh"), or None."""
-    if node.op not in collapsing.ACTIVATIONS:
+    if node.op not in neurons.ACTIVATIONS:
         return None
     d = _local_derivatives(node)[0]
     if d is None or abs(d) >= SATURATED:
@@ -148,28 +287,14 @@ def _saturation(node: Value) -> Optional[str]:
     return f"dead {node.op}" if node.op in ("relu",) else f"saturated {node.op}"
 
 
-# -- text --------------------------------------------------------------------------------------------
+def _group_saturation(group) -> Optional[str]:
+    if group.kind == "neuron":
+        return _saturation(group.members[-1]) if group.activation != "linear" else None
+    dead = sum(1 for o in group.outputs if _saturation(o))
+    return f"{dead} of {group.width} saturated or dead" if dead else None
 
 
-def _shorten(text: str, limit: int = LABEL_LIMIT) -> str:
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _escape(text: str) -> str:
-    """Text for an HTML-like DOT label: markup, brackets and backslashes escaped, control
-    characters made visible."""
-    out = []
-    for line in str(text).split("\n"):
-        visible = "".join(
-            ch if unicodedata.category(ch) not in ("Cc", "Cs") else f"\\x{ord(ch):02x}" for ch in line
-        )
-        escaped = html.escape(visible, quote=True)
-        # Graphviz expands \N, \E, \G, ... even in HTML-like labels; a doubled backslash is one
-        # backslash. Graphviz 2.43 fails on "]" in an HTML-like label: use the character reference.
-        escaped = escaped.replace("\\", "\\\\").replace("[", "&#91;").replace("]", "&#93;")
-        out.append(escaped)
-    return "<BR/>".join(out)
+# -- labels ----------------------------------------------------------------------------------------
 
 
 def _row(left: str, right: str = "", color: Optional[str] = None) -> str:
@@ -187,26 +312,25 @@ def _table(rows: list) -> str:
 
 def _grad_text(node: Value, fmt) -> str:
     if node.has_grad:
-        return _escape(fmt(node.grad))
+        return escape(fmt(node.grad))
     return f'<FONT COLOR="{COLORS["muted"]}">not computed</FONT>'
 
 
-def _missing_rows(missing_uses: int, missing_inputs: int) -> list:
+def _missing_rows(view: View, box) -> list:
     rows = []
-    if missing_uses:
-        rows.append(_row(f"+{missing_uses} use{'s' if missing_uses > 1 else ''} not drawn", color=COLORS["missing"]))
-    if missing_inputs:
-        rows.append(_row(f"+{missing_inputs} input{'s' if missing_inputs > 1 else ''} not drawn", color=COLORS["missing"]))
+    for count, what in ((view.missing_uses(box), "use"), (view.missing_inputs(box), "input")):
+        if count:
+            rows.append(_row(f"+{count} {what}{'s' if count > 1 else ''} not drawn", color=COLORS["missing"]))
     return rows
 
 
-def _value_label(node: Value, role: str, fmt, show_grads: bool, extra_rows=()) -> str:
+def _value_label(node: Value, kind: str, opts: Options, extra_rows=()) -> str:
     rows = []
     if node.label:
-        rows.append(f'<TR><TD COLSPAN="2"><B>{_escape(_shorten(node.label))}</B></TD></TR>')
-    rows.append(_row("data", _escape(fmt(node.data))))
-    if show_grads and role != "constant":
-        rows.append(_row("grad", _grad_text(node, fmt)))
+        rows.append(f'<TR><TD COLSPAN="2"><B>{escape(shorten(node.label))}</B></TD></TR>')
+    rows.append(_row("data", escape(opts.fmt(node.data))))
+    if opts.show_grads and kind != "constant":
+        rows.append(_row("grad", _grad_text(node, opts.fmt)))
     rows += extra_rows
     return _table(rows)
 
@@ -218,54 +342,58 @@ def _grads_compact(params: list, fmt, name: str) -> str:
     if not all(p.has_grad for p in params):
         return f'<FONT COLOR="{COLORS["muted"]}">grad {name} not computed</FONT>'
     if len(params) == 1:
-        return f"grad {name} {_escape(fmt(params[0].grad))}"
+        return f"grad {name} {escape(fmt(params[0].grad))}"
     if len(params) <= 3:
-        return f"grad {name} " + _escape("[" + ", ".join(fmt(p.grad) for p in params) + "]")
+        return f"grad {name} " + escape("[" + ", ".join(fmt(p.grad) for p in params) + "]")
     largest = max(abs(p.grad) for p in params)
-    return f"grad {name}: norm {_escape(fmt(collapsing.norm(params)))}, max {_escape(fmt(largest))}"
+    return f"grad {name}: norm {escape(fmt(neurons.norm(params)))}, max {escape(fmt(largest))}"
 
 
-def _group_label(group, fmt, show_grads: bool, extra_rows=()) -> str:
-    rows = [f'<TR><TD COLSPAN="2"><B>{_escape(_shorten(group.name))}</B></TD></TR>']
-    act = "" if group.activation == "linear" else group.activation
-    if group.kind == "neuron":
-        bias = " + b" if group.biases else ""
-        rows.append(_row(_escape(f"{act}(w·x{bias})" if act else f"w·x{bias}")))
-        out = group.outputs[0]
-        rows.append(_row("data", _escape(fmt(out.data))))
-        if show_grads:
-            rows.append(_row("grad", _grad_text(out, fmt)))
-            for params, name in ((group.weights, "w"), (group.biases, "b")):
-                text = _grads_compact(params, fmt, name)
-                if text:
-                    rows.append(_row(text))
+def _group_label(group, opts: Options, extra_rows=()) -> str:
+    rows = [f'<TR><TD COLSPAN="2"><B>{escape(shorten(group.name))}</B></TD></TR>']
+    rows += _neuron_rows(group, opts) if group.kind == "neuron" else _layer_rows(group, opts)
+    return _table(rows + list(extra_rows))
+
+
+def _neuron_rows(group, opts: Options) -> list:
+    fmt, out = opts.fmt, group.outputs[0]
+    rows = [_row(escape(neurons.formula(group))), _row("data", escape(fmt(out.data)))]
+    if opts.show_grads:
+        rows.append(_row("grad", _grad_text(out, fmt)))
+        for params, name in ((group.weights, "w"), (group.biases, "b")):
+            text = _grads_compact(params, fmt, name)
+            if text:
+                rows.append(_row(text))
+    return rows
+
+
+def _layer_rows(group, opts: Options) -> list:
+    fmt = opts.fmt
+    rows = [_row(escape(neurons.summary(group)))]
+    if not opts.show_grads:
+        return rows
+    if all(p.has_grad for p in group.weights + group.biases):
+        rows.append(_row("|grad W|", escape(fmt(neurons.norm(group.weights)))))
+        if group.biases:
+            rows.append(_row("|grad b|", escape(fmt(neurons.norm(group.biases)))))
     else:
-        kind = f"{act or 'linear'} neuron{'s' if group.width > 1 else ''}"
-        each = " each" if group.width > 1 else ""
-        rows.append(_row(_escape(f"{group.width} {kind}, {len(group.weights) // group.width} inputs{each}")))
-        if show_grads:
-            params = group.weights + group.biases
-            if all(p.has_grad for p in params):
-                rows.append(_row("|grad W|", _escape(fmt(collapsing.norm(group.weights)))))
-                if group.biases:
-                    rows.append(_row("|grad b|", _escape(fmt(collapsing.norm(group.biases)))))
-            else:
-                rows.append(_row("∇ not computed", color=COLORS["muted"]))
-            if all(o.has_grad for o in group.outputs):
-                rows.append(_row("|grad out|", _escape(fmt(collapsing.norm(group.outputs)))))
-    rows += extra_rows
-    return _table(rows)
+        rows.append(_row("∇ not computed", color=COLORS["muted"]))
+    if all(o.has_grad for o in group.outputs):
+        rows.append(_row("|grad out|", escape(fmt(neurons.norm(group.outputs)))))
+    return rows
 
 
-def _role(node: Value, root: Value) -> str:
-    if node is root:
-        return "output"
-    if node.parents:
-        return "intermediate"
-    return "input" if node.requires_grad else "constant"
+# -- colour by gradient ----------------------------------------------------------------------------
 
 
-# -- colour by gradient ------------------------------------------------------------------------------
+def _largest_grad(view: View) -> float:
+    """The largest finite |grad| shown (the scale of the gradient fill)."""
+    largest = 0.0
+    for box in view.boxes():
+        for node in view.outputs_of(box):
+            if node.requires_grad and node.has_grad and math.isfinite(node.grad):
+                largest = max(largest, abs(node.grad))
+    return largest
 
 
 def _shade(grad: float, largest: float) -> str:
@@ -279,356 +407,17 @@ def _shade(grad: float, largest: float) -> str:
     return "#{:02x}{:02x}{:02x}".format(*mix)
 
 
-def _legend(largest: float, fmt, any_saturated: bool) -> str:
+def _legend(largest: float, fmt) -> str:
     if not largest > 0:  # before backward (or all grads 0) there is no scale to show
         return _table([_row("<B>fill: grad</B>"), _row("no nonzero gradient yet: run backward()", color=COLORS["muted"])])
     cells = []
     for value in (-largest, -largest / 100, 0.0, largest / 100, largest):
-        cells.append(f'<TD BGCOLOR="{_shade(value, largest)}" BORDER="1">{_escape(fmt(value))}</TD>')
+        cells.append(f'<TD BGCOLOR="{_shade(value, largest)}" BORDER="1">{escape(fmt(value))}</TD>')
+    # The note is always shown, so the legend reads the same across pictures.
+    note = f'<FONT COLOR="{COLORS["saturated"]}">thick purple border: local derivative ≈ 0 (saturated or dead)</FONT>'
     rows = [
         '<TR><TD COLSPAN="5"><B>fill: grad (sign, log |grad|)</B></TD></TR>',
         "<TR>" + "".join(cells) + "</TR>",
+        f'<TR><TD COLSPAN="5">{note}</TD></TR>',
     ]
-    note = f'<FONT COLOR="{COLORS["saturated"]}">thick purple border: local derivative ≈ 0 (saturated or dead)</FONT>'
-    rows.append(f'<TR><TD COLSPAN="5">{note}</TD></TR>')
-    del any_saturated  # the note is always shown, so the legend reads the same across pictures
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">' + "".join(rows) + "</TABLE>>"
-
-
-# -- what is drawn -------------------------------------------------------------------------------------
-
-
-def _natural(name: str) -> list:
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in name.split(".")]
-
-
-class View:
-    """The boxes of a picture: each graph node is drawn as itself, inside a group box, or not at all."""
-
-    def __init__(self, root: Value, nodes: list, context: list, collapse: Optional[str]):
-        self.root = root
-        self.nodes = nodes
-        self.consumers: dict = {}
-        for node in context:
-            for parent in node.parents:
-                self.consumers.setdefault(parent, []).append(node)
-        in_graph = set(nodes)
-        self.groups: list = []
-        self.absorbed: set = set()
-        self.box_of: dict = {node: ("v", node) for node in nodes}
-        if collapse is not None:
-            found = collapsing.find_neurons(nodes, self.consumers)
-            if collapse == "layer":
-                found = collapsing.find_layers(found)
-            # Boxes numbered in name order ("neurons.2" before "neurons.10"): dot places a
-            # layer's boxes in the order their edges come, so the picture reads top to bottom.
-            found.sort(key=lambda group: _natural(group.name))
-            for group in found:
-                if not all(m in in_graph for m in group.members):
-                    continue
-                self.groups.append(group)
-                for member in group.members:
-                    self.box_of[member] = ("g", len(self.groups) - 1)
-            # A group box shows its parameters' gradients itself: they get no box of their own
-            # (a weight shared by the boxes of several samples could not sit inside all of them).
-            # Constant inputs used by one box only (floats given to a model) say nothing the box
-            # does not: they are left out too.
-            for group in self.groups:
-                inside = set(group.members)
-                hidden = group.weights + group.biases + [
-                    p for m in group.members for p in m.parents
-                    if not p.parents and not p.requires_grad and all(c in inside for c in self.consumers.get(p, ()))
-                ]
-                for param in hidden:
-                    self.box_of[param] = None
-                    self.absorbed.add(param)
-
-    def boxes(self) -> list:
-        """Drawn boxes: values in graph order, then groups by name ("neurons.2" before
-        "neurons.10"), which is the order dot starts from when it places a layer's boxes."""
-        seen, order = set(), []
-        for node in self.nodes:
-            box = self.box_of.get(node)
-            if box is not None and box not in seen:
-                seen.add(box)
-                order.append(box)
-        values = [b for b in order if b[0] == "v"]
-        groups = sorted((b for b in order if b[0] == "g"), key=lambda b: _natural(self.groups[b[1]].name))
-        return values + groups
-
-    def is_constant(self, box) -> bool:
-        return box[0] == "v" and not box[1].parents and not box[1].requires_grad
-
-    def inputs_of(self, box) -> list:
-        """Nodes feeding the box from outside it (with repeats, one per use)."""
-        if box[0] == "v":
-            return list(box[1].parents)
-        group = self.groups[box[1]]
-        inside = set(group.members)
-        return [p for m in group.members for p in m.parents if p not in inside and p not in self.absorbed]
-
-    def outputs_of(self, box) -> list:
-        return [box[1]] if box[0] == "v" else list(self.groups[box[1]].members)
-
-    def keep_only(self, kept: set) -> None:
-        for node, box in list(self.box_of.items()):
-            if box is not None and box not in kept:
-                self.box_of[node] = None
-
-    def nearest(self, limit: int) -> set:
-        """The first `limit` non-constant boxes met walking back from the output (breadth
-        first), and the constants they consume."""
-        start = self.box_of[self.root]
-        kept, queue, counted = {start}, deque([start]), 1
-        while queue:
-            box = queue.popleft()
-            for parent in self.inputs_of(box):
-                pbox = self.box_of.get(parent)
-                if pbox is None or pbox in kept:
-                    continue
-                if self.is_constant(pbox):
-                    kept.add(pbox)
-                    continue
-                if counted >= limit:
-                    continue
-                kept.add(pbox)
-                counted += 1
-                queue.append(pbox)
-        return kept
-
-    def missing_uses(self, box) -> int:
-        """Uses of the box's outputs (edges into consumers outside the box) that are not drawn."""
-        inside = set(self.outputs_of(box)) if box[0] == "g" else ()  # a group's own members
-        missing = 0
-        for node in self.outputs_of(box):
-            for consumer in self.consumers.get(node, ()):
-                if consumer in inside:
-                    continue
-                if self.box_of.get(consumer) is None:
-                    missing += 1
-        return missing
-
-    def missing_inputs(self, box) -> int:
-        return sum(1 for p in self.inputs_of(box) if self.box_of.get(p) is None)
-
-
-def build_view(
-    root: Value,
-    *,
-    collapse: Optional[str] = None,
-    within: Optional[Value] = None,
-    highlight=None,
-    highlight_only: bool = False,
-    max_nodes: Optional[int] = None,
-    partial: bool = False,
-    where: str = "to_dot",
-) -> tuple:
-    """The View of root's graph for these options, and the highlighted nodes."""
-    if not isinstance(root, Value):
-        raise TypeError(f"{where}: expected a Value, got {type(root).__name__}: {root!r}")
-    if collapse not in COLLAPSES:
-        raise ValueError(f"{where}: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
-    nodes = topological_order(root)
-    index = {node: i for i, node in enumerate(nodes)}
-    if within is not None:
-        if not isinstance(within, Value):
-            raise TypeError(f"{where}: within must be a Value, got {type(within).__name__}: {within!r}")
-        context = topological_order(within)
-        if root not in set(context):
-            raise ValueError(f"{where}: within={within!r} does not depend on the drawn value {root!r}")
-    else:
-        context = nodes
-    targets = [highlight] if isinstance(highlight, Value) else list(highlight or ())
-    for t in targets:
-        if t not in index:
-            raise ValueError(f"{where}: highlight node {t!r} is not in the graph of {root!r}")
-    if highlight_only and not targets:
-        raise ValueError(f"{where}: highlight_only=True needs highlight= (a Value or several)")
-    on_path = _on_paths(nodes, targets) if targets else set()
-    view = View(root, nodes, context, collapse)
-    if highlight_only:
-        view.keep_only({view.box_of[n] for n in on_path})
-    if max_nodes is not None:
-        if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-            raise ValueError(f"{where}: max_nodes must be a positive integer or None, got {max_nodes!r}")
-        boxes = view.boxes()
-        count = sum(1 for b in boxes if not view.is_constant(b))
-        if count > max_nodes:
-            if not partial:
-                raise GraphTooLargeError(
-                    f"{where}: the picture would have {count} values (not counting ops and constants), "
-                    f"more than max_nodes={max_nodes}; pass collapse='neuron' or 'layer', partial=True "
-                    f"(draws the {max_nodes} nearest the output), or max_nodes=None to draw it all"
-                )
-            view.keep_only(view.nearest(max_nodes))
-    return view, on_path
-
-
-# -- DOT text --------------------------------------------------------------------------------------------
-
-
-def body(
-    root: Value,
-    *,
-    rankdir: str = "LR",
-    show_grads: bool = True,
-    number_format: Union[str, Callable[[float], str]] = ".4g",
-    edge_derivatives: bool = False,
-    color: Optional[str] = "role",
-    color_by_role: bool = True,
-    highlight: Union[None, Value, Iterable[Value]] = None,
-    highlight_only: bool = False,
-    clusters=None,
-    cluster_depth: Optional[int] = None,
-    collapse: Optional[str] = None,
-    within: Optional[Value] = None,
-    max_nodes: Optional[int] = None,
-    partial: bool = False,
-    where: str = "to_dot",
-) -> list:
-    """The lines inside `digraph { ... }` for root's graph (see `to_dot` for the options)."""
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"{where}: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-    if color not in COLORINGS:
-        raise ValueError(f"{where}: color must be 'role', 'grad' or None, got {color!r}")
-    if not color_by_role and color == "role":
-        color = None
-    fmt = _formatter(number_format)
-    view, on_path = build_view(
-        root, collapse=collapse, within=within, highlight=highlight, highlight_only=highlight_only,
-        max_nodes=max_nodes, partial=partial, where=where,
-    )
-    nodes = view.nodes
-    index = {node: i for i, node in enumerate(nodes)}
-    cluster_of = _cluster_of(nodes, clusters, cluster_depth)
-    boxes = view.boxes()
-
-    def box_id(box) -> str:
-        return f"v{index[box[1]]}" if box[0] == "v" else f"g{box[1]}"
-
-    largest = 0.0
-    if color == "grad":
-        for box in boxes:
-            for node in ([box[1]] if box[0] == "v" else view.groups[box[1]].outputs):
-                if node.requires_grad and node.has_grad and math.isfinite(node.grad):
-                    largest = max(largest, abs(node.grad))
-
-    lines = [
-        f"\trankdir={rankdir}\n",
-        '\tgraph [fontname="Helvetica" nodesep=0.25 ranksep=0.35 bgcolor="white"]\n',
-        '\tnode [fontname="Helvetica" fontsize=11]\n',
-        f'\tedge [fontname="Helvetica" fontsize=9 color="{COLORS["edge"]}" arrowsize=0.6]\n',
-    ]
-    if view.groups:
-        # Keep a layer's neurons in name order (dot would otherwise rotate them: every order of
-        # a fully connected layer crosses as many edges).
-        lines.append("\tordering=out\n")
-    grouped: dict = {}
-
-    def emit(cluster: Optional[str], line: str) -> None:
-        (grouped.setdefault(cluster, []) if cluster is not None else lines).append(line)
-
-    red = f'color="{COLORS["highlight"]}" penwidth=2'
-    any_saturated = False
-    for box in boxes:
-        missing = _missing_rows(view.missing_uses(box), view.missing_inputs(box))
-        if box[0] == "g":
-            group = view.groups[box[1]]
-            out = group.outputs[0] if len(group.outputs) == 1 else None
-            saturated = None
-            if color == "grad" and group.kind == "neuron" and group.activation != "linear":
-                saturated = _saturation(group.members[-1])
-            elif color == "grad" and group.kind == "layer":
-                dead = sum(1 for o in group.outputs if _saturation(o))
-                saturated = f"{dead} of {group.width} saturated or dead" if dead else None
-            extra = list(missing)
-            if saturated:
-                any_saturated = True
-                extra.insert(0, _row(f"<B>{_escape(saturated)}</B>", color=COLORS["saturated"]))
-            if color == "grad":
-                fill = _shade(out.grad, largest) if out is not None and out.has_grad else "#ffffff"
-            else:
-                fill = COLORS["group"] if color == "role" else "white"
-            border = f' color="{COLORS["saturated"]}" penwidth=3' if saturated else ""
-            if any(m in on_path for m in group.members):
-                border = f" {red}"
-            cluster = _prefix_of(group.name, cluster_depth) if clusters == "prefix" else None
-            emit(cluster, f'\t{box_id(box)} [label={_group_label(group, fmt, show_grads, extra)} '
-                          f'shape=box style="rounded,filled" fillcolor="{fill}"{border}]\n')
-            continue
-        node = box[1]
-        i, role = index[node], _role(node, root)
-        saturated = _saturation(node) if color == "grad" and node.parents else None
-        extra = list(missing)
-        if saturated:
-            any_saturated = True
-            extra.insert(0, _row(f"<B>{_escape(saturated)}: ∂ ≈ 0</B>", color=COLORS["saturated"]))
-        if color == "role":
-            fill = COLORS[role]
-        elif color == "grad" and role != "constant":
-            fill = _shade(node.grad, largest) if node.has_grad else "#ffffff"
-        elif color == "grad":
-            fill = COLORS["constant"]
-        else:
-            fill = "white"
-        border = f' color="{COLORS["saturated"]}" penwidth=3' if saturated else ""
-        if node in on_path:
-            border = f" {red}"
-        shape = 'shape=box style="rounded,filled"' if role != "constant" else 'shape=box style="rounded,filled,dashed" fontsize=9'
-        cluster = cluster_of.get(node)
-        emit(cluster, f'\tv{i} [label={_value_label(node, role, fmt, show_grads, extra)} {shape} fillcolor="{fill}"{border}]\n')
-        if not node.parents:
-            continue
-        op_fill = COLORS["op"] if color is not None else "white"
-        symbol = _escape(_shorten(node.op_entry.symbol or node.op_entry.name, 40))
-        emit(cluster, f'\top{i} [label=<{symbol}> shape=circle style=filled fillcolor="{op_fill}" width=0.35 fixedsize=false margin=0.02]\n')
-        lines.append(f"\top{i} -> v{i}{f' [{red}]' if node in on_path else ''}\n")
-        derivatives = _local_derivatives(node) if edge_derivatives else None
-        for k, parent in enumerate(node.parents):
-            pbox = view.box_of.get(parent)
-            if pbox is None:
-                continue
-            attrs = []
-            if derivatives is not None:
-                d = derivatives[k]
-                text = "∂ undefined" if d is None else f"∂ {fmt(d)}"
-                if d is not None and node.has_grad and parent.requires_grad:
-                    text += f"\ng·∂ {fmt(node.grad * d)}"
-                attrs.append(f"label=<{_escape(text)}>")
-            if parent in on_path and node in on_path:
-                attrs.append(red)
-            suffix = f" [{' '.join(attrs)}]" if attrs else ""
-            lines.append(f"\t{box_id(pbox)} -> op{i}{suffix}\n")
-
-    # Edges into group boxes: one per source box, with the number of uses when more than one.
-    for g, group in enumerate(view.groups):
-        if view.box_of.get(group.members[0]) is None:
-            continue
-        counts: dict = {}
-        for parent in view.inputs_of(("g", g)):
-            pbox = view.box_of.get(parent)
-            if pbox is None:
-                continue
-            counts[pbox] = counts.get(pbox, 0) + 1
-        for pbox, count in sorted(counts.items(), key=lambda item: box_id(item[0])):
-            label = f" [label=<×{count}>]" if count > 1 else ""
-            lines.append(f"\t{box_id(pbox)} -> g{g}{label}\n")
-
-    if color == "grad":
-        lines.append(f"\tlegend [label={_legend(largest, fmt, any_saturated)} shape=box style=rounded color=\"#d1d5db\"]\n")
-
-    lines += cluster_blocks(grouped, 'style="rounded,dashed" color="#9ca3af" fontname="Helvetica" fontsize=10', end="\n")
-    return lines
-
-
-def cluster_blocks(grouped: dict, style: str, end: str = "") -> list:
-    """One DOT `subgraph cluster_N` per group, in name order, labelled with the group's name
-    and drawn with `style`; `grouped` maps a name to its member lines. `end` ends the lines
-    this adds (members keep their own)."""
-    lines = []
-    for n, (name, members) in enumerate(sorted(grouped.items())):
-        lines.append(f"\tsubgraph cluster_{n} {{{end}")
-        lines.append(f"\t\tlabel=<{_escape(_shorten(name))}> {style}{end}")
-        lines.extend("\t" + m for m in members)
-        lines.append(f"\t}}{end}")
-    return lines

@@ -6,7 +6,9 @@ with numpy: inputs vary per sample, parameters are shared by all samples, and th
 are summed over the batch.
 
 - `record.py`  recording: run the function once on Values, guards on data-dependent branches
-- `replay.py`  the `Tape`: its steps (one numpy call per level and op), forward and backward
+- `schedule.py` a tape's public schedule (`tape.schedule`): its rows and the steps that compute
+  them (one per level and op), read by replay and by the PyTorch export alike
+- `replay.py`  the `Tape`: its schedule compiled for numpy, forward and backward
 - `arrays.py`  ops on numpy arrays, and the core's hook so rules' table ops run on arrays
 - `torch.py`   a tape as readable PyTorch source, or as a `torch.nn.Module`
 

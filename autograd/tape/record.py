@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Callable, Optional, Sequence
 
 from autograd import Value, topological_order
-from autograd.tape.replay import _CONST, _INPUT, _OP, _PARAM, Tape
+from autograd.tape.replay import Tape
+from autograd.tape.schedule import CONST, INPUT, OP, PARAM, Guard, Slot, make_schedule
 from autograd.value import tracing
 
 __all__ = ["trace"]
@@ -77,28 +78,25 @@ def trace(fn: Callable, example: Sequence[float], params: Optional[Sequence[Valu
             raise TypeError(f"trace: params[{i}] must be a Value, got {type(p).__name__}: {p!r}")
     param_index = {p: i for i, p in enumerate(params)}
 
-    kinds, payloads, labels = [], [], []
-    for node in order:
-        if node in input_index:
-            kinds.append(_INPUT)
-            payloads.append(input_index[node])
-        elif node in param_index:
-            kinds.append(_PARAM)
-            payloads.append(param_index[node])
-        elif not node.parents:  # a constant, or a leaf that is not among params
-            kinds.append(_CONST)
-            payloads.append(node.data)
-        else:
-            kinds.append(_OP)
-            payloads.append((node.op_entry, tuple(slots[p] for p in node.parents)))
-        labels.append(node.label or (f"{node.op}(...)" if node.parents else repr(node.data)))
+    slot_list = [_slot(node, input_index, param_index, slots) for node in order]
+    guards = [_guard(slots, *guard) for guard in tracer.guards]
+    frozen = [slots[node] for node in order if node.parents and not node.requires_grad]
+    return Tape(len(inputs), params, make_schedule(slot_list, [slots[o] for o in outputs], guards, frozen))
 
-    guards = []
-    for node, kind, other, result in tracer.guards:
-        if isinstance(other, Value):
-            other = ("slot", slots[other])
-        elif other is not None:
-            other = ("const", float(other))
-        guards.append((slots[node], kind, other, result))
-    frozen = {slots[node] for node in order if node.parents and not node.requires_grad}
-    return Tape(len(inputs), params, kinds, payloads, [slots[o] for o in outputs], guards, labels, frozen)
+
+def _slot(node, input_index, param_index, slots) -> Slot:
+    """A node of the traced graph as a row of the tape (its parents as positions in `slots`)."""
+    label = node.label or (f"{node.op}(...)" if node.parents else repr(node.data))
+    if node in input_index:
+        return Slot(INPUT, index=input_index[node], label=label)
+    if node in param_index:
+        return Slot(PARAM, index=param_index[node], label=label)
+    if not node.parents:  # a constant, or a leaf that is not among params
+        return Slot(CONST, value=node.data, label=label)
+    return Slot(OP, op=node.op_entry, parents=tuple(slots[p] for p in node.parents), label=label)
+
+
+def _guard(slots, node, kind, other, result) -> Guard:
+    if isinstance(other, Value):
+        return Guard(slots[node], kind, result, other_row=slots[other])
+    return Guard(slots[node], kind, result, other_value=None if other is None else float(other))

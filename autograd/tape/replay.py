@@ -3,9 +3,10 @@
 A tape (made by `autograd.tape.record.trace`) is a list of slots, parents first: each is an
 input (varies per sample), a parameter (shared by all samples), a constant, or an op applied
 to earlier slots. `Tape.forward` / `Tape.backward` replay it over a batch: parameters' gradients
-are summed over the batch. The tape runs level by level (`_schedule`): all nodes of one level
-with the same op are one numpy call on an array (nodes, batch), and a layer of dot nodes sharing
-their inputs is one matrix product. Forwards, derivative rules and matrix forms are the op
+are summed over the batch. The tape runs its public `Schedule` (`autograd.tape.schedule`, the one
+the PyTorch export reads too) step by step: all nodes of one level with the same op are one
+numpy call on an array (nodes, batch), and a layer of dot nodes sharing their inputs is one
+matrix product. Forwards, derivative rules and matrix forms are the op
 table's own (its rules are ordinary arithmetic, which runs on arrays as it runs on floats).
 
 Guards recorded while tracing are checked for every sample; a sample that would have taken
@@ -22,6 +23,7 @@ from autograd import apply
 from autograd.engine import checked_rule
 from autograd.value import accumulate_grads
 from autograd.tape.arrays import array_forward as _array_forward
+from autograd.tape.schedule import COMPARISONS, CONST, INPUT, PARAM, Schedule
 
 __all__ = ["Tape", "TraceError"]
 
@@ -30,44 +32,33 @@ class TraceError(RuntimeError):
     """A traced program cannot be replayed for some sample (data-dependent control flow)."""
 
 
-# What a slot of a tape is: its payload is the input's index, the parameter's index, the
-# constant's float, or (op, parent slots).
-_INPUT, _PARAM, _CONST, _OP = range(4)
-
-# "==" comes from derivative rules with a special case at 0 (pow's at base 0; see ops._is_zero).
-_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
+_COMPARE = dict(zip(COMPARISONS, (operator.lt, operator.le, operator.gt, operator.ge, operator.eq)))
 
 
 class _Step:
-    """One instruction of a compiled tape: one op applied to every node of one level that shares
-    it, over the whole batch at once. Indices are rows of the value matrix: a slice when the rows
-    are consecutive (the layout makes most of them so; numpy then gives views, not copies)."""
+    """One step of the schedule, compiled for numpy: its rows as indices of the value matrix (a
+    slice when the rows are consecutive, as the layout makes most of them; numpy then gives
+    views, not copies), and how to scatter gradients into rows that repeat."""
 
     __slots__ = ("op", "forward", "rows", "out", "needed", "ins", "skip", "plans", "w", "w_shape", "w_plan", "x", "x_plan")
 
-    def __init__(self, op, rows, parents, needed, shared, kinds):
-        self.op = op
-        self.forward = _array_forward(op) if shared is None else op.matrix_form[0]
-        self.rows = rows  # the nodes' rows, as a list
-        self.out = _index(rows)
-        self.needed = needed  # False: the nodes feed guards only, so backward skips them
-        if shared is None:  # elementwise: ins[k] holds the rows of every node's k-th input
-            positions = [list(position) for position in zip(*parents)]
+    def __init__(self, step, slots):
+        op = self.op = step.op
+        self.forward = _array_forward(op) if step.shared is None else op.matrix_form[0]
+        self.rows = list(step.rows)
+        self.out = _index(self.rows)
+        self.needed = step.needed  # False: the nodes feed guards only (or are frozen), so backward skips them
+        if step.shared is None:  # elementwise: ins[k] holds the rows of every node's k-th input
+            positions = [list(position) for position in step.inputs]
             self.ins = [_index(position) for position in positions]
-            self.skip = [all(kinds[p] == _CONST for p in position) for position in positions]
+            self.skip = [all(slots[p].kind == CONST for p in position) for position in positions]
             self.plans = [_scatter_plan(position) for position in positions]
             self.w = self.w_shape = self.w_plan = self.x = self.x_plan = None
         else:  # op.matrix_form: w (nodes, n) rows that do not vary with the sample, x the shared rows
-            weights = _weights(parents, shared)
-            self.w, self.w_shape, self.w_plan = _index(weights), (len(rows), len(shared)), _scatter_plan(weights)
+            weights, shared = list(step.weights), list(step.shared)
+            self.w, self.w_shape, self.w_plan = _index(weights), (len(self.rows), len(shared)), _scatter_plan(weights)
             self.x, self.x_plan = _index(shared), _scatter_plan(shared)
             self.ins = self.skip = self.plans = None
-
-
-def _weights(parents, shared) -> list:
-    """The rows of every node's w, node after node: the half of its parents that is not `shared`."""
-    half = len(shared)
-    return [p for ps in parents for p in (ps[:half] if tuple(ps[half:]) == shared else ps[half:])]
 
 
 def _index(rows: list):
@@ -106,57 +97,6 @@ def _scatter_add(G, rows, plan, contribution):
             G[targets] += contribution[idx]
 
 
-def _schedule(kinds, payloads, outputs, frozen) -> tuple:
-    """Group the tape's ops into steps and lay out the rows of the value matrix.
-
-    Nodes are grouped by level (1 + their deepest parent's level), op, arity and form, so one
-    numpy call runs a whole layer; dot nodes whose w do not vary with the sample and whose x are
-    shared become one matrix product (`Op.matrix_form`). Rows are then ordered as the steps read
-    and write them (inputs; each step's leaves, then its nodes), so a layer's weights, biases and
-    outputs are consecutive rows. Returns ([(op, slots, needed, shared slots or None)], rows in order).
-    Nodes in `frozen` (requires_grad=False, though computed) pass no gradient on, as in backward.
-    """
-    n = len(kinds)
-    level = [0] * n
-    static = [kind != _INPUT for kind in kinds]  # the same for every sample
-    needed = [False] * n
-    for slot in outputs:
-        needed[slot] = True
-    for slot in range(n - 1, -1, -1):
-        if kinds[slot] == _OP and needed[slot]:
-            if slot in frozen:
-                needed[slot] = False
-                continue
-            for p in payloads[slot][1]:
-                needed[p] = True
-    groups: dict = {}
-    for slot in range(n):
-        if kinds[slot] != _OP:
-            continue
-        op, parents = payloads[slot]
-        level[slot] = 1 + max(level[p] for p in parents)
-        static[slot] = all(static[p] for p in parents)
-        shared = None
-        if op.matrix_form is not None and len(parents) % 2 == 0:
-            half = len(parents) // 2
-            if all(static[p] for p in parents[:half]):
-                shared = tuple(parents[half:])
-            elif all(static[p] for p in parents[half:]):
-                shared = tuple(parents[:half])
-        groups.setdefault((level[slot], op, len(parents), needed[slot], shared), []).append(slot)
-    steps = [(op, slots, is_needed, shared) for (_, op, _, is_needed, shared), slots in sorted(groups.items(), key=lambda item: item[0][0])]
-
-    layout: dict = {}
-    place = lambda slots: [layout.setdefault(s, len(layout)) for s in slots]  # noqa: E731
-    place(s for s in range(n) if kinds[s] == _INPUT)
-    for op, slots, _, shared in steps:
-        parents = [payloads[s][1] for s in slots]
-        place(_weights(parents, shared) + list(shared) if shared else (p for position in zip(*parents) for p in position))
-        place(slots)
-    place(range(n))  # leaves that no step reads (an output or a guard's operand)
-    return steps, sorted(layout, key=layout.get)
-
-
 class Tape:
     """A traced scalar program, replayable over batches. Make one with `trace`.
 
@@ -169,42 +109,32 @@ class Tape:
     an array (nodes, batch), and a layer of dot nodes with shared inputs is one matrix product.
     """
 
-    def __init__(self, n_inputs, params, kinds, payloads, outputs, guards, labels, frozen=frozenset()):
-        steps, order = _schedule(kinds, payloads, outputs, frozen)
-        row = {slot: r for r, slot in enumerate(order)}  # slots renumbered as rows of the value matrix
+    def __init__(self, n_inputs: int, params: list, schedule: Schedule):
+        if not isinstance(schedule, Schedule):
+            raise TypeError(f"Tape: schedule must be an autograd.tape.schedule.Schedule, got {type(schedule).__name__}")
         self.n_inputs = n_inputs
         self.params = params
-        self._kinds = [kinds[s] for s in order]  # per row: _INPUT, _PARAM, _CONST or _OP
-        # per row: input index, param index, constant float, or (op, parent rows)
-        self._payloads = [(payloads[s][0], tuple(row[p] for p in payloads[s][1])) if kinds[s] == _OP else payloads[s] for s in order]
-        self._outputs = [row[s] for s in outputs]  # row of each output
-        # (row, kind, other row or constant, traced result)
-        self._guards = [(row[s], kind, ("slot", row[other[1]]) if other and other[0] == "slot" else other, result)
-                        for s, kind, other, result in guards]
-        self._labels = [labels[s] for s in order]
-        self._steps = [
-            _Step(op, [row[s] for s in slots], [self._payloads[row[s]][1] for s in slots], is_needed,
-                  tuple(row[s] for s in shared) if shared else None, self._kinds)
-            for op, slots, is_needed, shared in steps
-        ]
-        rows_of = lambda kind: [r for r, k in enumerate(self._kinds) if k == kind]  # noqa: E731
-        self._input_rows = rows_of(_INPUT)
-        param_rows = rows_of(_PARAM)
+        self.schedule = schedule  # public: what replay runs and the PyTorch export writes
+        slots = schedule.slots
+        self._steps = [_Step(step, slots) for step in schedule.steps]  # the schedule, compiled for numpy
+        self._input_rows = [(r, slots[r].index) for r in schedule.rows(INPUT)]
+        param_rows = schedule.rows(PARAM)
         self._param_rows = _index(param_rows)
-        self._param_index = [self._payloads[r] for r in param_rows]
-        const_rows = rows_of(_CONST)
+        self._param_index = [slots[r].index for r in param_rows]
+        const_rows = schedule.rows(CONST)
         self._const_rows = _index(const_rows)
-        self._const_values = np.array([self._payloads[r] for r in const_rows], dtype=float)
+        self._const_values = np.array([slots[r].value for r in const_rows], dtype=float)
         self._values = None  # the value matrix (rows, batch) of the latest forward
         self._gradients = None  # the gradient matrix, reused between calls
 
     def __len__(self) -> int:
         """Number of recorded ops (instructions) on the tape."""
-        return sum(kind == _OP for kind in self._kinds)
+        return len(self.schedule.slots) - sum(len(self.schedule.rows(kind)) for kind in (INPUT, PARAM, CONST))
 
     def __repr__(self) -> str:
-        return (f"Tape({len(self)} ops in {len(self._steps)} steps, {self.n_inputs} inputs, {len(self.params)} params, "
-                f"{len(self._outputs)} outputs, {len(self._guards)} guards)")
+        schedule = self.schedule
+        return (f"Tape({len(self)} ops in {len(schedule.steps)} steps, {self.n_inputs} inputs, {len(self.params)} params, "
+                f"{len(schedule.outputs)} outputs, {len(schedule.guards)} guards)")
 
     # -- export to PyTorch (autograd/tape/torch.py) -------------------------------------------
     def to_torch(self, dtype=None, device=None, *, torch_ops=None):
@@ -266,10 +196,10 @@ class Tape:
             raise ValueError("Tape.forward: the batch is empty (0 samples)")
         V = self._values
         if V is None or V.shape[1] != batch:
-            V = np.empty((len(self._kinds), batch))
+            V = np.empty((len(self.schedule.slots), batch))
         self._values = None  # not valid for backward until this forward succeeds
-        for r in self._input_rows:
-            V[r] = columns[self._payloads[r]]
+        for r, i in self._input_rows:
+            V[r] = columns[i]
         if self._param_index:
             V[self._param_rows] = np.array([self.params[i].data for i in self._param_index])[:, None]
         if len(self._const_values):
@@ -283,7 +213,7 @@ class Tape:
                 self._run_forward(V, careful=True)
         self._check_guards(V, batch)
         self._values = V
-        return [V[s].copy() for s in self._outputs]
+        return [V[s].copy() for s in self.schedule.outputs]
 
     __call__ = forward
 
@@ -307,7 +237,7 @@ class Tape:
         """Where finite inputs gave inf/nan (or the array forward failed), run the scalar forward:
         it raises the scalar path's error (naming the op and values) or gives the number."""
         for j, i in zip(*np.nonzero(~np.isfinite(out))):
-            parents = self._payloads[step.rows[j]][1]
+            parents = self.schedule.slots[step.rows[j]].parents
             at = tuple(float(V[p, i]) for p in parents)
             # Non-finite inputs too: the scalar forward says whether they propagate (NaN does) or
             # are outside the op's domain (sin(inf) raises, where numpy gives NaN).
@@ -318,11 +248,11 @@ class Tape:
         return out
 
     def _check_guards(self, V, batch, finite_only: bool = False):
-        for slot, kind, other, expected in self._guards:
-            x = V[slot]
+        for guard in self.schedule.guards:
+            x, kind, expected = V[guard.row], guard.kind, guard.expected
             y = None
             if kind in _COMPARE:
-                y = V[other[1]] if other[0] == "slot" else other[1]
+                y = V[guard.other_row] if guard.other_row is not None else guard.other_value
                 got = _COMPARE[kind](x, y)
             elif kind == "bool":
                 got = x != 0.0
@@ -333,20 +263,21 @@ class Tape:
                 mismatch = mismatch & np.isfinite(x) & np.isfinite(0.0 if y is None else y)
             wrong = np.flatnonzero(np.broadcast_to(mismatch, (batch,)))
             if wrong.size:
-                i = int(wrong[0])
-                xi = float(x[i])
-                what = self._labels[slot]
-                if kind in _COMPARE:
-                    yi = float(np.broadcast_to(y, (batch,))[i])
-                    detail = f"{what} {kind} {yi!r} was {expected} when traced but is {not expected} for sample {i} ({xi!r} {kind} {yi!r})"
-                elif kind == "bool":
-                    detail = f"bool({what}) was {expected} when traced but is {not expected} for sample {i} (value {xi!r})"
-                else:
-                    detail = f"{kind}({what}) was {expected!r} when traced but is {xi!r} for sample {i}"
-                raise TraceError(
-                    f"the traced program branches on data: {detail}. The tape cannot replay this sample; "
-                    "use the scalar path (or trace without branching on Values)"
-                )
+                raise TraceError(self._guard_failure(guard, int(wrong[0]), x, y, batch))
+
+    def _guard_failure(self, guard, i, x, y, batch) -> str:
+        """The message for sample i, which the traced path does not apply to."""
+        kind, expected, xi = guard.kind, guard.expected, float(x[i])
+        what = self.schedule.slots[guard.row].label
+        if kind in _COMPARE:
+            yi = float(np.broadcast_to(y, (batch,))[i])
+            detail = f"{what} {kind} {yi!r} was {expected} when traced but is {not expected} for sample {i} ({xi!r} {kind} {yi!r})"
+        elif kind == "bool":
+            detail = f"bool({what}) was {expected} when traced but is {not expected} for sample {i} (value {xi!r})"
+        else:
+            detail = f"{kind}({what}) was {expected!r} when traced but is {xi!r} for sample {i}"
+        return (f"the traced program branches on data: {detail}. The tape cannot replay this sample; "
+                "use the scalar path (or trace without branching on Values)")
 
     # -- backward ----------------------------------------------------------------------------
     def backward(self, seed=None, *, accumulate: bool = True) -> list:
@@ -367,17 +298,17 @@ class Tape:
         if V is None:
             raise RuntimeError("Tape.backward: call forward first")
         if seed is None or not isinstance(seed, (list, tuple)):
-            seeds = [1.0 if seed is None else seed] * len(self._outputs)
+            seeds = [1.0 if seed is None else seed] * len(self.schedule.outputs)
         else:
             seeds = list(seed)
-            if len(seeds) != len(self._outputs):
-                raise ValueError(f"Tape.backward: {len(self._outputs)} outputs, got {len(seeds)} seeds")
+            if len(seeds) != len(self.schedule.outputs):
+                raise ValueError(f"Tape.backward: {len(self.schedule.outputs)} outputs, got {len(seeds)} seeds")
         G = self._gradients
         if G is None or G.shape != V.shape:
             G = self._gradients = np.zeros_like(V)
         else:
             G.fill(0.0)
-        for slot, s in zip(self._outputs, seeds):
+        for slot, s in zip(self.schedule.outputs, seeds):
             G[slot] += s
         self._run_backward(G, V, careful=False)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -386,7 +317,7 @@ class Tape:
         # are all the fast path checks; the rare rest is explained as the scalar engine would.
         if not np.isfinite(totals).all():
             G.fill(0.0)
-            for slot, s in zip(self._outputs, seeds):
+            for slot, s in zip(self.schedule.outputs, seeds):
                 G[slot] += s
             self._run_backward(G, V, careful=True)
             with np.errstate(over="ignore", invalid="ignore"):
@@ -445,8 +376,8 @@ class Tape:
         """
         if reduction not in ("mean", "sum"):
             raise ValueError(f"Tape.loss_and_grad: reduction must be 'mean' or 'sum', got {reduction!r}")
-        if len(self._outputs) != 1:
-            raise ValueError(f"Tape.loss_and_grad: needs one output, the traced function has {len(self._outputs)}")
+        if len(self.schedule.outputs) != 1:
+            raise ValueError(f"Tape.loss_and_grad: needs one output, the traced function has {len(self.schedule.outputs)}")
         [out] = self.forward(X)
         weight = 1.0 / len(out) if reduction == "mean" else 1.0
         self.backward(weight, accumulate=accumulate)

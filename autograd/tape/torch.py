@@ -15,10 +15,18 @@ learner reads is the code that runs.
 - Guards (comparisons, `bool()`, `float()` on traced Values) are checked on every batch: a
   sample that would take another branch raises the source's `TraceError` (a RuntimeError).
 - Nodes that pass no gradient on in the tape (`requires_grad=False` interior nodes) are detached.
-- Ops: every built-in op has a PyTorch expression (softplus as `logaddexp(x, 0)`, exact for
-  large x; sum, dot and logsumexp over each node's inputs). An op from `define_op` has none: give one with `torch_ops={"name": fn}`, fn taking
-  one tensor per input (elementwise) and returning a tensor; without it the export raises
-  `NotImplementedError` naming the op. `torch_ops` may also replace a built-in's expression.
+- The module is written from the tape's public schedule (`tape.schedule`, which replay runs):
+  one line per step, in the same order, with the same matrix products and frozen nodes.
+- Ops: every built-in op of the table has a PyTorch expression (softplus as `logaddexp(x, 0)`,
+  exact for large x; sum, dot, logsumexp and log_softmax, which `autograd.softmax` uses, over
+  each node's inputs, log_softmax shifted by the max as dagrad computes it). An op from
+  `define_op` has none: give one with `torch_ops={"name": fn}`, fn taking one tensor per input
+  (elementwise) and returning a tensor; without it the export raises `NotImplementedError`
+  naming the op. `torch_ops` may also replace a built-in's expression.
+- Names (op names, labels, parameter labels) reach the source only inside string literals and
+  comments, written with `repr` (line breaks, quotes and control characters escaped); user ops'
+  functions are numbered (`torch_op1`). `class_name` must be an identifier the module does not
+  define itself.
 - Unlike the tape, PyTorch does not raise on a domain error (log of a negative number is nan).
 - The module's class is made from the source, so save the module's `state_dict()` (and the
   source, `module.source`), not the pickled module.
@@ -29,11 +37,12 @@ learner reads is the code that runs.
 from __future__ import annotations
 
 import itertools
+import keyword
 import linecache
 import re
-import textwrap
+import unicodedata
 
-from autograd.tape.replay import _CONST, _INPUT, _OP, _PARAM
+from autograd.tape.schedule import COMPARISONS, CONST, INPUT, PARAM, Schedule
 
 __all__ = ["to_torch_source", "to_torch", "load_params", "TORCH_EXPRESSIONS"]
 
@@ -61,9 +70,26 @@ TORCH_EXPRESSIONS = {
     # relu's derivative as a node (1 for x > 0, else 0; its own derivative is 0: no gradient)
     "step": lambda a: f"torch.heaviside({a}.detach(), torch.zeros_like({a}))",
 }
+# The n-ary built-ins (sum, dot, logsumexp, log_softmax) are written over each node's inputs by
+# `_Writer._nary`; log_softmax with a helper function of the generated module, LOG_SOFTMAX_SOURCE.
+NARY_OPS = ("sum", "dot", "logsumexp", "log_softmax")
 _REPEATS_OPERAND = ("softplus", "leaky_relu", "step")  # templates that write an operand twice
 _INLINE_INDEX = 8  # index lists up to this long are written inline; longer ones are buffers
-_COMPARISONS = ("<", "<=", ">", ">=", "==")
+
+# log_softmax(v_i; v_1..v_n) from the differences to the max, as `autograd.ops.LOG_SOFTMAX` computes
+# it: exact for large inputs, where v_i - logsumexp(v) would lose the digits of its rounding.
+LOG_SOFTMAX_SOURCE = """\
+def log_softmax_term(first, others):
+    \"\"\"log(exp(first) / sum exp(others)) over the last dimension of `others`, from the differences
+    to the max (dagrad's log_softmax; the max only shifts, so it carries no gradient).\"\"\"
+    shift = others.detach().amax(-1)
+    shift = torch.where(torch.isfinite(shift), shift, torch.zeros_like(shift))
+    return (first - shift) - torch.log(torch.exp(others - shift.unsqueeze(-1)).sum(-1))
+"""
+
+# Names the generated module defines itself: a class_name among them would replace one.
+_MODULE_NAMES = {"torch", "TORCH_OPS", "TraceError", "check_guard", "log_softmax_term", "PARAMS", "PARAM_LABELS",
+                 "CONSTANTS"}
 
 _counter = itertools.count(1)
 
@@ -80,47 +106,54 @@ def _literal(x: float) -> str:
 
 
 def _numbers(values, indent: str = "    ") -> str:
-    """A list literal of `values`, wrapped."""
-    body = ", ".join(repr(v) if isinstance(v, (int, str)) else repr(float(v)) for v in values)
-    if len(body) < 80:
-        return f"[{body}]"
-    return "[\n" + textwrap.fill(body, 96, initial_indent=indent, subsequent_indent=indent) + ",\n]"
+    """A list literal of `values` (numbers or strings, each its own repr), wrapped between items,
+    never inside a string literal."""
+    items = [repr(v) if isinstance(v, (int, str)) else repr(float(v)) for v in values]
+    if len(", ".join(items)) < 80:
+        return f"[{', '.join(items)}]"
+    lines = [""]
+    for item in items:
+        if lines[-1] and len(lines[-1]) + len(item) > 94:
+            lines.append("")
+        lines[-1] += f"{item}, "
+    return "[\n" + "\n".join(indent + line.rstrip() for line in lines) + "\n]"
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _identifier(name: str) -> str:
-    return "op_" + re.sub(r"\W", "_", name)
+def _shown(name: str) -> str:
+    """A name as it may appear in a comment of generated code: its repr (quoted, every line break
+    and control character escaped), so nothing in it ends the comment."""
+    return repr(str(name))
 
 
 class _Writer:
-    """Builds the source of one module class from a tape."""
+    """Builds the source of one module class from a tape's public schedule."""
 
     def __init__(self, tape, torch_ops: dict, class_name: str):
         self.tape, self.torch_ops, self.class_name = tape, torch_ops, class_name
-        self.kinds, self.payloads = tape._kinds, tape._payloads
+        self.schedule = tape.schedule
+        self.slots = self.schedule.slots
         self.where = {}  # op row -> (tensor name, column, static)
-        self.width = {}  # tensor name -> number of columns
-        self.static_names = set()
+        self.width = {"x": tape.n_inputs, "self.params": len(tape.params)}  # tensor name -> columns
         self.constants: dict = {}  # literal text -> index into CONSTANTS
         self.indices: list = []  # long index lists, as buffers index0, index1, ...
         self.forward: list = []
         self.user_ops: dict = {}  # op name -> identifier
-        self.width["x"] = tape.n_inputs
-        self.width["self.params"] = len(tape.params)
+        self.helpers: set = set()  # helper functions the source needs ("log_softmax")
 
     # -- where a row's value lives ---------------------------------------------------------------
     def _source(self, row):
         """(tensor, column, static) of a row."""
-        kind = self.kinds[row]
-        if kind == _INPUT:
-            return "x", self.payloads[row], False
-        if kind == _PARAM:
-            return "self.params", self.payloads[row], True
-        if kind == _CONST:
-            key = repr(float(self.payloads[row]))
+        slot = self.slots[row]
+        if slot.kind == INPUT:
+            return "x", slot.index, False
+        if slot.kind == PARAM:
+            return "self.params", slot.index, True
+        if slot.kind == CONST:
+            key = repr(float(slot.value))
             if key not in self.constants:
                 self.constants[key] = len(self.constants)
             return "self.constants", self.constants[key], True
@@ -135,19 +168,26 @@ class _Writer:
             self.indices.append(cols)
         return f"self.index{self.indices.index(cols)}"
 
-    def _piece(self, name: str, cols: list, static: bool) -> str:
+    def _piece(self, name: str, cols: list, static: bool, first_sample: bool = False) -> str:
+        """The columns `cols` of tensor `name`; `first_sample`: of a (batch, nodes) tensor whose
+        columns are the same for every sample, as a (len(cols),) tensor (sample 0's)."""
         width = len(self.constants) if name == "self.constants" else self.width[name]
+        if first_sample:
+            return f"{name}[0]" if cols == list(range(width)) else f"{name}[0, {self._columns(cols)}]"
         if name != "self.constants" and cols == list(range(width)):
             return name
         index = self._columns(cols)
         return f"{name}[{index}]" if static else f"{name}[:, {index}]"
 
-    def gather(self, rows: list, literal: bool = True) -> tuple:
+    def gather(self, rows: list, literal: bool = True, static_rows: bool = False) -> tuple:
         """Source text of the rows' values side by side: (text, static). Static values (parameters,
         constants, what is computed from them only) have shape (len(rows),); the others
-        (batch, len(rows)). With `literal`, rows that are all one constant give a number."""
-        if literal and all(self.kinds[r] == _CONST for r in rows) and len({self.payloads[r] for r in rows}) == 1:
-            return _literal(self.payloads[rows[0]]), True
+        (batch, len(rows)). With `literal`, rows that are all one constant give a number.
+        `static_rows`: the rows are static in the schedule (a matrix product's weights): read
+        them as a (len(rows),) tensor even where a step computed them beside per-sample nodes."""
+        slots = self.slots
+        if literal and all(slots[r].kind == CONST for r in rows) and len({slots[r].value for r in rows}) == 1:
+            return _literal(slots[rows[0]].value), True
         pieces = []  # [tensor, [columns], static]
         for row in rows:
             name, col, static = self._source(row)
@@ -155,10 +195,10 @@ class _Writer:
                 pieces[-1][1].append(col)
             else:
                 pieces.append([name, [col], static])
-        static = all(piece[2] for piece in pieces)
+        static = static_rows or all(piece[2] for piece in pieces)
         texts = []
         for name, cols, piece_static in pieces:
-            text = self._piece(name, cols, piece_static)
+            text = self._piece(name, cols, piece_static, first_sample=static_rows and not piece_static)
             if piece_static and not static:
                 text += ".expand(n, -1)"
             texts.append(text)
@@ -167,94 +207,28 @@ class _Writer:
         return f"torch.cat([{', '.join(texts)}]{'' if static else ', dim=1'})", static
 
     # -- the program -----------------------------------------------------------------------------
-    def groups(self) -> list:
-        """The op rows as [(op, rows, needed, shared)], in an order that computes parents first:
-        one group per level, op, arity and form (the tape's own schedule)."""
-        kinds, payloads = self.kinds, self.payloads
-        rows = [r for r, kind in enumerate(kinds) if kind == _OP]
-        level, static, order, seen = {}, {}, [], set()
-        for root in rows:  # parents first, without recursion
-            stack = [(root, False)]
-            while stack:
-                row, expanded = stack.pop()
-                if row in seen:
-                    continue
-                if kinds[row] != _OP:
-                    seen.add(row)
-                    level[row], static[row] = 0, kinds[row] != _INPUT
-                    continue
-                if expanded:
-                    seen.add(row)
-                    parents = payloads[row][1]
-                    level[row] = 1 + max(level[p] for p in parents)
-                    static[row] = all(static[p] for p in parents)
-                    order.append(row)
-                else:
-                    stack.append((row, True))
-                    stack.extend((p, False) for p in payloads[row][1] if p not in seen)
-        not_needed = set()
-        for step in getattr(self.tape, "_steps", ()):  # nodes that pass no gradient on
-            if not getattr(step, "needed", True):
-                not_needed.update(step.rows)
-        groups: dict = {}
-        for row in order:
-            op, parents = payloads[row]
-            shared = None
-            if op.name == "dot" and len(parents) % 2 == 0:
-                half = len(parents) // 2
-                if all(static[p] for p in parents[:half]):
-                    shared = tuple(parents[half:])
-                elif all(static[p] for p in parents[half:]):
-                    shared = tuple(parents[:half])
-            key = (level[row], op, len(parents), row not in not_needed, shared)
-            groups.setdefault(key, []).append(row)
-        result = [(key[1], rows, key[3], key[4]) for key, rows in groups.items()]
-        # A matrix product needs its x shared by every node: a group of one node with its own x
-        # is a plain dot. Sort by level, then by first row: a deterministic text.
-        return sorted(result, key=lambda g: (level[g[1][0]], g[1][0]))
-
-    def expression(self, op, rows: list, shared) -> tuple:
-        """(source text, static, comment) of one group's values."""
-        payloads = self.payloads
-        parents = [payloads[r][1] for r in rows]
-        m, arity = len(rows), len(parents[0])
+    def expression(self, step) -> tuple:
+        """(source text, static, comment) of one step's values."""
+        op = step.op
         if op.name in self.torch_ops:
-            identifier = self.user_ops.setdefault(op.name, _identifier(op.name))
-            operands = [self.gather([ps[k] for ps in parents], literal=False) for k in range(arity)]
+            # numbered: nothing of a name (any string) reaches the code outside literals and comments
+            identifier = self.user_ops.setdefault(op.name, f"torch_op{len(self.user_ops) + 1}")
+            operands = [self.gather(list(position), literal=False) for position in step.inputs]
             return (f"{identifier}({', '.join(t for t, _ in operands)})", all(s for _, s in operands),
-                    f"{op.name} (torch_ops)")
-        if op.name == "dot":
-            k = arity // 2
-            if shared is not None:
-                weights = [p for ps in parents for p in (ps[:k] if tuple(ps[k:]) == shared else ps[k:])]
-                w, _ = self.gather(weights, literal=False)
-                x, x_static = self.gather(list(shared), literal=False)
-                return f"{x} @ {w}.view({m}, {k}).T", x_static, "dot: a matrix product"
-            w, w_static = self.gather([p for ps in parents for p in ps[:k]], literal=False)
-            x, x_static = self.gather([p for ps in parents for p in ps[k:]], literal=False)
-            return self._sum_over(f"({w} * {x})", m, k), w_static and x_static, "dot"
-        if op.name == "sum":
-            flat, static = self.gather([p for ps in parents for p in ps], literal=False)
-            if arity <= 4 and flat.startswith("torch.cat("):  # scattered terms: a + b reads better
-                operands = [self.gather([ps[k] for ps in parents], literal=False) for k in range(arity)]
-                return " + ".join(t for t, _ in operands), all(s for _, s in operands), "sum"
-            return self._sum_over(flat, m, arity), static, "sum"
-        if op.name == "logsumexp" and op.builtin:  # n-ary: log sum_i e^(x_i), over each node's inputs
-            flat, static = self.gather([p for ps in parents for p in ps], literal=False)
-            if m == 1:
-                return f"torch.logsumexp({flat}, -1, keepdim=True)", static, "logsumexp"
-            return f"torch.logsumexp({flat}.unflatten(-1, ({m}, {arity})), -1)", static, "logsumexp"
+                    f"{_shown(op.name)} (torch_ops)")
+        if op.builtin and op.name in NARY_OPS:
+            return self._nary(step)
         template = TORCH_EXPRESSIONS.get(op.name) if op.builtin else None
         if template is None:
             raise NotImplementedError(
                 f"Tape.to_torch: op {op.name!r} has no PyTorch counterpart "
                 f"({'a built-in op the exporter does not know' if op.builtin else 'it was added with define_op'}); "
-                f"pass torch_ops={{{op.name!r}: fn}}, where fn takes {arity} tensor(s) and returns a tensor "
+                f"pass torch_ops={{{op.name!r}: fn}}, where fn takes {len(step.inputs)} tensor(s) and returns a tensor "
                 "(elementwise), e.g. for x ** 3: lambda x: x ** 3"
             )
-        operands = [self.gather([ps[k] for ps in parents]) for k in range(arity)]
+        operands = [self.gather(list(position)) for position in step.inputs]
         if all(_is_number(t) for t, _ in operands):  # a node made from constants only
-            operands[0] = self.gather([ps[0] for ps in parents], literal=False)
+            operands[0] = self.gather(list(step.inputs[0]), literal=False)
         texts = []
         for text, _ in operands:
             if op.name in _REPEATS_OPERAND and not _is_number(text) and not text.isidentifier():
@@ -263,6 +237,35 @@ class _Writer:
                 text = name
             texts.append(text)
         return template(*texts), all(s for _, s in operands), op.name
+
+    def _nary(self, step) -> tuple:
+        """(source text, static, comment) of a step of sum, dot, logsumexp or log_softmax nodes:
+        each node's inputs side by side, then reduced over them."""
+        name, rows, arity = step.op.name, list(step.rows), len(step.inputs)
+        m, parents = len(rows), [self.slots[r].parents for r in rows]
+        if name == "dot":
+            k = arity // 2
+            if step.shared is not None:
+                w, _ = self.gather(list(step.weights), literal=False, static_rows=True)
+                x, x_static = self.gather(list(step.shared), literal=False)
+                return f"{x} @ {w}.reshape({m}, {k}).T", x_static, "dot: a matrix product"
+            w, w_static = self.gather([p for ps in parents for p in ps[:k]], literal=False)
+            x, x_static = self.gather([p for ps in parents for p in ps[k:]], literal=False)
+            return self._sum_over(f"({w} * {x})", m, k), w_static and x_static, "dot"
+        if name == "log_softmax":  # inputs (v_i, v_1..v_n): one node per class
+            self.helpers.add("log_softmax")
+            first, first_static = self.gather(list(step.inputs[0]), literal=False)
+            others, static = self.gather([p for ps in parents for p in ps[1:]], literal=False)
+            return f"log_softmax_term({first}, {others}.unflatten(-1, ({m}, {arity - 1})))", static and first_static, name
+        flat, static = self.gather([p for ps in parents for p in ps], literal=False)
+        if name == "logsumexp":  # log sum_i e^(x_i), over each node's inputs
+            if m == 1:
+                return f"torch.logsumexp({flat}, -1, keepdim=True)", static, name
+            return f"torch.logsumexp({flat}.unflatten(-1, ({m}, {arity})), -1)", static, name
+        if arity <= 4 and flat.startswith("torch.cat("):  # sum of scattered terms: a + b reads better
+            operands = [self.gather(list(position), literal=False) for position in step.inputs]
+            return " + ".join(t for t, _ in operands), all(s for _, s in operands), name
+        return self._sum_over(flat, m, arity), static, name
 
     @staticmethod
     def _sum_over(text: str, m: int, k: int) -> str:
@@ -273,29 +276,33 @@ class _Writer:
         return f"{text}.unflatten(-1, ({m}, {k})).sum(-1)"
 
     def write(self) -> str:
-        tape = self.tape
-        for number, (op, rows, needed, shared) in enumerate(self.groups(), 1):
-            text, static, what = self.expression(op, rows, shared)
+        for number, step in enumerate(self.schedule.steps, 1):
+            text, static, what = self.expression(step)
             name = f"h{number}"
-            if not needed:
+            if not step.needed:
                 text = f"({text}).detach()"
-            self.forward.append(f"{name} = {text}  # {what}, {len(rows)} node{'s' if len(rows) > 1 else ''}")
-            self.width[name] = len(rows)
-            for col, row in enumerate(rows):
+            self.forward.append(f"{name} = {text}  # {what}, {_count(len(step.rows), 'node')}")
+            self.width[name] = len(step.rows)
+            for col, row in enumerate(step.rows):
                 self.where[row] = (name, col, static)
-        guards = [self._guard(*guard) for guard in tape._guards]
-        out, static = self.gather(list(tape._outputs), literal=False)
+        guards = [self._guard(guard) for guard in self.schedule.guards]
+        outputs = list(self.schedule.outputs)
+        out, static = self.gather(outputs, literal=False)
         if static:
             out += ".expand(n, -1)"
-        result = f"{out}[:, 0]" if len(tape._outputs) == 1 else out
-        return self._assemble(guards, result)
+        result = f"{out}[:, 0]" if len(outputs) == 1 else out
+        return "\n".join(self._header() + self._class(guards, result) + self._data()) + "\n"
 
-    def _guard(self, row, kind, other, expected) -> str:
-        x, _ = self.gather([row], literal=False)
-        what = self.tape._labels[row]
-        if kind in _COMPARISONS:
-            y = self.gather([other[1]], literal=False)[0] if other[0] == "slot" else _literal(other[1])
-            shown = self.tape._labels[other[1]] if other[0] == "slot" else repr(other[1])
+    def _guard(self, guard) -> str:
+        """A guard as a line of forward; the message (with labels) is a string literal (repr)."""
+        kind, expected = guard.kind, guard.expected
+        x, _ = self.gather([guard.row], literal=False)
+        what = self.slots[guard.row].label
+        if kind in COMPARISONS:
+            if guard.other_row is not None:
+                y, shown = self.gather([guard.other_row], literal=False)[0], self.slots[guard.other_row].label
+            else:
+                y, shown = _literal(guard.other_value), repr(guard.other_value)
             condition, message = f"{x} {kind} {y}", f"{what} {kind} {shown} was {expected} when traced"
         elif kind == "bool":
             condition, message = f"{x} != 0", f"bool({what}) was {expected} when traced"
@@ -306,12 +313,13 @@ class _Writer:
             condition = f"~({condition})"
         return f"check_guard({condition}, {message!r})"
 
-    def _assemble(self, guards: list, result: str) -> str:
-        tape = self.tape
-        n_ops = sum(kind == _OP for kind in self.kinds)
+    # -- the text around forward's lines ---------------------------------------------------------
+    def _header(self) -> list:
+        tape, schedule = self.tape, self.schedule
+        n_ops = len(tape)
         lines = [
             f'"""PyTorch code generated by dagrad from a traced program ({_count(n_ops, "op")}, {_count(tape.n_inputs, "input")},',
-            f"{_count(len(tape.params), 'parameter')}, {_count(len(tape._outputs), 'output')}).",
+            f"{_count(len(tape.params), 'parameter')}, {_count(len(schedule.outputs), 'output')}).",
             "",
             "Each line of `forward` computes every node of one level that applies the same op, for",
             "every sample at once: a tensor (batch, nodes). Rows of x are samples.",
@@ -324,7 +332,9 @@ class _Writer:
             lines.append("# Ops added with define_op, as PyTorch functions (given as torch_ops={name: fn})")
             lines += [f"{identifier} = TORCH_OPS[{name!r}]" for name, identifier in self.user_ops.items()]
             lines.append("")
-        if guards:
+        if "log_softmax" in self.helpers:
+            lines += ["", *LOG_SOFTMAX_SOURCE.splitlines(), ""]
+        if self.schedule.guards:
             lines += [
                 "",
                 "class TraceError(RuntimeError):",
@@ -336,10 +346,14 @@ class _Writer:
                 '        raise TraceError(f"the traced program branches on data: {message}, but not for every sample")',
                 "",
             ]
-        lines += [
+        return lines
+
+    def _class(self, guards: list, result: str) -> list:
+        n_inputs, n_outputs = self.tape.n_inputs, len(self.schedule.outputs)
+        lines = [
             "",
             f"class {self.class_name}(torch.nn.Module):",
-            f"    def __init__(self, dtype=torch.float64):",
+            "    def __init__(self, dtype=torch.float64):",
             "        super().__init__()",
             "        # params[i] is the traced program's parameter i (labels: PARAM_LABELS)",
             "        self.params = torch.nn.Parameter(torch.tensor(PARAMS, dtype=dtype))",
@@ -348,27 +362,40 @@ class _Writer:
             lines.append('        self.register_buffer("constants", torch.tensor(CONSTANTS, dtype=dtype))')
         for i in range(len(self.indices)):
             lines.append(f'        self.register_buffer("index{i}", torch.tensor(INDEX{i}))')
+        returns = '(batch,)."""' if n_outputs == 1 else f'(batch, {n_outputs}): one column per output."""'
         lines += [
             "",
             "    def forward(self, x):",
-            f'        """x: (batch, {tape.n_inputs}); returns ' + (
-                '(batch,)."""' if len(tape._outputs) == 1 else f'(batch, {len(tape._outputs)}): one column per output."""'),
+            f'        """x: (batch, {n_inputs}); returns ' + returns,
             "        x = torch.as_tensor(x, dtype=self.params.dtype, device=self.params.device)",
-            f"        if x.ndim != 2 or x.shape[1] != {tape.n_inputs}:",
-            f'            raise ValueError(f"{self.class_name}: expected x of shape (batch, {tape.n_inputs}), got {{tuple(x.shape)}}")',
+            f"        if x.ndim != 2 or x.shape[1] != {n_inputs}:",
+            f'            raise ValueError(f"{self.class_name}: expected x of shape (batch, {n_inputs}), got {{tuple(x.shape)}}")',
             "        n = x.shape[0]",
         ]
-        lines += ["        " + line for line in self.forward]
-        lines += ["        " + line for line in guards]
-        lines += [f"        return {result}", "", ""]
-        labels = [p.label or f"params[{i}]" for i, p in enumerate(tape.params)]
-        lines.append(f"PARAMS = {_numbers([p.data for p in tape.params])}")
-        lines.append(f"PARAM_LABELS = {_numbers(labels)}")
+        lines += ["        " + line for line in self.forward + guards]
+        return lines + [f"        return {result}", "", ""]
+
+    def _data(self) -> list:
+        params = self.tape.params
+        labels = [p.label or f"params[{i}]" for i, p in enumerate(params)]
+        lines = [f"PARAMS = {_numbers([p.data for p in params])}", f"PARAM_LABELS = {_numbers(labels)}"]
         if self.constants:
             lines.append(f"CONSTANTS = {_numbers([float(c) for c in self.constants])}")
-        for i, cols in enumerate(self.indices):
-            lines.append(f"INDEX{i} = {_numbers(cols)}")
-        return "\n".join(lines) + "\n"
+        lines += [f"INDEX{i} = {_numbers(cols)}" for i, cols in enumerate(self.indices)]
+        return lines
+
+
+def _check_class_name(class_name) -> str:
+    """A name the generated module can define its class by and `to_torch` can find it by."""
+    name = class_name if isinstance(class_name, str) else None
+    if (name is None or not name.isidentifier() or keyword.iskeyword(name) or name in _MODULE_NAMES
+            or re.fullmatch(r"INDEX[0-9]+|torch_op[0-9]+", name) or unicodedata.normalize("NFKC", name) != name):
+        raise ValueError(
+            "to_torch_source: class_name must be a Python identifier (not a keyword, in NFKC form) that the "
+            f"generated module does not use itself ({', '.join(sorted(_MODULE_NAMES))}, INDEX<i>, torch_op<i>), "
+            f"got {class_name!r}"
+        )
+    return name
 
 
 def to_torch_source(tape, *, torch_ops=None, class_name: str = "TracedProgram") -> str:
@@ -402,8 +429,9 @@ def to_torch_source(tape, *, torch_ops=None, class_name: str = "TracedProgram") 
     for name, fn in torch_ops.items():
         if not callable(fn):
             raise TypeError(f"to_torch: torch_ops[{name!r}] must be a function of tensors, got {fn!r}")
-    if not str(class_name).isidentifier():
-        raise ValueError(f"to_torch_source: class_name must be a Python identifier, got {class_name!r}")
+    class_name = _check_class_name(class_name)
+    if not isinstance(getattr(tape, "schedule", None), Schedule):
+        raise TypeError(f"to_torch_source: expected an autograd Tape (from autograd.trace), got {type(tape).__name__}")
     return _Writer(tape, torch_ops, class_name).write()
 
 

@@ -3,10 +3,22 @@
 `graph_machine(ops=...)` returns a `RuleBasedStateMachine` whose rules build graphs from leaves
 and table ops, run `backward`, `zero_grad`, `grad(..., create_graph=True)`, build under
 `no_grad()`, `detach`, `copy.deepcopy`, and define an op with `define_op`, interleaved as
-Hypothesis chooses. After every step each leaf's `.grad` is checked against an independent
-reference: every node keeps a plain-float recipe of itself (the ops' float forwards over the
-leaves' numbers), and gradients are its central finite differences. A failure shrinks to a
-short sequence of steps.
+Hypothesis chooses. What it checks, against an independent reference (every node keeps a
+plain-float recipe of itself, the ops' float forwards over the leaves' numbers):
+
+- after every step, each leaf's `.grad` against central finite differences of the recipes of
+  the nodes `backward()` ran from (accumulated over calls, reset by `zero_grad`), and that
+  constants never get a gradient;
+- `grad(...)` and a deep copy's own backward, against the same differences;
+- every derivative made with `grad(create_graph=True)`: its value, and at once its own
+  derivatives (second order) against differences of differences. A derivative the engine
+  returns as a constant is not trusted as one: a rule that cuts its graph (`1 - float(out)**2`
+  for tanh) is right at first order and caught here.
+
+A failure names the op at fault, as `gradcheck` does (`check_grads` on a replay of the graph
+involved), and shrinks to a short sequence of steps. The default budget (the Hypothesis
+profile's `max_examples`, 100 unless set; 30 steps each) finds a rule wrong at first or second
+order among three ops; the test suite checks that with 50, derandomized.
 
 Run it on your own ops (inputs are kept inside `autograd.testing.domain_of(op)`, away from kinks):
 
@@ -30,7 +42,7 @@ from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
-from autograd import Value, define_op, grad, no_grad
+from autograd import Value, apply, define_op, grad, no_grad, topological_order
 from autograd.ops import OPS, Op
 from autograd.testing.domains import domain_of
 
@@ -50,11 +62,14 @@ class _Node:
     that ignores env: its gradient must be 0. `depth` is 1 for a derivative made by
     `grad(create_graph=True)` (its recipe is itself a finite difference)."""
 
-    def __init__(self, value: Value, recipe, leaves: frozenset, depth: int = 0):
+    def __init__(self, value: Value, recipe, leaves: frozenset, depth: int = 0, source: "Optional[_Node]" = None):
         self.value, self.recipe, self.leaves, self.depth = value, recipe, leaves, depth
+        self.source = source if source is not None else self  # for a derivative: the node it differentiates
 
     def __repr__(self) -> str:
-        return f"node({self.value.data!r}, op={self.value.op!r})"
+        op = self.value.op_entry
+        what = self.value.label or "constant" if op is None else op.name
+        return f"<{what} = {self.value.data:.6g}{'' if self.depth == 0 else ', a derivative'}>"
 
 
 class GraphMachine(RuleBasedStateMachine):
@@ -69,6 +84,7 @@ class GraphMachine(RuleBasedStateMachine):
         self.leaves: list = []  # the leaf Values, index = position
         self.expected: list = []  # per leaf: the gradient it should hold (None: has_grad False)
         self.square = None  # an op defined by the define_op rule
+        self.roots: list = []  # the nodes backward() ran from: suspects when a leaf's .grad is wrong
 
     # -- building --------------------------------------------------------------------------
     @initialize(target=nodes, x=st.floats(-2.0, 2.0))
@@ -111,7 +127,9 @@ class GraphMachine(RuleBasedStateMachine):
     def apply_op(self, data, a, b):
         op = data.draw(st.sampled_from(list(self.OPS)), label="op")
         arity = op.arity or data.draw(st.sampled_from(domain_of(op).arities or (2,)), label="arity")
-        args = [a, b, *data.draw(st.lists(st.sampled_from([a, b]), min_size=max(arity - 2, 0), max_size=max(arity - 2, 0)))]
+        args = [a, b]
+        if arity > 2:  # an n-ary op: its further inputs repeat a and b
+            args += data.draw(st.lists(st.sampled_from([a, b]), min_size=arity - 2, max_size=arity - 2), label="more inputs")
         return self._apply(op, args[:arity])
 
     @rule(target=nodes, a=nodes, b=nodes)
@@ -132,17 +150,24 @@ class GraphMachine(RuleBasedStateMachine):
 
     @rule(target=nodes, a=nodes)
     def derivative_with_create_graph(self, a):
-        """d a / d x_i for a leaf x_i, as a new node (its recipe: finite differences of a's)."""
+        """d a / d x_i for a leaf x_i, as a new node, and its own derivatives (second order of a)
+        checked at once. Its recipe is a finite difference of a's, even when the engine returns
+        the derivative as a constant: a rule that cuts its graph (`1 - float(out)**2`) returns a
+        constant where the true derivative varies, and that must be caught, not trusted."""
         assume(a.value.requires_grad and a.leaves and _depth(a) == 0)
         i = min(a.leaves)
         [d] = grad(a.value, [self.leaves[i]], create_graph=True)
-        expected = _central_difference(a.recipe, self._env(), i)
-        _check_close(d.data, expected, f"grad(create_graph=True) of {a!r} w.r.t. x{i}")
+        env = self._env()
+        self._check(d.data, _central_difference(a.recipe, env, i), f"grad(create_graph=True) of {a!r} w.r.t. x{i}", [a])
+        targets = sorted(a.leaves)
+        second = grad(d, [self.leaves[j] for j in targets], allow_constant=True)
+        for j, g in zip(targets, second):
+            expected = _second_difference(a.recipe, env, i, j)
+            self._check(g, expected, f"the second derivative d2/dx{i} dx{j} of {a!r} (grad of a create_graph gradient)",
+                        [a], loose=True)
         assume(abs(d.data) <= _MAX)
-        if not d.requires_grad:
-            return _Node(d, lambda env, x=d.data: x, frozenset())
         recipe = a.recipe
-        return _Node(d, lambda env: _central_difference(recipe, env, i, step=1e-4), a.leaves, depth=1)
+        return _Node(d, lambda env: _central_difference(recipe, env, i, step=1e-4), a.leaves, depth=1, source=a)
 
     # -- gradients ---------------------------------------------------------------------------
     @rule(a=nodes)
@@ -154,6 +179,7 @@ class GraphMachine(RuleBasedStateMachine):
                 return
             raise AssertionError(f"backward() on the constant {a!r} did not raise")
         a.value.backward()
+        self.roots.append(a)
         env = self._env()
         for i in a.leaves:
             g = _central_difference(a.recipe, env, i, step=_step_for(a))
@@ -170,7 +196,7 @@ class GraphMachine(RuleBasedStateMachine):
         env = self._env()
         for i, g in zip(targets, grads):
             expected = _central_difference(a.recipe, env, i, step=_step_for(a)) if i in a.leaves else 0.0
-            _check_close(g, expected, f"grad({a!r}) w.r.t. x{i}", loose=_depth(a) > 0)
+            self._check(g, expected, f"grad({a!r}) w.r.t. x{i}", [a], loose=_depth(a) > 0)
 
     @rule(data=st.data())
     def zero_grad(self, data):
@@ -191,17 +217,17 @@ class GraphMachine(RuleBasedStateMachine):
             assert (twin.data, twin.grad, twin.has_grad, twin.requires_grad, twin.label) == (
                 leaf.data, leaf.grad, leaf.has_grad, leaf.requires_grad, leaf.label)
         if copied.requires_grad:  # the copy trains on its own: its backward leaves the originals alone
-            before = [leaf._grad for leaf in self.leaves]
+            before = [(leaf.has_grad, leaf.grad) for leaf in self.leaves]
             twins = {i: memo[id(leaf)] for i, leaf in enumerate(self.leaves) if id(leaf) in memo}
             for twin in twins.values():
                 twin.zero_grad()
             copied.backward()
-            assert [leaf._grad for leaf in self.leaves] == before
+            assert [(leaf.has_grad, leaf.grad) for leaf in self.leaves] == before
             env = self._env()
             for i in a.leaves:
                 if i in twins:
-                    _check_close(twins[i].grad, _central_difference(a.recipe, env, i, step=_step_for(a)),
-                                 f"the deepcopy of {a!r}: d/dx{i}", loose=_depth(a) > 0)
+                    self._check(twins[i].grad, _central_difference(a.recipe, env, i, step=_step_for(a)),
+                                f"the deepcopy of {a!r}: d/dx{i}", [a], loose=_depth(a) > 0)
 
     # -- the invariant -------------------------------------------------------------------------
     @invariant()
@@ -212,10 +238,39 @@ class GraphMachine(RuleBasedStateMachine):
             elif expected is None:
                 assert not leaf.has_grad, f"x{i} holds {leaf.grad!r} after zero_grad, with no backward since"
             else:
-                _check_close(leaf.grad, expected, f"x{i}.grad", loose=True)
+                self._check(leaf.grad, expected, f"x{i}.grad", self.roots, loose=True)
 
     def _env(self) -> dict:
         return {i: leaf.data for i, leaf in enumerate(self.leaves)}
+
+    def _check(self, got: float, expected: float, what: str, suspects, loose: bool = False) -> None:
+        """got must match expected; when it does not, the op at fault among the suspects' graphs
+        is named (as gradcheck names it) before the AssertionError is raised."""
+        __tracebackhide__ = True  # pytest shows the failing step, not this helper
+        atol, rtol = (1e-3, 1e-2) if loose else (1e-5, 1e-4)
+        if abs(got - expected) <= atol + rtol * abs(expected):
+            return
+        message = f"{what}: the engine gives {got!r}, finite differences {expected!r}"
+        raise AssertionError(message + self._diagnosis(suspects))
+
+    def _diagnosis(self, suspects) -> str:
+        """The node at fault in the graph of a suspect (for a derivative, of the node it
+        differentiates, checked one order higher), found by `check_grads` on a replay of it."""
+        from autograd.testing.gradcheck import check_grads
+
+        leaves = [leaf for leaf in self.leaves if leaf.requires_grad]
+        for node in reversed(suspects):
+            source = node.source
+            if not source.value.requires_grad or not leaves:
+                continue
+            try:
+                report = check_grads(_replay(source.value, leaves), [leaf.data for leaf in leaves],
+                                     order=1 + node.depth + 1, modes=("rev",), raise_exception=False)
+            except (ArithmeticError, ValueError, TypeError):
+                continue
+            if report.fault is not None:
+                return f"\n{report.fault}"
+        return "\n(no op alone disagrees with finite differences: the fault is in how the engine combines them)"
 
 
 def _depth(node: _Node) -> int:
@@ -227,8 +282,6 @@ def _step_for(node: _Node) -> float:
 
 
 def _reaches(root: Value, leaf: Value) -> bool:
-    from autograd.engine import topological_order
-
     return any(n is leaf for n in topological_order(root))
 
 
@@ -239,10 +292,35 @@ def _central_difference(recipe, env: dict, i: int, step: float = _EPS) -> float:
     return (recipe(plus) - recipe(minus)) / (2 * step)
 
 
-def _check_close(got: float, expected: float, what: str, loose: bool = False) -> None:
-    atol, rtol = (1e-3, 1e-2) if loose else (1e-5, 1e-4)
-    assert abs(got - expected) <= atol + rtol * abs(expected), (
-        f"{what}: the engine gives {got!r}, finite differences {expected!r}")
+def _second_difference(recipe, env: dict, i: int, j: int, step: float = 1e-4) -> float:
+    """d2 recipe / dx_i dx_j by central differences of central differences."""
+    total = 0.0
+    for si, sj, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
+        moved = dict(env)
+        moved[i] += si * step
+        moved[j] += sj * step
+        total += sign * recipe(moved)
+    return total / (4 * step * step)
+
+
+def _replay(root: Value, leaves: list):
+    """A function of the leaves' values that rebuilds root's graph with the same ops: nodes
+    that need no gradient (constants, no_grad, detach) keep their numbers."""
+    order = topological_order(root)
+
+    def replayed(*values):
+        mapped = {id(leaf): v for leaf, v in zip(leaves, values)}
+        for node in order:
+            if id(node) in mapped:
+                continue
+            if node.op_entry is None or not node.requires_grad:
+                mapped[id(node)] = node.data
+            else:
+                mapped[id(node)] = apply(node.op_entry, *[mapped[id(p)] for p in node.parents])
+        return mapped[id(root)]
+
+    replayed.__qualname__ = "the machine's graph, replayed"
+    return replayed
 
 
 def graph_machine(ops: Optional[Sequence] = None, *, max_examples: Optional[int] = None, stateful_step_count: int = 30):

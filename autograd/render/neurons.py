@@ -1,4 +1,4 @@
-"""Collapsed views: an `nn` neuron or layer drawn as one box, found from the graph alone.
+"""nn neurons and layers found in a graph, for the collapsed views (a neuron or layer drawn as one box).
 
 `nn` labels its parameters with dotted names (`layers.0.neurons.3.w.1`, `layers.0.neurons.3.b`,
 `layers.0.b` for a shared bias) and computes a neuron as `act(dot(w, x) + b)`: one `dot` node
@@ -106,6 +106,27 @@ def find_layers(neurons: list) -> list:
     return list(layers.values())
 
 
+def formula(group: Group) -> str:
+    """What the box computes: "tanh(w·x + b)" for a neuron, "tanh(W·x + b)" for a layer."""
+    act = "" if group.activation == "linear" else group.activation
+    inner = ("w·x" if group.kind == "neuron" else "W·x") + (" + b" if group.biases else "")
+    return f"{act}({inner})" if act else inner
+
+
+def summary(group: Group) -> str:
+    """One line about the box: "tanh(w·x + b), 2 inputs"; "3 relu neurons, 2 inputs each"."""
+    if group.kind == "neuron":
+        return f"{formula(group)}, {group.width} input{'s' if group.width != 1 else ''}"
+    per = len(group.weights) // max(1, group.width)
+    many = group.width > 1
+    return f"{group.width} {group.activation} neuron{'s' if many else ''}, {per} input{'s' if per != 1 else ''}{' each' if many else ''}"
+
+
 def norm(values) -> float:
     """Euclidean norm of the gradients of `values` (0 for none)."""
-    return math.sqrt(math.fsum(v.grad * v.grad for v in values))
+    return euclidean(v.grad for v in values)
+
+
+def euclidean(numbers) -> float:
+    """Euclidean norm of `numbers` (0 for none), summed exactly (`math.fsum`)."""
+    return math.sqrt(math.fsum(x * x for x in numbers))
