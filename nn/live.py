@@ -93,7 +93,7 @@ class Recording:
     >>> model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
     >>> rec = Recording(model, [[0.0, 0.0], [1.0, 1.0]], [0, 1], decision="logit", epochs=10)
     >>> rec.meta["sizes"], rec.meta["plane"]["extent"]
-    ([2, 3, 1], [-0.2, 1.2, -0.2, 1.2])
+    ([2, 3, 1], [-0.1, 1.1, -0.1, 1.1])
     """
 
     def __init__(self, model, X: list, y: list, decision: Optional[str], epochs: int, title: str = "Training"):
