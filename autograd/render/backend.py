@@ -137,15 +137,16 @@ def render_backend() -> str:
 def run(dot_text: str, fmt: str, *, timeout: float, where: str) -> bytes:
     """Run the backend on `dot_text`; the picture's bytes in format `fmt`.
 
-    The layout limits for the graph's size are added if the text lacks them (`layout.py`).
+    The layout limits for the graph's size are added if the text lacks them, and the fonts
+    fitted to the format (`layout.py`).
     `where` starts every error message (the operation and the user's file name).
     """
     import subprocess
 
-    from autograd.render.layout import with_budget  # DOT text not made by to_dot (the explorer's)
+    from autograd.render import layout  # the limits (DOT text not made by to_dot: the explorer's) and fonts
 
-    dot_text = with_budget(dot_text)
     backend = find_backend(where)
+    dot_text = layout.fonts_for(layout.with_budget(dot_text), fmt, backend.name)
     if fmt not in backend.formats:
         raise ValueError(
             f"{where}: {backend.name} cannot write {fmt!r}; it writes {', '.join(backend.formats)}"
@@ -163,4 +164,4 @@ def run(dot_text: str, fmt: str, *, timeout: float, where: str) -> bytes:
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
         raise RuntimeError(f"{where}: {backend.name} {backend.version} failed: {message}")
-    return done.stdout
+    return layout.svg_fonts(done.stdout) if fmt == "svg" else done.stdout
