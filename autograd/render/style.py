@@ -19,6 +19,7 @@ from typing import Callable, Union
 
 __all__ = [
     "COLORS", "FONT", "SVG_FONT_FAMILY", "RASTER_FONT", "ROLES", "LABEL_LIMIT", "role", "op_symbol", "escape", "shorten",
+    "visible", "display_name",
     "natural_key", "number_formatter", "reader_formatter",
 ]
 
@@ -105,6 +106,12 @@ def visible(text) -> str:
     """`text` with control characters and lone surrogates written as \\x.. (for page text,
     which must encode as UTF-8)."""
     return "".join(ch if unicodedata.category(ch) not in ("Cc", "Cs") or ch == "\n" else f"\\x{ord(ch):02x}" for ch in str(text))
+
+
+def display_name(text) -> str:
+    """A name as text shows it (a table, a sentence, a page): shortened to LABEL_LIMIT like a
+    picture's label, control characters and lone surrogates made visible."""
+    return visible(shorten(text))
 
 
 def natural_key(name: str) -> list:
