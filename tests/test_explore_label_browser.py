@@ -22,7 +22,7 @@ const result = [];
 (async () => {
   for (const f of frames) {
     location.hash = '#frame=' + f;
-    for (let i = 0; i < 100 && root.dataset.frame !== String(f); i++) await new Promise(r => setTimeout(r, 10));
+    for (let i = 0; i < 1000 && root.dataset.frame !== String(f); i++) await new Promise(r => setTimeout(r, 10));
     const flow = document.querySelector('.dg-flow');
     const shown = root.dataset.frame === String(f) && flow.style.display !== 'none';
     const a = flow.querySelector('rect').getBoundingClientRect();
