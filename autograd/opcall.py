@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import inspect
 import math
+from typing import TYPE_CHECKING, Any
 
 from autograd import gradmode as _gradmode
 from autograd.gradmode import _recording_here
 from autograd.tracing import tracing
 from autograd.checks import is_real
 from autograd.value import _CONSTANT, _UNSEEN, Value
+
+if TYPE_CHECKING:
+    from autograd.opentry import Op
 
 __all__ = ["apply"]
 
@@ -173,7 +177,7 @@ def _method(op, reflected: bool = False):
     return method
 
 
-def apply(op, *args):
+def apply(op: Op, *args: Any) -> Any:
     """Apply an op-table entry to Values and/or numbers.
 
     With at least one Value among `args` the result is a new Value recorded in the graph;
