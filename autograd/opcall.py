@@ -13,9 +13,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from autograd import gradmode as _gradmode
+from autograd.checks import is_real
 from autograd.gradmode import _recording_here
 from autograd.tracing import tracing
-from autograd.checks import is_real
 from autograd.value import _CONSTANT, _UNSEEN, Value
 
 if TYPE_CHECKING:
@@ -297,7 +297,7 @@ def _attach(op) -> None:
         methods[f"__{stem}__"], methods[f"__r{stem}__"] = _method(op), _method(op, reflected=True)
         if stem == "pow":
             methods["__pow__"] = _no_modulo(methods["__pow__"])
-    for name, method in methods.items():
+    for name in methods:
         owner = _attached.get(name)
         if owner is not None and owner is not op or owner is None and hasattr(Value, name):
             taken = f"op {owner.name!r}'s" if owner is not None else "an attribute of Value"

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
 from autograd import opcall as _opcall
-from autograd.opdomain import OpDomain
 from autograd.checks import is_real
-from autograd.value import Value, apply
+from autograd.opcall import apply
+from autograd.opdomain import OpDomain
+from autograd.value import Value
 
 __all__ = ["Op", "OPS", "INTERNAL_OPS", "define_op", "builtin"]
 

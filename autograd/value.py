@@ -407,5 +407,5 @@ def _parents_with_constants(node: Value) -> tuple[Value, ...]:
 # `apply` and the methods and operators of Value live in `autograd.opcall`, which needs `Value`;
 # the op table (`autograd.ops`) needs both, and each of its entries attaches its methods and
 # operators to Value as it is made. So both are imported last.
-from autograd.opcall import _slots, apply  # noqa: E402
 import autograd.ops  # noqa: E402,F401
+from autograd.opcall import _slots, apply  # noqa: E402
