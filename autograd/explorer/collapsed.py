@@ -139,7 +139,7 @@ def build(root: Value, collapse: str, *, max_nodes, number_format: str, title: O
         "root": root_box.id,
         "nodes": entries,
         "frames": played,
-        "svg": layout.svg_of(_dot_lines(graph, entries, rankdir, collapse), timeout=timeout),
+        "svg": layout.svg_of(_dot_lines(graph, entries, rankdir, collapse), root, timeout=timeout, collapsed=True),
         "backward_steps": len(steps),
         "subgraph": None,
         "highlight": None,
