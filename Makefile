@@ -55,6 +55,7 @@ check: $(VENV)/.check-installed
 bench: $(VENV)/.bench-installed
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.render
+	$(PY) -m benchmarks.live
 
 # The documentation site: regenerate its pictures (docs/pictures.py; the explorer's screenshot
 # needs Chromium and is skipped, with a note, without it), then build site/ strictly (a broken

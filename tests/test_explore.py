@@ -441,6 +441,17 @@ def test_a_one_megabyte_label_is_shortened_as_the_pictures_shorten_it(tmp_path):
     page = ex.save_html(tmp_path / "big.html")
     assert os.path.getsize(page) < 200_000
     assert ">" + "x" * 199 + "…<" in autograd.to_dot(y)     # the same shortening as the pictures
+    # the other texts that show names: the steps table and a path
+    assert max(len(line) for line in str(backward_steps(y)).splitlines()) < 300
+    assert len(str(paths(y, x)[0])) < 500
+
+
+def test_tables_and_paths_write_lone_surrogates_visibly():
+    x = Value(2.0, label="x\udc80")
+    y = x * 3
+    y.label = "y"
+    assert "x\\xdc80" in str(backward_steps(y)) and "x\\xdc80" in str(paths(y, x)[0])
+    backward_steps(y)._repr_html_().encode("utf-8")   # what Jupyter sends
 
 
 def test_lone_surrogates_in_labels_and_titles_reach_the_page(tmp_path):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from autograd.checks import check_integer
+from autograd.render.style import display_name
 from autograd.engine import topological_order
 from autograd.explorer.steps import local_derivatives, node_names
 from autograd.value import Value
@@ -45,7 +46,7 @@ class Path:
     names: tuple = ()
 
     def __str__(self) -> str:
-        names = self.names or tuple(n.label or "?" for n in self.nodes)
+        names = tuple(display_name(n) for n in (self.names or tuple(n.label or "?" for n in self.nodes)))
         parts = [names[0]]
         for name, d, (child, k), parent in zip(names[1:], self.locals, self.edges, self.nodes):
             # a value used twice by one op (a * a): say which use this path takes

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from autograd.checks import check_format_spec
+from autograd.render.style import display_name
 from autograd.engine import observe_backward, topological_order
 from autograd.forward import local_partials
 from autograd.value import Value
@@ -86,7 +87,8 @@ class BackwardSteps:
         return self.grads.get(node, 0.0)
 
     def name(self, node: Value) -> str:
-        return self.names.get(node, node.label or "?")
+        """node's name in the table: its label (shortened, as pictures show it) or v<i>."""
+        return display_name(self.names.get(node, node.label or "?"))
 
     def _fmt(self, x) -> str:
         # + 0.0: 0 × a negative upstream (a dead relu) reads "0", not "-0"

@@ -189,15 +189,15 @@ def render_backend() -> str:
 def run(dot_text: str, fmt: str, *, timeout: float, where: str, advice: Optional[Callable[[], str]] = None) -> bytes:
     """Run the backend on `dot_text`; the picture's bytes in format `fmt`.
 
-    The layout limits for the graph's size are added if the text lacks them (`layout.py`).
-    `where` starts every error message (the operation and the user's file name). On a timeout
-    the program and every process it started are stopped, and the TimeoutError ends with
-    `advice()`: what the caller can do (the options it has).
+    The layout limits for the graph's size are added if the text lacks them, and the fonts
+    fitted to the format (`layout.py`). `where` starts every error message (the operation and
+    the user's file name). On a timeout the program and every process it started are stopped,
+    and the TimeoutError ends with `advice()`: what the caller can do (the options it has).
     """
-    from autograd.render.layout import with_budget  # DOT text not made by to_dot (the explorer's)
+    from autograd.render import layout  # the limits (DOT text not made by to_dot: the explorer's) and fonts
 
-    dot_text = with_budget(dot_text)
     backend = find_backend(where)
+    dot_text = layout.fonts_for(layout.with_budget(dot_text), fmt, backend.name)
     if fmt not in backend.formats:
         raise ValueError(
             f"{where}: {backend.name} cannot write {fmt!r}; it writes {', '.join(backend.formats)}"
@@ -211,7 +211,8 @@ def run(dot_text: str, fmt: str, *, timeout: float, where: str, advice: Optional
     if code != 0 or not out:
         message = err.decode("utf-8", "replace").strip() or f"exit status {code}"
         raise RuntimeError(f"{where}: {backend.name} {backend.version} failed: {message}")
-    return _checked(out, fmt, backend, where)
+    data = _checked(out, fmt, backend, where)
+    return layout.svg_fonts(data) if fmt == "svg" else data
 
 
 def _checked(data: bytes, fmt: str, backend: Backend, where: str) -> bytes:

@@ -1,7 +1,7 @@
 """The explorer's picture: DOT text for its boxes, laid out to SVG by the pictures' program.
 
 Both explorer views (every value, or one box per nn neuron or layer) are drawn from their node
-entries (`entries.py`) with the look of `autograd.render.style`; every box and edge carries an
+entries (`frames.value_entry`, `collapsed.group_entry`) with the look of `autograd.render.style`; every box and edge carries an
 id (`v3`, `op3`, `e3_0`, `o3`) that the player's JavaScript finds and animates.
 """
 
