@@ -82,3 +82,23 @@ def test_a_dead_relu_is_filled_by_the_zero_gradient_its_weights_get():
             break
     else:
         raise AssertionError("no box layers.1.neurons.1")
+
+
+def test_the_explorers_neuron_view_draws_weights_and_keeps_neurons_in_order():
+    from autograd import explore
+
+    model, loss = mlp_loss((16, 16, 1))
+    ex = explore(loss, collapse="neuron")
+    svg = ET.fromstring(ex.data["svg"])
+    y, strokes = {}, []
+    for g in svg.iter(f"{SVG}g"):
+        texts = [t.text for t in g.iter(f"{SVG}text")]
+        if "node" in (g.get("class") or "") and texts and texts[0].startswith("layers.0.neurons."):
+            y[int(texts[0].rsplit(".", 1)[1])] = float(next(g.iter(f"{SVG}text")).get("y"))
+        if "dg-weight" in (g.get("class") or ""):
+            strokes.append(next(g.iter(f"{SVG}path")).get("stroke"))
+    assert [y[k] for k in range(16)] == sorted(y.values())
+    assert len(strokes) == 16 * 16 + 16  # into layer 1, and into the output neuron
+    strong = [s for s in strokes if s != style.COLORS["weak"]]
+    assert len(strong) == 16 * 3 + 3
+    assert set(strong) <= {style.COLORS["weight_positive"], style.COLORS["weight_negative"]}
