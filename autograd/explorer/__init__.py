@@ -11,6 +11,7 @@ and program; `player.py` holds the result (`Explorer`) and writes the page or th
 
 from autograd.explorer.steps import BackwardStep, BackwardSteps, Contribution, backward_steps
 from autograd.explorer.chain import Path, TooManyPathsError, count_paths, paths
+from autograd.explorer.page import offline_page, stylesheet
 from autograd.explorer.player import Explorer
 from autograd.explorer.build import explore
 from autograd.render.view import GraphTooLargeError
@@ -27,4 +28,6 @@ __all__ = [
     "explore",
     "Explorer",
     "GraphTooLargeError",
+    "offline_page",
+    "stylesheet",
 ]
