@@ -43,6 +43,7 @@ test: $(VENV)/.test-installed-$(TEST_EXTRAS)
 
 bench: $(VENV)/.bench-installed
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.render
 
 # The documentation site: regenerate its pictures (docs/pictures.py; the explorer's screenshot
 # needs Chromium and is skipped, with a note, without it), then build site/ strictly (a broken

@@ -71,7 +71,7 @@ def decision_boundary(path: str) -> str:
 
 
 def two_two_two():
-    """The 2-2-2 sigmoid network of tutorial 000 (notebook 03): its loss E and the weight w5."""
+    """The 2-2-2 sigmoid network of Matt Mazur's tutorial (notebook 03): its loss E and the weight w5."""
     i1 = Value(0.05, label="i1", requires_grad=False)
     i2 = Value(0.10, label="i2", requires_grad=False)
     w1, w2, w3, w4, w5, w6, w7, w8 = (Value(x, label=f"w{k}") for k, x in
@@ -107,7 +107,7 @@ def explorer_screenshot(path: str, size=(1280, 860)) -> str:
         print(f"skipped {os.path.basename(path)}: no Chromium (/usr/bin/chromium; apt-get install chromium); kept the old one")
         return ""
     E, w5 = two_two_two()
-    player = autograd.explore(E, title="Tutorial 000: the 2-2-2 sigmoid network")
+    player = autograd.explore(E, title="Mazur's 2-2-2 sigmoid network")
     step = next(s for s in autograd.backward_steps(E) if any(c.parent is w5 for c in s.contributions))
     frame = player.frame_of(step.node, w5)
     with tempfile.TemporaryDirectory(prefix="dagrad-docs-") as tmp:

@@ -137,10 +137,14 @@ def render_backend() -> str:
 def run(dot_text: str, fmt: str, *, timeout: float, where: str) -> bytes:
     """Run the backend on `dot_text`; the picture's bytes in format `fmt`.
 
+    The layout limits for the graph's size are added if the text lacks them (`layout.py`).
     `where` starts every error message (the operation and the user's file name).
     """
     import subprocess
 
+    from autograd.render.layout import with_budget  # DOT text not made by to_dot (the explorer's)
+
+    dot_text = with_budget(dot_text)
     backend = find_backend(where)
     if fmt not in backend.formats:
         raise ValueError(
