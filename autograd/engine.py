@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Sequence, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from autograd import gradmode as _gradmode
 from autograd.gradmode import is_recording, no_grad
 from autograd.value import _CONSTANT, _UNSEEN, Value
+
+# What `observe_backward` calls once per op node: (node, upstream gradient, contributions, totals).
+Observer = Callable[[Value, float, list, list], None]
 
 # A node's `_pass` while `_visit` has pushed its parents but not yet finished it.
 _EXPANDED = object()
@@ -94,7 +97,7 @@ def _visit(root: Value) -> list[Value]:
     return order
 
 
-def _release(nodes) -> None:
+def _release(nodes: Iterable[Value]) -> None:
     """Mark `nodes` as outside any backward pass again (and drop the gradients they held)."""
     unseen = _UNSEEN
     for node in nodes:
@@ -135,7 +138,9 @@ def topological_order(root: Union[Value, Sequence[Value]]) -> list[Value]:
     return order
 
 
-def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, observer=None) -> list[Value]:
+def _backpropagate(
+    root: Value, seed: Any, create_graph: bool, write_grad: bool, observer: Optional[Observer] = None
+) -> list[Value]:
     """The one backward pass: d(root)/d(node) for every node that needs a gradient.
 
     Walks the nodes in reverse topological order, so each node's gradient (held in its `_pass`
@@ -235,6 +240,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
                         if previous is not constant:
                             parent._pass = contribution if previous is None else previous + contribution
                         totals.append(None if previous is constant else parent._pass)
+                    assert observer is not None  # (for type checkers: this branch runs when observed)
                     observer(node, g, contributions, totals)
     except BaseException as error:
         _release(order)
@@ -261,7 +267,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
     return []
 
 
-def _explain_nonfinite(order: list, root: Value, seed: float) -> None:
+def _explain_nonfinite(order: list[Value], root: Value, seed: float) -> None:
     """Run the float rules again, checking each contribution: the first one that is not finite
     although its upstream gradient, output and inputs are raises OverflowError (or the rule's
     own error). Non-finite numbers that come from the data are left alone (IEEE 754)."""
@@ -293,7 +299,7 @@ def _explain_nonfinite(order: list, root: Value, seed: float) -> None:
                 gradients[parent] = total
 
 
-def checked_rule(op, index, rule, g, out: float, inputs: list):
+def checked_rule(op: Any, index: Optional[int], rule: Callable, g: float, out: float, inputs: list) -> Any:
     """One float rule (or, with `index` None, an n-ary rule) whose result must be finite when
     `g`, `out` and `inputs` are: else OverflowError (inf) or ValueError (NaN) naming the op and
     its inputs. The scalar engine and the tape use it to explain a non-finite gradient the same
@@ -336,7 +342,7 @@ def _constant_root_error(where: str, root: Value) -> ValueError:
     )
 
 
-def _check_seed(seed, where: str):
+def _check_seed(seed: Any, where: str) -> Union[Value, float]:
     if isinstance(seed, Value):
         return seed
     if isinstance(seed, numbers.Real) and not isinstance(seed, bool):
@@ -344,7 +350,7 @@ def _check_seed(seed, where: str):
     raise TypeError(f"{where}: the seed gradient must be a real number, got {type(seed).__name__}: {seed!r}")
 
 
-def backward(root: Value, grad=1.0) -> None:
+def backward(root: Value, grad: float = 1.0) -> None:
     """Write d(root)/d(node) into `.grad` of every node in root's graph.
 
     Leaves accumulate (add to what they hold, like PyTorch); interior nodes are overwritten
@@ -369,10 +375,10 @@ def grad(
     output: Value,
     inputs: Union[Value, Sequence[Value]],
     create_graph: bool = False,
-    grad_output=1.0,
+    grad_output: Union[Value, float] = 1.0,
     *,
     allow_constant: bool = False,
-) -> list:
+) -> list[Any]:
     """Gradients of `output` with respect to each of `inputs`, as a list; no `.grad` changes.
 
     With `create_graph=False` the gradients are floats. With `create_graph=True` they are
@@ -399,14 +405,14 @@ def grad(
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}: {output!r}")
-    single = isinstance(inputs, Value)
-    inputs = [inputs] if single else list(inputs)
-    for i, x in enumerate(inputs):
+    wrt = [inputs] if isinstance(inputs, Value) else list(inputs)
+    for i, x in enumerate(wrt):
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}: {x!r}")
     seed = _check_seed(grad_output, "grad")
     if output._pass is _CONSTANT and not allow_constant:
         raise _constant_root_error("grad", output)
+    zero: Union[Value, float]
     if create_graph:
         if not isinstance(seed, Value):
             seed = Value(seed, requires_grad=False)
@@ -423,13 +429,13 @@ def grad(
         except (ArithmeticError, ValueError):
             order = None  # perhaps from a gradient nobody asked for: pass again, toward `inputs` only
         if order is None:  # (outside the handler: an error here is the one to report, alone)
-            gradients = _gradients_toward(output, seed, create_graph, inputs)
-            return [gradients.get(x, zero) for x in inputs]
+            gradients = _gradients_toward(output, seed, create_graph, wrt)
+            return [gradients.get(x, zero) for x in wrt]
     finally:
         if token is not None:
             _gradmode._recording_here.reset(token)
     # Read before releasing: an input outside the graph (or a constant) holds no gradient.
-    grads = [x._pass if x._pass is not _UNSEEN and x._pass is not _CONSTANT else zero for x in inputs]
+    grads = [x._pass if x._pass is not _UNSEEN and x._pass is not _CONSTANT else zero for x in wrt]
     _release(order)
     return grads
 
@@ -482,10 +488,6 @@ def _contribution(op, index, rule, g, out, inputs, create_graph: bool):
     except (ArithmeticError, ValueError) as error:
         at = ", ".join(repr(x.data) for x in inputs)
         raise type(error)(f"backward of {op.name}({at}): {_reason(error)}") from error
-
-
-# What `observe_backward` calls once per op node: (node, upstream gradient, contributions, totals).
-Observer = Callable[[Value, float, list, list], None]
 
 
 def observe_backward(root: Value, observer: Observer, grad: float = 1.0) -> dict[Value, float]:

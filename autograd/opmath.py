@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Callable
+from typing import Callable
 
 from autograd import ops
 from autograd.opdomain import OpDomain
