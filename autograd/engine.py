@@ -440,7 +440,7 @@ def grad(
     return grads
 
 
-def _gradients_toward(root: Value, seed, create_graph: bool, inputs: list) -> dict:
+def _gradients_toward(root: Value, seed: Union[float, Value], create_graph: bool, inputs: list) -> dict:
     """{node: d root / d node} for the nodes on a path from `root` down to one of `inputs`: the
     pass of `grad` once more, when the full one raised, so that a gradient nobody asked for
     cannot make the asked-for ones fail (at x < 0, d/dy x**y = x**y log x is undefined while
@@ -478,11 +478,11 @@ def _gradients_toward(root: Value, seed, create_graph: bool, inputs: list) -> di
     return gradients
 
 
-def _contribution(op, index, rule, g, out, inputs, create_graph: bool):
+def _contribution(op: Any, index: Optional[int], rule: Callable, g: Any, out: Any, inputs: Sequence, create_graph: bool) -> Any:
     """One rule's result (all of an n-ary rule's with `index` None): on floats checked by
     `checked_rule`; on Values (create_graph) its error named as the backward pass names it."""
     if not create_graph:
-        return checked_rule(op, index, rule, g, out, inputs)
+        return checked_rule(op, index, rule, g, out, list(inputs))
     try:
         return rule(g, out, inputs) if index is None else rule(g, out, *inputs)
     except (ArithmeticError, ValueError) as error:
