@@ -164,3 +164,56 @@ def test_the_layout_benchmark_runs_and_prints_a_row_per_graph(needs_dot):
     assert [r[0] for r in rows] == ["random long-range DAG, 100 values", "MLP(2,[16,16,1]) loss, 1 point"]
     assert rows[0][3] == "3,165" and rows[0][4] == "limited" and rows[1][4] == "full"
     assert "load average" in done.stdout
+
+
+# -- fonts -------------------------------------------------------------------------------------------
+
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def _text_overflows(svg: str, regular, bold) -> list:
+    """Texts of the SVG's node boxes whose width in DejaVu Sans runs past their box."""
+    ns = "{http://www.w3.org/2000/svg}"
+    found = []
+    for g in ET.fromstring(svg).iter(f"{ns}g"):
+        if g.get("class") != "node":
+            continue
+        shape = next((e for e in g if e.tag in (f"{ns}path", f"{ns}polygon")), None)
+        if shape is None:
+            continue
+        xs = [float(x) for x in re.findall(r"(-?[\d.]+),-?[\d.]+", shape.get("d") or shape.get("points"))]
+        left, right = min(xs), max(xs)
+        for t in g.iter(f"{ns}text"):
+            text, x = t.text or "", float(t.get("x"))
+            font = bold if t.get("font-weight") == "bold" else regular
+            width = font.getlength(text) * float(t.get("font-size")) / 100
+            start = {"start": x, "middle": x - width / 2, "end": x - width}[t.get("text-anchor", "start")]
+            if start < left - 0.5 or start + width > right + 0.5:
+                found.append((text, round(start - left, 1), round(right - start - width, 1)))
+    return found
+
+
+def test_svg_text_fits_its_box_in_dejavu_sans_and_names_fallback_sans_fonts(needs_dot):
+    ImageFont = pytest.importorskip("PIL.ImageFont", reason="Pillow measures the text (pip install pillow)")
+    import os
+
+    if not os.path.exists(DEJAVU):
+        pytest.skip(f"{DEJAVU} not found: apt-get install fonts-dejavu-core")
+    regular = ImageFont.truetype(DEJAVU, 100)
+    bold = ImageFont.truetype(DEJAVU.replace("Sans.ttf", "Sans-Bold.ttf"), 100)
+    from explore_graphs import tutorial_network
+
+    E, _ = tutorial_network()
+    E.backward()
+    loss = mlp_loss()
+    for svg in (module.to_svg(E, color="grad", edge_derivatives=True), module.to_svg(loss, collapse="neuron", color="grad")):
+        assert 'font-family="DejaVu Sans,Helvetica,Arial,Liberation Sans,sans-serif"' in svg
+        assert "Helvetica,sans-Serif" not in svg
+        assert _text_overflows(svg, regular, bold) == []
+
+
+def test_a_png_drawn_by_graphviz_pure_names_the_font_it_has():
+    text = 'digraph {\n\tnode [fontname="DejaVu Sans" fontsize=11]\n}\n'
+    assert layout.fonts_for(text, "png", "graphviz-pure") == text.replace("DejaVu Sans", "Helvetica")
+    assert layout.fonts_for(text, "svg", "graphviz-pure") == text
+    assert layout.fonts_for(text, "png", "dot") == text  # Graphviz finds DejaVu Sans through fontconfig

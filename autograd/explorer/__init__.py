@@ -4,7 +4,7 @@
 Reading order: `steps.py` records the engine's own backward pass (its observer);
 `chain.py` lists the paths of the chain rule; `build.py` is `explore` (it checks the arguments
 and builds the frames of `frames.py` over render's View of the graph, or hands a collapsed view
-to `collapsed.py`); `layout.py` draws the SVG with the pictures' look (`autograd.render.style`)
+to `collapsed.py`); `drawing.py` draws the SVG with the pictures' look (`autograd.render.style`)
 and program; `player.py` holds the result (`Explorer`) and writes the page or the widget
 (anywidget, imported only when a widget is shown; `explorer.js` plays the frames).
 """

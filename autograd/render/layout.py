@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["layout_cost", "budget", "budget_lines", "with_budget", "FULL", "LIMITED", "MARKER", "COST_LIMIT"]
+__all__ = ["layout_cost", "budget", "budget_lines", "with_budget", "fonts_for", "svg_fonts", "FULL", "LIMITED", "MARKER", "COST_LIMIT"]
 
 # Nodes dot handles (real + virtual) up to which each tier is used. Measured with graphviz-pure
 # 0.2.2 on a 2-core machine (benchmarks/render.py): Graphviz's defaults take about 0.5 s of CPU
@@ -127,3 +127,29 @@ def with_budget(dot_text: str) -> str:
         return dot_text
     head, brace, rest = dot_text.partition("{")
     return head + brace + "\n" + "".join(budget_lines(dot_text)) + rest.lstrip("\n")
+
+
+def fonts_for(dot_text: str, fmt: str, program: str) -> str:
+    """The DOT text with the font that fits for this output (see `style.FONT`): unchanged,
+    except for a raster picture drawn by graphviz-pure, which names `style.RASTER_FONT`.
+
+    >>> fonts_for('node [fontname="DejaVu Sans"]', "png", "graphviz-pure")
+    'node [fontname="Helvetica"]'
+    """
+    from autograd.render.style import FONT, RASTER_FONT
+
+    if fmt in ("png", "jpeg") and program == "graphviz-pure":
+        return dot_text.replace(f'fontname="{FONT}"', f'fontname="{RASTER_FONT}"')
+    return dot_text
+
+
+def svg_fonts(svg: bytes) -> bytes:
+    """An SVG whose text names `style.FONT` names `style.SVG_FONT_FAMILY` instead, so a viewer
+    without DejaVu Sans draws a narrower sans font (never its default serif).
+
+    >>> svg_fonts(b'<text font-family="DejaVu Sans" font-size="11">x</text>')
+    b'<text font-family="DejaVu Sans,Helvetica,Arial,Liberation Sans,sans-serif" font-size="11">x</text>'
+    """
+    from autograd.render.style import FONT, SVG_FONT_FAMILY
+
+    return re.sub(rb'font-family="' + re.escape(FONT.encode()) + rb'[^"]*"', b'font-family="' + SVG_FONT_FAMILY.encode() + b'"', svg)
