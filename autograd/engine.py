@@ -25,6 +25,7 @@ import numbers
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from autograd import gradmode as _gradmode
+from autograd.checks import as_float
 from autograd.gradmode import is_recording, no_grad
 from autograd.value import _CONSTANT, _UNSEEN, Value
 
@@ -346,7 +347,7 @@ def _check_seed(seed: Any, where: str) -> Union[Value, float]:
     if isinstance(seed, Value):
         return seed
     if isinstance(seed, numbers.Real) and not isinstance(seed, bool):
-        return float(seed)
+        return as_float(f"{where}: the seed gradient", seed)
     raise TypeError(f"{where}: the seed gradient must be a real number, got {type(seed).__name__}: {seed!r}")
 
 

@@ -2,8 +2,8 @@
 
 Optimizers update each parameter's `.data` in place from its `.grad`, with PyTorch's formulas.
 As in PyTorch, a parameter that no backward pass reached since `zero_grad` (`has_grad` is
-False) is skipped entirely, weight decay included. To hold some parameters fixed (tutorial 000
-keeps its biases), simply leave them out of `params`.
+False) is skipped entirely, weight decay included. To hold some parameters fixed (Matt Mazur's
+*A Step by Step Backpropagation Example* keeps its biases fixed), simply leave them out of `params`.
 
 A schedule sets `optimizer.lr` from a step counter each time its `step()` is called (`nn.fit`
 calls it once per epoch).

@@ -8,7 +8,8 @@ PyTorch with the same numbers:
 - `torch_loss(name)`: the PyTorch loss for each `nn.losses` loss; `torch_l2_regularization`.
 - `torch_optimizer(optimizer, params, model=)` (`optimizer.to_torch(...)`): `torch.optim.SGD` /
   `torch.optim.Adam` with the same settings, and with `model=` the same state (momentum
-  buffers, Adam's moments and step counts), so training continues where dagrad stopped.
+  buffers, Adam's moments and step counts, read from `optimizer.state_dict()`), so training
+  continues where dagrad stopped.
 - `torch_scheduler(schedule, torch_optimizer)`: `LambdaLR` / `LinearDecay` as a PyTorch
   `LambdaLR` that gives the same learning rates.
 
@@ -25,7 +26,8 @@ How the pieces map (dagrad -> PyTorch):
                                     copies then train apart)
     mse_loss (mean / sum)           MSELoss(reduction=...)
     mse_loss half_sum, "half_sse"   HalfSSELoss(): 0.5 * sum (o - t)^2
-    bce_loss                        BCELoss (log clamped at -100 in both)
+    bce_loss                        BCELoss (log clamped at -100 in both; its gradient differs
+                                    where p (1 - p) < 1e-12: see `torch_loss`)
     bce_with_logits_loss            BCEWithLogitsLoss
     hinge_loss                      HingeLoss(): relu(1 - t * s), mean or sum
     cross_entropy_loss              CrossEntropyLoss (targets: a long tensor of class indices)

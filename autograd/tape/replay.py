@@ -122,6 +122,8 @@ class Tape:
 
     Replay runs level by level: every node of one level with the same op is one numpy call over
     an array (nodes, batch), and a layer of dot nodes with shared inputs is one matrix product.
+    That plan is public, `tape.schedule` (an `autograd.tape.schedule.Schedule`), and the PyTorch
+    export writes the same one.
     """
 
     def __init__(self, n_inputs: int, params: list, schedule: Schedule):
