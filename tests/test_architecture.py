@@ -47,14 +47,6 @@ CORE_FRIENDS = {
 # shrinks this to {} at the end; an entry that no longer occurs fails `test_temporary_list_is_not_stale`.
 TEMPORARY: dict[tuple[str, str], str] = {
     ("autograd.testing.strategies", "_safe_trace"): "testing",
-    # nn's private imports (the "tape" developer)
-    ("nn.compiled", "_decide"): "tape",
-    ("nn.torch_export", "_buffers"): "tape",
-    ("nn.torch_export", "_state"): "tape",
-    ("nn.train", "_as_floats"): "tape",
-    ("nn.train", "_check_data"): "tape",
-    ("nn.train", "_check_decision"): "tape",
-    ("nn.train", "_decision_for_loss"): "tape",
 }
 
 
@@ -247,10 +239,7 @@ def reaches(start: str, goal: str, within: set[str]) -> bool:
 
 # The circles issue 23 names, by the groups of modules that must not import each other both ways.
 # TEMPORARY: circles their owners are removing right now; the lead empties it at the end.
-CIRCLES_TEMPORARY: set[tuple[str, str]] = {
-    ("nn.layers", "nn.torch_export"),  # tape
-    ("nn.optim", "nn.torch_export"),  # tape
-}
+CIRCLES_TEMPORARY: set[tuple[str, str]] = set()  # all gone (explorer's, tape's, nn's)
 
 
 def circles() -> set[tuple[str, str]]:
