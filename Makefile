@@ -9,7 +9,7 @@ WITH_TORCH ?=
 comma := ,
 TEST_EXTRAS := test$(if $(WITH_TORCH),$(comma)torch)
 
-.PHONY: demo test bench notebooks docs docs-serve clean
+.PHONY: demo test test-versions check bench notebooks docs docs-serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(PY):
 
 $(VENV)/.test-installed-$(TEST_EXTRAS): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[$(TEST_EXTRAS)]"
+	touch $@
+
+$(VENV)/.check-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[check]"
 	touch $@
 
 $(VENV)/.demo-installed: pyproject.toml | $(PY)
@@ -41,9 +45,21 @@ demo: $(VENV)/.demo-installed
 test: $(VENV)/.test-installed-$(TEST_EXTRAS)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest
 
+# The core packages' tests on Python 3.10 and 3.13 too (uv makes .venv-3.10, .venv-3.13).
+test-versions:
+	.ci/python-versions
+
+# Lint, formatting and types over autograd/ and nn/ (the rules and the strictness, with the
+# reasons, are in pyproject.toml: [tool.ruff], [tool.mypy]).
+check: $(VENV)/.check-installed
+	$(VENV)/bin/ruff check autograd nn
+	$(VENV)/bin/ruff format --check autograd nn
+	$(VENV)/bin/mypy
+
 bench: $(VENV)/.bench-installed
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.render
+	$(PY) -m benchmarks.live
 
 # The documentation site: regenerate its pictures (docs/pictures.py; the explorer's screenshot
 # needs Chromium and is skipped, with a note, without it), then build site/ strictly (a broken
@@ -59,4 +75,4 @@ notebooks: $(VENV)/.notebooks-installed
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) out site dist .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-3.* out site dist .pytest_cache .hypothesis

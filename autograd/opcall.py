@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import inspect
 import math
+from typing import TYPE_CHECKING, Any
 
 from autograd import gradmode as _gradmode
+from autograd.checks import as_float, is_real
 from autograd.gradmode import _recording_here
 from autograd.tracing import tracing
-from autograd.checks import is_real
 from autograd.value import _CONSTANT, _UNSEEN, Value
+
+if TYPE_CHECKING:
+    from autograd.opentry import Op
 
 __all__ = ["apply"]
 
 def _number(x, op) -> float:
     """A number used in an op, as a float (how it is stored in the graph)."""
     if is_real(x):
-        return float(x)
+        return as_float(op.name, x)
     raise TypeError(f"{op.name}: unsupported operand of type {type(x).__name__}: {x!r}")
 
 
@@ -225,7 +229,7 @@ def _named_method(op):
     return method, signature
 
 
-def apply(op, *args):
+def apply(op: Op, *args: Any) -> Any:
     """Apply an op-table entry to Values and/or numbers.
 
     With at least one Value among `args` the result is a new Value recorded in the graph;
@@ -293,7 +297,7 @@ def _attach(op) -> None:
         methods[f"__{stem}__"], methods[f"__r{stem}__"] = _method(op), _method(op, reflected=True)
         if stem == "pow":
             methods["__pow__"] = _no_modulo(methods["__pow__"])
-    for name, method in methods.items():
+    for name in methods:
         owner = _attached.get(name)
         if owner is not None and owner is not op or owner is None and hasattr(Value, name):
             taken = f"op {owner.name!r}'s" if owner is not None else "an attribute of Value"

@@ -13,8 +13,8 @@ function dagradLive(host, data, options) {
   const complete = (s) => Object.assign({}, EMPTY, s || {});  // a widget starts with {}
   let series = complete(data.series);
   let frames = data.frames || [];
-  let status = options.status || { state: live ? "running" : "done", epoch: 0, message: "" };
-  let index = Math.max(0, Math.min(frames.length - 1, options.frame || frames.length - 1));
+  let status = options.status || data.status || { state: live ? "running" : "done", epoch: 0, message: "" };
+  let index = Math.max(0, Math.min(frames.length - 1, options.frame === undefined ? frames.length - 1 : options.frame));
   let timer = null;
 
   const el = (tag, attrs, parent, text) => {
@@ -225,9 +225,10 @@ function dagradLive(host, data, options) {
     if (at >= 0 && series.accuracy[at] !== null) parts.push(`accuracy ${fmt(series.accuracy[at], 3)}`);
     if (frame && frame.dead !== null && frame.dead !== undefined) parts.push(`${frame.dead} dead ReLU${frame.dead === 1 ? "" : "s"} (output 0 on every training input)`);
     statusLine.textContent = "";
-    el("span", { class: "dg-phase dg-live-state-" + status.state }, statusLine, status.state);
+    const badge = live || index === frames.length - 1 ? status.state : "replay";  // the run's end state only on its last frame
+    el("span", { class: "dg-phase dg-live-state-" + badge }, statusLine, badge);
     el("span", { class: "dg-live-numbers" }, statusLine, parts.join(" · "));
-    if (status.message) el("span", { class: "dg-live-message" }, statusLine, status.message);
+    if (status.message) el("span", { class: "dg-live-message" + (status.state === "error" ? " dg-live-error" : "") }, statusLine, status.message);
     if (live) {
       const paused = status.controls === "paused" || status.state === "paused";
       buttons.pause.textContent = paused ? "▶ Resume" : "⏸ Pause";

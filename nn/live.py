@@ -115,6 +115,7 @@ class Recording:
         self.series: dict = {"epoch": [], "loss": [], "accuracy": [], "lr": [], "grad_norm": []}
         self.frames: list = []
         self.stride, self.spent, self.started = 1, 0.0, time.perf_counter()
+        self.status = {"state": "running", "epoch": 0, "message": ""}  # how the run ended, once it has
 
     # -- per epoch: cheap ------------------------------------------------------------------------
     def epoch_done(self, epoch: int, loss: float, accuracy: Optional[float], lr: float, force: bool = False) -> bool:
@@ -202,7 +203,7 @@ class Recording:
 
     def data(self) -> dict:
         """Everything the replay page needs, as JSON-ready data."""
-        return {"meta": self.meta, "series": self.series, "frames": self.frames}
+        return {"meta": self.meta, "series": self.series, "frames": self.frames, "status": self.status}
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -318,7 +319,7 @@ class LiveView:
     def __init__(self, recording: Recording, widget=None, poll: Optional[Callable[[], None]] = None):
         self.recording, self.widget, self.poll = recording, widget, poll or (lambda: None)
         self.controls = Controls()
-        self.status = {"state": "running", "epoch": 0, "message": ""}
+        self.status = recording.status
         self.last_sent, self.sent_frames = 0.0, 0
         if widget is not None:
             widget.on_msg(lambda _widget, content, _buffers: self.controls.handle(content))
@@ -471,6 +472,8 @@ def replay_page(recording: Recording, title: Optional[str] = None) -> str:
     from autograd.explorer import offline_page
 
     data = recording.data()
+    if title:
+        data["meta"] = dict(data["meta"], title=title)
     return offline_page(
         title or data["meta"]["title"],
         script=_asset("live.js") + "\n" + _asset("live_page.js"),

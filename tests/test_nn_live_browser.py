@@ -56,6 +56,9 @@ def test_the_replay_page_scrubs_every_recorded_frame_offline(driver, moons_run, 
     assert len(signs) == 2 * 8 + 8 * 8 + 8 and all(pos == (w >= 0) for pos, w in signs)
     driver.execute_script("location.hash = 'frame=10'")
     _wait(driver, "return document.querySelector('.dg-live').dataset.frame === '10'")
+    assert driver.find_element("css selector", ".dg-phase").text.lower() == "replay"  # the end state shows on the last frame only
+    driver.get("file://" + str(path) + "#frame=0")  # a link to the first frame opens at it
+    _wait(driver, "return document.querySelector('.dg-live') && document.querySelector('.dg-live').dataset.epoch === '1'")
 
 
 def test_the_widget_module_sends_the_buttons_controls_and_follows_the_kernel(driver, moons_run, tmp_path):  # noqa: F811
