@@ -13,7 +13,7 @@ import math
 from typing import TYPE_CHECKING, Any, Callable
 
 from autograd import gradmode as _gradmode
-from autograd.checks import is_real
+from autograd.checks import as_float, is_real
 from autograd.gradmode import _recording_here
 from autograd.tracing import tracing
 from autograd.value import _CONSTANT, _UNSEEN, Value
@@ -26,7 +26,7 @@ __all__ = ["apply"]
 def _number(x, op) -> float:
     """A number used in an op, as a float (how it is stored in the graph)."""
     if is_real(x):
-        return float(x)
+        return as_float(op.name, x)
     raise TypeError(f"{op.name}: unsupported operand of type {type(x).__name__}: {x!r}")
 
 

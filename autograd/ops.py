@@ -171,9 +171,9 @@ DOT = builtin(  # inputs (w_1..w_n, x_1..x_n): d/dw_i = x_i, d/dx_i = w_i
     test_domain=OpDomain(arities=(2, 4), description="everywhere; an even number of inputs (w..., x...)"),
 )
 # log(sum_j e**x_j), the shift by the max inside the op, so it is right for every input
-LOGSUMEXP = builtin(  # d/dx_i = e**x_i / sum_j e**x_j = e**(x_i - out)
+LOGSUMEXP = builtin(  # d/dx_i = e**x_i / sum_j e**x_j = softmax_i (from the differences x_j - max)
     "logsumexp", opmath.logsumexp,
-    nary_rule=lambda grad, out, xs: [grad * EXP(x - out) for x in xs],
+    nary_rule=opmath.logsumexp_rule,
     symbol="logsumexp", array_forward=opmath.logsumexp_array, table=INTERNAL_OPS,
 )
 # log softmax of one class, inputs (v_i, v_1, ..., v_n): (v_i - m) - log(sum_j e**(v_j - m)), m the max

@@ -19,7 +19,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Union
 
-from autograd.checks import is_real
+from autograd.checks import as_float, is_real
 from autograd.tracing import tracing
 
 __all__ = ["Value", "apply", "accumulate_grads", "tracing"]
@@ -326,7 +326,7 @@ def _as_float(data: Any) -> float:
     if type(data) is float:
         return data
     if is_real(data):
-        return float(data)
+        return as_float("Value(data)", data)
     if isinstance(data, Value):
         raise TypeError("Value(data): data is already a Value; use v.data or v.detach()")
     raise TypeError(f"Value(data): data must be a real number, got {type(data).__name__}: {data!r}")

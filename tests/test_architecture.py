@@ -47,11 +47,6 @@ CORE_FRIENDS = {
 # shrinks this to {} at the end; an entry that no longer occurs fails `test_temporary_list_is_not_stale`.
 TEMPORARY: dict[tuple[str, str], str] = {
     ("autograd.testing.strategies", "_safe_trace"): "testing",
-    # nn's private imports (the "tape" developer)
-    ("nn.train", "_as_floats"): "tape",
-    ("nn.train", "_check_data"): "tape",
-    ("nn.train", "_check_decision"): "tape",
-    ("nn.train", "_decision_for_loss"): "tape",
 }
 
 

@@ -188,7 +188,7 @@ def test_every_method_accepts_exactly_its_signature_positionally_and_by_keyword(
     op = OPS[name]
     names = [op.method] if op.method else []
     if op.operator:
-        names += [_method_name for _method_name in _operator_methods(op)]
+        names += _operator_methods(op)
     for method_name in names:
         method = getattr(Value, method_name)
         parameters = list(inspect.signature(method).parameters.values())[1:]

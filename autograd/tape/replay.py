@@ -21,9 +21,9 @@ import numpy as np
 
 from autograd import apply
 from autograd.engine import checked_rule
-from autograd.value import accumulate_grads
 from autograd.tape.arrays import array_forward as _array_forward
-from autograd.tape.schedule import COMPARISONS, CONST, INPUT, PARAM, Schedule
+from autograd.tape.schedule import COMPARISONS, CONST, INPUT, OP, PARAM, Schedule
+from autograd.value import accumulate_grads
 
 __all__ = ["Tape", "TraceError"]
 
@@ -40,9 +40,23 @@ class _Step:
     slice when the rows are consecutive, as the layout makes most of them; numpy then gives
     views, not copies), and how to scatter gradients into rows that repeat."""
 
-    __slots__ = ("op", "forward", "rows", "out", "needed", "ins", "skip", "plans", "w", "w_shape", "w_plan", "x", "x_plan")
+    __slots__ = (
+        "op",
+        "forward",
+        "rows",
+        "out",
+        "needed",
+        "ins",
+        "skip",
+        "plans",
+        "w",
+        "w_shape",
+        "w_plan",
+        "x",
+        "x_plan",
+    )
 
-    def __init__(self, step, slots):
+    def __init__(self, step, slots, wants):
         op = self.op = step.op
         self.forward = _array_forward(op) if step.shared is None else op.matrix_form[0]
         self.rows = list(step.rows)
@@ -51,7 +65,9 @@ class _Step:
         if step.shared is None:  # elementwise: ins[k] holds the rows of every node's k-th input
             positions = [list(position) for position in step.inputs]
             self.ins = [_index(position) for position in positions]
-            self.skip = [all(slots[p].kind == CONST for p in position) for position in positions]
+            # A position whose rows need no gradient (inputs, constants, nodes computed without a
+            # parameter, frozen nodes) runs no rule: its rule may be undefined there (d/dy x**y at x < 0).
+            self.skip = [not any(wants[p] for p in position) for position in positions]
             self.plans = [_scatter_plan(position) for position in positions]
             self.w = self.w_shape = self.w_plan = self.x = self.x_plan = None
         else:  # op.matrix_form: w (nodes, n) rows that do not vary with the sample, x the shared rows
@@ -59,6 +75,19 @@ class _Step:
             self.w, self.w_shape, self.w_plan = _index(weights), (len(self.rows), len(shared)), _scatter_plan(weights)
             self.x, self.x_plan = _index(shared), _scatter_plan(shared)
             self.ins = self.skip = self.plans = None
+
+
+def _wants_gradient(slots) -> list:
+    """Per row: does backward need its gradient? Only the parameters' gradients are read, so a
+    row needs one when a parameter is among it and its ancestors, through nodes that pass
+    gradients on (`needed`: not frozen, leading to an output)."""
+    wants = []
+    for slot in slots:
+        if slot.kind == PARAM:
+            wants.append(slot.needed)
+        else:
+            wants.append(slot.kind == OP and slot.needed and any(wants[p] for p in slot.parents))
+    return wants
 
 
 def _index(rows: list):
@@ -107,6 +136,8 @@ class Tape:
 
     Replay runs level by level: every node of one level with the same op is one numpy call over
     an array (nodes, batch), and a layer of dot nodes with shared inputs is one matrix product.
+    That plan is public, `tape.schedule` (an `autograd.tape.schedule.Schedule`), and the PyTorch
+    export writes the same one.
     """
 
     def __init__(self, n_inputs: int, params: list, schedule: Schedule):
@@ -116,7 +147,8 @@ class Tape:
         self.params = params
         self.schedule = schedule  # public: what replay runs and the PyTorch export writes
         slots = schedule.slots
-        self._steps = [_Step(step, slots) for step in schedule.steps]  # the schedule, compiled for numpy
+        wants = _wants_gradient(slots)
+        self._steps = [_Step(step, slots, wants) for step in schedule.steps]  # the schedule, compiled for numpy
         self._input_rows = [(r, slots[r].index) for r in schedule.rows(INPUT)]
         param_rows = schedule.rows(PARAM)
         self._param_rows = _index(param_rows)
@@ -133,8 +165,10 @@ class Tape:
 
     def __repr__(self) -> str:
         schedule = self.schedule
-        return (f"Tape({len(self)} ops in {len(schedule.steps)} steps, {self.n_inputs} inputs, {len(self.params)} params, "
-                f"{len(schedule.outputs)} outputs, {len(schedule.guards)} guards)")
+        return (
+            f"Tape({len(self)} ops in {len(schedule.steps)} steps, {self.n_inputs} inputs, {len(self.params)} params, "
+            f"{len(schedule.outputs)} outputs, {len(schedule.guards)} guards)"
+        )
 
     # -- export to PyTorch (autograd/tape/torch.py) -------------------------------------------
     def to_torch(self, dtype=None, device=None, *, torch_ops=None):
@@ -172,7 +206,9 @@ class Tape:
             hint = ""
             if A.ndim == 2 and A.shape[0] == n:
                 hint = "; rows are samples: for columns of inputs pass the transpose (X.T)"
-            raise ValueError(f"Tape.forward: X must have shape (batch, {n}) (one row per sample), got shape {A.shape}{hint}")
+            raise ValueError(
+                f"Tape.forward: X must have shape (batch, {n}) (one row per sample), got shape {A.shape}{hint}"
+            )
         if A.dtype != float:
             try:
                 A = A.astype(float)
@@ -276,8 +312,10 @@ class Tape:
             detail = f"bool({what}) was {expected} when traced but is {not expected} for sample {i} (value {xi!r})"
         else:
             detail = f"{kind}({what}) was {expected!r} when traced but is {xi!r} for sample {i}"
-        return (f"the traced program branches on data: {detail}. The tape cannot replay this sample; "
-                "use the scalar path (or trace without branching on Values)")
+        return (
+            f"the traced program branches on data: {detail}. The tape cannot replay this sample; "
+            "use the scalar path (or trace without branching on Values)"
+        )
 
     # -- backward ----------------------------------------------------------------------------
     def backward(self, seed=None, *, accumulate: bool = True) -> list:
@@ -354,7 +392,9 @@ class Tape:
                     continue
                 out, inputs = V[step.out], [V[rows] for rows in step.ins]
                 if op.rules is not None:
-                    contributions = [None if skip else _run_rule(op, rule, g, out, inputs) for rule, skip in zip(op.rules, step.skip)]
+                    contributions = [
+                        None if skip else _run_rule(op, rule, g, out, inputs) for rule, skip in zip(op.rules, step.skip)
+                    ]
                 else:
                     contributions = _run_rule(op, op.nary_rule, g, out, inputs, nary=True)
                 if careful:
@@ -377,7 +417,9 @@ class Tape:
         if reduction not in ("mean", "sum"):
             raise ValueError(f"Tape.loss_and_grad: reduction must be 'mean' or 'sum', got {reduction!r}")
         if len(self.schedule.outputs) != 1:
-            raise ValueError(f"Tape.loss_and_grad: needs one output, the traced function has {len(self.schedule.outputs)}")
+            raise ValueError(
+                f"Tape.loss_and_grad: needs one output, the traced function has {len(self.schedule.outputs)}"
+            )
         [out] = self.forward(X)
         weight = 1.0 / len(out) if reduction == "mean" else 1.0
         self.backward(weight, accumulate=accumulate)
@@ -426,4 +468,14 @@ def _run_rule(op, rule, g, out, inputs, nary=False):
     except (TypeError, ValueError):  # e.g. `if x == 0` on an array, or math.* on an array
         if nary:
             raise TraceError(f"backward of {op.name}: its nary_rule does not run on arrays") from None
-        return np.vectorize(lambda *a: float(rule(*a)), otypes=[float])(g, out, *inputs)
+        return np.vectorize(lambda *a: _scalar_rule(op, rule, *a), otypes=[float])(g, out, *inputs)
+
+
+def _scalar_rule(op, rule, g, out, *inputs) -> float:
+    """One element of a rule run elementwise; its error names the op and the inputs, as the
+    scalar engine's does."""
+    try:
+        return float(rule(g, out, *inputs))
+    except (ArithmeticError, ValueError) as error:
+        at = ", ".join(repr(float(x)) for x in inputs)
+        raise type(error)(f"backward of {op.name}({at}): {error}") from None
