@@ -40,8 +40,8 @@ def reference_gradients(root: Value, create_graph: bool = False) -> dict[Value, 
             continue  # not on a path to root through nodes needing gradients, or nothing to pass on
         grad, op, parents = grads[node], node.op_entry, node.parents
         out, inputs = (node, parents) if create_graph else (node.data, [p.data for p in parents])
-        if op.rules is not None:
-            local = [rule(grad, out, *inputs) for rule in op.rules]
+        if op.rules is not None:  # no rule for a constant: it may be undefined there (x ** 3 at x < 0)
+            local = [rule(grad, out, *inputs) if p.requires_grad else None for p, rule in zip(parents, op.rules)]
         else:
             local = op.nary_rule(grad, out, inputs)
         for parent, contribution in zip(parents, local):

@@ -416,6 +416,14 @@ def test_every_builtin_rule_is_linear_in_its_upstream_gradient():
     assert check_grads(f, [0.7, -1.3], order=1)
 
 
+def test_a_rule_rounding_in_the_subnormal_range_is_not_blamed():
+    # Found by hypothesis: pow's rule for the base at 2 ** 5e-324 is 5e-324 * 2 ** (5e-324 - 1),
+    # which rounds to 0 with grad=1 and to -5e-324 with grad=-2: rounding, not a missing `* grad`.
+    report = gradcheck(lambda x, y: x**y, [2.0, 5e-324], raise_exception=False)
+    assert report.passed and report.fault is None
+    assert report.rows[1].analytic == pytest.approx(math.log(2.0))
+
+
 ONE_PERCENT_CUBE = define_op(
     "td_one_percent_cube", lambda x: x**3, [lambda g, out, x: g * 3.03 * x * x]  # 1% too large
 )

@@ -11,6 +11,7 @@ so a rule 1% off where the op's own derivative is below atol is still named when
 from __future__ import annotations
 
 import math
+import sys
 from typing import Optional
 
 from autograd import apply, grad
@@ -23,6 +24,7 @@ _MAX_FAULTS = 5
 # A power of two, so a rule that multiplies by grad gives exactly -2 times its value at grad=1
 # (scaling by 2 is exact in binary floating point); negative to catch abs(grad) too.
 _UPSTREAM = -2.0
+_SUBNORMAL = 4 * sys.float_info.min
 
 
 def find_faults(f, points, names, order, mode, eps, atol, rtol, where) -> tuple:
@@ -99,7 +101,9 @@ def upstream_fault(node, namer) -> Optional[Fault]:
         return None  # the rule cannot run on floats here; the finite differences will judge it
     for k, (one, other) in enumerate(zip(at_one, at_other)):
         expected = _UPSTREAM * one
-        if not parents[k].requires_grad or math.isclose(other, expected, rel_tol=1e-9, abs_tol=0.0):
+        # abs_tol: below the normal floats (2.2e-308) products round to multiples of 5e-324, so a
+        # rule that does multiply by grad can still differ there (2 ** 5e-324's rule: 0 then -5e-324).
+        if not parents[k].requires_grad or math.isclose(other, expected, rel_tol=1e-9, abs_tol=_SUBNORMAL):
             continue
         if not (math.isfinite(one) and math.isfinite(other)):
             continue
