@@ -34,7 +34,7 @@ def reference_gradients(root: Value, create_graph: bool = False) -> dict[Value, 
     With `create_graph` the gradients are Values (rules run on Values), so they can be
     differentiated again.
     """
-    grads = {root: Value(1.0, requires_grad=False) if create_graph else 1.0}
+    grads: dict[Value, Any] = {root: Value(1.0, requires_grad=False) if create_graph else 1.0}
     for node in reversed(topological_order(root)):  # every node after all of its users
         if node not in grads or node.is_leaf:
             continue  # not on a path to root through nodes needing gradients, or nothing to pass on
