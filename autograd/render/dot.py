@@ -19,7 +19,17 @@ from autograd.checks import check_choice, check_format_spec
 from autograd.forward import local_partials
 from autograd.render import neurons
 from autograd.render.style import (
-    COLORS, FONT, STRONG_INPUTS, escape, natural_key, number_formatter, op_symbol, role, shorten, strongest, weight_edge,
+    COLORS,
+    FONT,
+    STRONG_INPUTS,
+    escape,
+    natural_key,
+    number_formatter,
+    op_symbol,
+    role,
+    shorten,
+    strongest,
+    weight_edge,
 )
 from autograd.render.view import View
 from autograd.value import Value
