@@ -15,7 +15,8 @@ def call_f(f, leaves, where):
     if not isinstance(out, Value):
         raise TypeError(
             f"{where}: f must return a Value computed from its inputs, got {type(out).__name__}: {out!r}"
-            " (a float carries no graph to differentiate)"
+            " (a float carries no graph to differentiate; to check a plain-float function against a gradient "
+            "you wrote, use check_vjp(f, grad_f, inputs))"
         )
     return out
 
