@@ -8,6 +8,10 @@ forward, grad_f gives its rules, hessian (when given) the rules of each gradient
 
 from __future__ import annotations
 
+# pytest leaves this module's frames out of a failing test's traceback: the failure is the
+# report, not the checker's code (`--fulltrace` shows them).
+__tracebackhide__ = True
+
 import numbers
 from typing import Callable, Optional
 
