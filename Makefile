@@ -9,7 +9,7 @@ WITH_TORCH ?=
 comma := ,
 TEST_EXTRAS := test$(if $(WITH_TORCH),$(comma)torch)
 
-.PHONY: demo test bench notebooks docs docs-serve clean
+.PHONY: demo test check bench notebooks docs docs-serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(PY):
 
 $(VENV)/.test-installed-$(TEST_EXTRAS): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[$(TEST_EXTRAS)]"
+	touch $@
+
+$(VENV)/.check-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[check]"
 	touch $@
 
 $(VENV)/.demo-installed: pyproject.toml | $(PY)
@@ -41,8 +45,17 @@ demo: $(VENV)/.demo-installed
 test: $(VENV)/.test-installed-$(TEST_EXTRAS)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest
 
+# Lint, formatting and types over autograd/ and nn/ (the rules and the strictness, with the
+# reasons, are in pyproject.toml: [tool.ruff], [tool.mypy]).
+check: $(VENV)/.check-installed
+	$(VENV)/bin/ruff check autograd nn
+	$(VENV)/bin/ruff format --check autograd nn
+	$(VENV)/bin/mypy
+
 bench: $(VENV)/.bench-installed
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.render
+	$(PY) -m benchmarks.live
 
 # The documentation site: regenerate its pictures (docs/pictures.py; the explorer's screenshot
 # needs Chromium and is skipped, with a note, without it), then build site/ strictly (a broken

@@ -20,12 +20,24 @@ import math
 import numbers
 from typing import Optional
 
-__all__ = ["check_integer", "check_real", "check_choice", "check_format_spec"]
+__all__ = ["check_integer", "check_real", "check_choice", "check_format_spec", "is_real"]
+
+
+def is_real(value) -> bool:
+    """A real number: int, float, bool, fractions, decimals, and numpy's real scalars (numpy's
+    bool is no `numbers.Real`, yet `Value(np.bool_(True))` should work as `Value(True)` does).
+
+    >>> is_real(2), is_real(0.5), is_real(True), is_real("2"), is_real(1j)
+    (True, True, True, False, False)
+    """
+    if isinstance(value, numbers.Real):
+        return True
+    return type(value).__module__ == "numpy" and getattr(value, "shape", None) == () \
+        and getattr(value, "dtype", None) is not None and value.dtype.kind in "biuf"
 
 
 def _is_real(value) -> bool:
-    from autograd.value import _is_real as is_real
-
+    """A real number other than a bool (of Python's or numpy's)."""
     return is_real(value) and not isinstance(value, bool) and not (hasattr(value, "dtype") and value.dtype.kind == "b")
 
 

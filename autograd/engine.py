@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Sequence, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from autograd import gradmode as _gradmode
 from autograd.gradmode import is_recording, no_grad
 from autograd.value import _CONSTANT, _UNSEEN, Value
+
+# What `observe_backward` calls once per op node: (node, upstream gradient, contributions, totals).
+Observer = Callable[[Value, float, list, list], None]
 
 # A node's `_pass` while `_visit` has pushed its parents but not yet finished it.
 _EXPANDED = object()
@@ -94,7 +97,7 @@ def _visit(root: Value) -> list[Value]:
     return order
 
 
-def _release(nodes) -> None:
+def _release(nodes: Iterable[Value]) -> None:
     """Mark `nodes` as outside any backward pass again (and drop the gradients they held)."""
     unseen = _UNSEEN
     for node in nodes:
@@ -135,7 +138,9 @@ def topological_order(root: Union[Value, Sequence[Value]]) -> list[Value]:
     return order
 
 
-def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, observer=None) -> list[Value]:
+def _backpropagate(
+    root: Value, seed: Any, create_graph: bool, write_grad: bool, observer: Optional[Observer] = None
+) -> list[Value]:
     """The one backward pass: d(root)/d(node) for every node that needs a gradient.
 
     Walks the nodes in reverse topological order, so each node's gradient (held in its `_pass`
@@ -235,6 +240,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
                         if previous is not constant:
                             parent._pass = contribution if previous is None else previous + contribution
                         totals.append(None if previous is constant else parent._pass)
+                    assert observer is not None  # (for type checkers: this branch runs when observed)
                     observer(node, g, contributions, totals)
     except BaseException as error:
         _release(order)
@@ -261,7 +267,7 @@ def _backpropagate(root: Value, seed, create_graph: bool, write_grad: bool, obse
     return []
 
 
-def _explain_nonfinite(order: list, root: Value, seed: float) -> None:
+def _explain_nonfinite(order: list[Value], root: Value, seed: float) -> None:
     """Run the float rules again, checking each contribution: the first one that is not finite
     although its upstream gradient, output and inputs are raises OverflowError (or the rule's
     own error). Non-finite numbers that come from the data are left alone (IEEE 754)."""
@@ -293,7 +299,7 @@ def _explain_nonfinite(order: list, root: Value, seed: float) -> None:
                 gradients[parent] = total
 
 
-def checked_rule(op, index, rule, g, out: float, inputs: list):
+def checked_rule(op: Any, index: Optional[int], rule: Callable, g: float, out: float, inputs: list) -> Any:
     """One float rule (or, with `index` None, an n-ary rule) whose result must be finite when
     `g`, `out` and `inputs` are: else OverflowError (inf) or ValueError (NaN) naming the op and
     its inputs. The scalar engine and the tape use it to explain a non-finite gradient the same
@@ -336,7 +342,7 @@ def _constant_root_error(where: str, root: Value) -> ValueError:
     )
 
 
-def _check_seed(seed, where: str):
+def _check_seed(seed: Any, where: str) -> Union[Value, float]:
     if isinstance(seed, Value):
         return seed
     if isinstance(seed, numbers.Real) and not isinstance(seed, bool):
@@ -344,7 +350,7 @@ def _check_seed(seed, where: str):
     raise TypeError(f"{where}: the seed gradient must be a real number, got {type(seed).__name__}: {seed!r}")
 
 
-def backward(root: Value, grad=1.0) -> None:
+def backward(root: Value, grad: float = 1.0) -> None:
     """Write d(root)/d(node) into `.grad` of every node in root's graph.
 
     Leaves accumulate (add to what they hold, like PyTorch); interior nodes are overwritten
@@ -369,10 +375,10 @@ def grad(
     output: Value,
     inputs: Union[Value, Sequence[Value]],
     create_graph: bool = False,
-    grad_output=1.0,
+    grad_output: Union[Value, float] = 1.0,
     *,
     allow_constant: bool = False,
-) -> list:
+) -> list[Any]:
     """Gradients of `output` with respect to each of `inputs`, as a list; no `.grad` changes.
 
     With `create_graph=False` the gradients are floats. With `create_graph=True` they are
@@ -382,22 +388,31 @@ def grad(
     PyTorch, unless `allow_constant=True`, which gives 0 for every input (for code that
     differentiates derivatives which may be constant, such as a gradient checker).
 
+    Only the gradients asked for can make `grad` fail: with a learnable y at x = -2,
+    `grad(x ** y, [x])` is 12 (as in PyTorch), though d/dy x**y = x**y log x is undefined there.
+    Asking for y's gradient (or `backward()`, which computes every leaf's) raises ValueError
+    naming pow and its inputs (`backward of pow(-2.0, 3.0): log(-2.0): ...`), where PyTorch gives
+    NaN: dagrad's rule that an undefined number is an error, not a silent NaN.
+
     >>> x = Value(3.0)
     >>> [dy] = grad(x ** 3, [x], create_graph=True)
     >>> [d2y] = grad(dy, [x])
     >>> dy.data, d2y
     (27.0, 18.0)
+    >>> base, exponent = Value(-2.0), Value(3.0)
+    >>> grad(base ** exponent, [base])
+    [12.0]
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}: {output!r}")
-    single = isinstance(inputs, Value)
-    inputs = [inputs] if single else list(inputs)
-    for i, x in enumerate(inputs):
+    wrt = [inputs] if isinstance(inputs, Value) else list(inputs)
+    for i, x in enumerate(wrt):
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}: {x!r}")
     seed = _check_seed(grad_output, "grad")
     if output._pass is _CONSTANT and not allow_constant:
         raise _constant_root_error("grad", output)
+    zero: Union[Value, float]
     if create_graph:
         if not isinstance(seed, Value):
             seed = Value(seed, requires_grad=False)
@@ -406,23 +421,73 @@ def grad(
         zero = 0.0
         if isinstance(seed, Value):
             seed = seed.data
-    if create_graph and not _gradmode._recording():
-        # Inside no_grad(), create_graph=True still builds the gradients' graph (as in PyTorch).
-        token = _gradmode._recording_here.set(True)
+    # Inside no_grad(), create_graph=True still builds the gradients' graph (as in PyTorch).
+    token = _gradmode._recording_here.set(True) if create_graph and not _gradmode._recording() else None
+    try:
         try:
-            order = _backpropagate(output, seed, create_graph=True, write_grad=False)
-        finally:
+            order = _backpropagate(output, seed, create_graph=create_graph, write_grad=False)
+        except (ArithmeticError, ValueError):
+            order = None  # perhaps from a gradient nobody asked for: pass again, toward `inputs` only
+        if order is None:  # (outside the handler: an error here is the one to report, alone)
+            gradients = _gradients_toward(output, seed, create_graph, wrt)
+            return [gradients.get(x, zero) for x in wrt]
+    finally:
+        if token is not None:
             _gradmode._recording_here.reset(token)
-    else:
-        order = _backpropagate(output, seed, create_graph=create_graph, write_grad=False)
     # Read before releasing: an input outside the graph (or a constant) holds no gradient.
-    grads = [x._pass if x._pass is not _UNSEEN and x._pass is not _CONSTANT else zero for x in inputs]
+    grads = [x._pass if x._pass is not _UNSEEN and x._pass is not _CONSTANT else zero for x in wrt]
     _release(order)
     return grads
 
 
-# What `observe_backward` calls once per op node: (node, upstream gradient, contributions, totals).
-Observer = Callable[[Value, float, list, list], None]
+def _gradients_toward(root: Value, seed: Union[float, Value], create_graph: bool, inputs: list) -> dict:
+    """{node: d root / d node} for the nodes on a path from `root` down to one of `inputs`: the
+    pass of `grad` once more, when the full one raised, so that a gradient nobody asked for
+    cannot make the asked-for ones fail (at x < 0, d/dy x**y = x**y log x is undefined while
+    d/dx is not: `grad(x ** y, [x])` is asked for x's only). A rule runs only for a parent on
+    such a path, so an error here is one of the requested gradients' and is raised. The plain
+    algorithm of `reference.py` with a dict (the rare path), each float contribution checked
+    as `_explain_nonfinite` checks them."""
+    order = topological_order(root)
+    toward = {x for x in inputs if x.requires_grad}
+    for node in order:  # parents first: one pass finds every node that depends on an input
+        if node.requires_grad and node._op is not None and any(p in toward for p in node.parents):
+            toward.add(node)
+    gradients = {root: seed} if root in toward else {}
+    for node in reversed(order):
+        g = gradients.get(node)
+        op = node._op
+        if g is None or op is None:
+            continue
+        parents = node.parents
+        out, values = (node, parents) if create_graph else (node.data, [p.data for p in parents])
+        wanted = [k for k, p in enumerate(parents) if p in toward]
+        if op.rules is not None:
+            contributions = {k: _contribution(op, k, op.rules[k], g, out, values, create_graph) for k in wanted}
+        else:
+            every = _contribution(op, None, op.nary_rule, g, out, values, create_graph)
+            contributions = {k: every[k] for k in wanted}
+        for k, c in contributions.items():
+            parent = parents[k]
+            previous = gradients.get(parent)
+            total = c if previous is None else previous + c
+            if not create_graph and previous is not None and not math.isfinite(total) \
+                    and math.isfinite(c) and math.isfinite(previous):
+                raise OverflowError(f"backward: the gradients reaching {parent!r} add up to {total!r}: the sum overflows a float")
+            gradients[parent] = total
+    return gradients
+
+
+def _contribution(op: Any, index: Optional[int], rule: Callable, g: Any, out: Any, inputs: Sequence, create_graph: bool) -> Any:
+    """One rule's result (all of an n-ary rule's with `index` None): on floats checked by
+    `checked_rule`; on Values (create_graph) its error named as the backward pass names it."""
+    if not create_graph:
+        return checked_rule(op, index, rule, g, out, list(inputs))
+    try:
+        return rule(g, out, inputs) if index is None else rule(g, out, *inputs)
+    except (ArithmeticError, ValueError) as error:
+        at = ", ".join(repr(x.data) for x in inputs)
+        raise type(error)(f"backward of {op.name}({at}): {_reason(error)}") from error
 
 
 def observe_backward(root: Value, observer: Observer, grad: float = 1.0) -> dict[Value, float]:

@@ -6,15 +6,33 @@ from __future__ import annotations
 import os
 from typing import Union
 
-__all__ = ["write_atomically"]
+__all__ = ["write_atomically", "check_file_path"]
 
 
-def write_atomically(path: Union[str, os.PathLike], data: Union[bytes, str]) -> str:
+def check_file_path(where: str, path: Union[str, os.PathLike]) -> str:
+    """`path` as a string, or IsADirectoryError naming `where` when it is an existing directory
+    (a file cannot replace it), so a caller can refuse before doing the work.
+
+    >>> import tempfile
+    >>> check_file_path("render", tempfile.gettempdir())
+    Traceback (most recent call last):
+    ...
+    IsADirectoryError: render: ... is a directory; give a file path (such as .../graph.svg)
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        example = os.path.join(path, "graph" + (os.path.splitext(path)[1] or ".svg"))
+        raise IsADirectoryError(f"{where}: {path} is a directory; give a file path (such as {example})")
+    return path
+
+
+def write_atomically(path: Union[str, os.PathLike], data: Union[bytes, str], *, where: str = "write_atomically") -> str:
     """Write `data` (bytes, or text as UTF-8) to `path` completely or not at all; return the path.
 
     The data goes to a temporary file in the same directory, is flushed to disk, and is then
     renamed over `path` (an atomic step), so readers see the old file or the new one, never a
     part. The directory is created if missing; the file gets the mode a plain `open()` gives.
+    An existing directory at `path` is an IsADirectoryError naming `where` (the caller).
 
     >>> import os, tempfile
     >>> from autograd import write_atomically
@@ -22,7 +40,7 @@ def write_atomically(path: Union[str, os.PathLike], data: Union[bytes, str]) -> 
     >>> open(path).read()
     'hello'
     """
-    path = os.fspath(path)
+    path = check_file_path(where, path)
     try:
         return _write(path, data)
     except OSError as error:

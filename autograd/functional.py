@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, Union
 
 from autograd.ops import DOT, LOG_SOFTMAX, LOGSUMEXP, SUM
 from autograd.value import Value, apply
 
 __all__ = ["sum", "mean", "dot", "softmax", "logsumexp"]
 
-def _values(items: Iterable, where: str) -> list:
+# What these take: Values, and numbers as constants.
+Items = Iterable[Union[Value, float]]
+
+
+def _values(items: Items, where: str) -> list[Union[Value, float]]:
     items = list(items)
     if not items:
         raise ValueError(f"{where}: needs at least one input, got an empty sequence")
     return items
 
 
-def sum(values: Iterable) -> Value:  # noqa: A001 - mirrors builtins.sum on purpose
+def sum(values: Items) -> Value:  # noqa: A001 - mirrors builtins.sum on purpose
     """The sum of `values` as ONE node with n parents (a wide sum stays a shallow graph).
 
     >>> import autograd
@@ -29,7 +33,7 @@ def sum(values: Iterable) -> Value:  # noqa: A001 - mirrors builtins.sum on purp
     return apply(SUM, *values) if any(isinstance(v, Value) for v in values) else Value(apply(SUM, *values))
 
 
-def mean(values: Iterable) -> Value:
+def mean(values: Items) -> Value:
     """The arithmetic mean of `values`.
 
     >>> import autograd
@@ -40,7 +44,7 @@ def mean(values: Iterable) -> Value:
     return sum(values) / len(values)
 
 
-def dot(weights: Sequence, inputs: Sequence) -> Value:
+def dot(weights: Sequence[Union[Value, float]], inputs: Sequence[Union[Value, float]]) -> Value:
     """sum_i weights[i] * inputs[i] as ONE node with 2n parents.
 
     >>> import autograd
@@ -57,7 +61,7 @@ def dot(weights: Sequence, inputs: Sequence) -> Value:
     return out if isinstance(out, Value) else Value(out)
 
 
-def softmax(values: Iterable) -> list:
+def softmax(values: Items) -> list[Value]:
     """exp(v_i) / sum_j exp(v_j) for each i, as a list of Values; stable for large inputs.
 
     Computed as exp(log_softmax(v)_i), one log-softmax op per class that shifts by the max of
@@ -72,7 +76,7 @@ def softmax(values: Iterable) -> list:
     return [apply(LOG_SOFTMAX, v, *values).exp() for v in values]
 
 
-def logsumexp(values: Iterable) -> Value:
+def logsumexp(values: Items) -> Value:
     """log(sum_i exp(v_i)) as ONE node, stable for large inputs: the op shifts by the max of
     its inputs each time it runs (also on a tape). -inf terms add nothing: all -inf gives -inf,
     and an inf term gives inf.

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import inspect
 import math
+from typing import TYPE_CHECKING, Any
 
 from autograd import gradmode as _gradmode
+from autograd.checks import is_real
 from autograd.gradmode import _recording_here
 from autograd.tracing import tracing
-from autograd.value import _CONSTANT, _UNSEEN, Value, _is_real
+from autograd.value import _CONSTANT, _UNSEEN, Value
+
+if TYPE_CHECKING:
+    from autograd.opentry import Op
 
 __all__ = ["apply"]
 
 def _number(x, op) -> float:
     """A number used in an op, as a float (how it is stored in the graph)."""
-    if _is_real(x):
+    if is_real(x):
         return float(x)
     raise TypeError(f"{op.name}: unsupported operand of type {type(x).__name__}: {x!r}")
 
@@ -107,48 +112,73 @@ def _slots(op, parents: tuple) -> tuple:
     return None, parents
 
 
-# "No second input": the default of `other` in a method made by `_method`.
-_NO_INPUT = object()
-
-
 def _method(op, reflected: bool = False):
     """Value's method or operator for an op of one or two inputs: `x.tanh()`, `x * y`, and with
     `reflected` `2 * x` (which Python runs as `x.__rmul__(2)`). A number input is stored as a
-    float in the parent slot: it costs no node.
+    float in the parent slot: it costs no node. Its signature is exact, `(self)` for one input
+    and `(self, other)` for two, so a call that help() would not show is Python's own TypeError.
 
     It does what `apply(op, x, y)` does, with `_compute` (forward and error check) and `_node`
-    (the node) written out inline, once, here, for every such op and operator: it runs once per
-    op of every graph, and calling those two functions instead costs about 10% more per op of
-    a graph built and differentiated (callgrind: 9,450 instead of 8,620 instructions per op on a
-    random DAG; one merged call still costs 5%). Keep the three in step: tests/test_op_entry.py
-    checks that both paths make the same node in every state.
+    (the node) written out inline, here, for every such op and operator: it runs once per op
+    of every graph, and calling those two functions instead costs about 10% more per op of a
+    graph built and differentiated (callgrind: 9,450 instead of 8,620 instructions per op on a
+    random DAG; one merged call still costs 5%). Keep these copies in step:
+    tests/test_op_entry.py checks that every path makes the same node in every state.
     """
     forward = op.forward
+    if op.arity == 1:
 
-    def method(self, other=_NO_INPUT):
-        # The parents p0 (and p1) and the floats a (and b) that the forward runs on.
-        if other is _NO_INPUT:  # one input
-            p0, p1, a = self, None, self.data
-            needs_grad = self._pass is not _CONSTANT
+        def unary(self):
+            a = self.data
+            # = _compute(op, inputs)
+            try:
+                out = forward(a)
+            except (ValueError, ArithmeticError, TypeError) as error:
+                raise _forward_error(op, (a,), error) from None
+            if out - out:  # inf or nan (see _compute)
+                _check_nonfinite(op, (a,), out)
+            # = _node(op, out, self, None, needs_grad)
+            node = _new(Value)
+            node.data = out
+            node._grad = None
+            if self._pass is not _CONSTANT and (not _gradmode._no_grad_blocks or _recording_here.get()):
+                node._pass = _UNSEEN
+                node._p0 = self
+                node._p1 = None
+                node._op = op
+            elif tracing.active and tracing.recorder is not None:
+                node._pass = _CONSTANT
+                node._p0 = self
+                node._p1 = None
+                node._op = op
+            else:
+                node._pass = _CONSTANT
+                node._p0 = node._p1 = None
+                node._op = None
+            return node
+
+        return unary
+
+    def binary(self, other):
+        # The parents p0 and p1 and the floats a and b that the forward runs on.
+        if isinstance(other, Value):
+            needs_grad = self._pass is not _CONSTANT or other._pass is not _CONSTANT
+            b = other.data
         else:
-            if isinstance(other, Value):
-                needs_grad = self._pass is not _CONSTANT or other._pass is not _CONSTANT
-                b = other.data
-            else:
-                needs_grad = self._pass is not _CONSTANT
-                other = b = other if type(other) is float else _number(other, op)
-            if reflected:  # separate statements, not one conditional tuple: no tuple built per op
-                p0, p1, a = other, self, b
-                b = self.data
-            else:
-                p0, p1, a = self, other, self.data
+            needs_grad = self._pass is not _CONSTANT
+            other = b = other if type(other) is float else _number(other, op)
+        if reflected:  # separate statements, not one conditional tuple: no tuple built per op
+            p0, p1, a = other, self, b
+            b = self.data
+        else:
+            p0, p1, a = self, other, self.data
         # = _compute(op, inputs)
         try:
-            out = forward(a) if p1 is None else forward(a, b)
+            out = forward(a, b)
         except (ValueError, ArithmeticError, TypeError) as error:
-            raise _forward_error(op, (a,) if p1 is None else (a, b), error) from None
+            raise _forward_error(op, (a, b), error) from None
         if out - out:  # inf or nan (see _compute)
-            _check_nonfinite(op, (a,) if p1 is None else (a, b), out)
+            _check_nonfinite(op, (a, b), out)
         # = _node(op, out, p0, p1, needs_grad)
         node = _new(Value)
         node.data = out
@@ -169,10 +199,37 @@ def _method(op, reflected: bool = False):
             node._op = None
         return node
 
-    return method
+    return binary
 
 
-def apply(op, *args):
+def _named_method(op):
+    """The method `x.name(...)` for an op's entry: `_method`'s, taking its second input under the
+    name and default that help() shows (`x.leaky_relu(slope=0.2)`, `x.leaky_relu()`)."""
+    method = _method(op)
+    signature = _signature(op)
+    if op.arity != 2:
+        return method, signature
+    second = list(signature.parameters.values())[1]
+    if second.name == "other":  # `_method`'s own parameter: only its default to set
+        if second.default is not inspect.Parameter.empty:
+            method.__defaults__ = (second.default,)
+        return method, signature
+    fast = method
+
+    def method(self, *args, **kwargs):
+        if len(args) == 1 and not kwargs:  # x.leaky_relu(0.2): no binding to do
+            return fast(self, args[0])
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError as error:  # what help() does not show
+            raise TypeError(f"Value.{op.method}{signature}: {error}") from None
+        bound.apply_defaults()
+        return fast(*bound.args)
+
+    return method, signature
+
+
+def apply(op: Op, *args: Any) -> Any:
     """Apply an op-table entry to Values and/or numbers.
 
     With at least one Value among `args` the result is a new Value recorded in the graph;
@@ -231,12 +288,8 @@ def _attach(op) -> None:
     unary = op.arity == 1
     methods = {}
     if op.method:
-        methods[op.method] = method = _method(op)
-        method.__signature__ = _signature(op)  # what help() shows: (self), (self, slope=0.01)
-        if not unary:
-            default = method.__signature__.parameters[list(method.__signature__.parameters)[1]].default
-            if default is not inspect.Parameter.empty:
-                method.__defaults__ = (default,)
+        methods[op.method], signature = _named_method(op)
+        methods[op.method].__signature__ = signature  # what help() shows: (self), (self, slope=0.01)
     if op.operator and unary:
         methods[_UNARY_OPERATORS[op.operator]] = _method(op)
     elif op.operator:
@@ -244,7 +297,7 @@ def _attach(op) -> None:
         methods[f"__{stem}__"], methods[f"__r{stem}__"] = _method(op), _method(op, reflected=True)
         if stem == "pow":
             methods["__pow__"] = _no_modulo(methods["__pow__"])
-    for name, method in methods.items():
+    for name in methods:
         owner = _attached.get(name)
         if owner is not None and owner is not op or owner is None and hasattr(Value, name):
             taken = f"op {owner.name!r}'s" if owner is not None else "an attribute of Value"

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
 from autograd import opcall as _opcall
+from autograd.checks import is_real
+from autograd.opcall import apply
 from autograd.opdomain import OpDomain
-from autograd.value import Value, _is_real, apply
+from autograd.value import Value
 
 __all__ = ["Op", "OPS", "INTERNAL_OPS", "define_op", "builtin"]
 
@@ -62,7 +64,7 @@ class Op:
         """Number of inputs; None for an n-ary op."""
         return None if self.rules is None else len(self.rules)
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> Any:
         return apply(self, *args)
 
 
@@ -108,6 +110,30 @@ def define_op(
     >>> y.data, x.grad, y.op, cube(2.0)
     (8.0, 12.0, 'cube', 8.0)
     """
+    existing = _check_definition(name, forward, rules, nary_rule, array_forward, method, operator, test_domain)
+    checked_rules = None if rules is None else tuple(_checked_rule(name, i, rule) for i, rule in enumerate(rules))
+    op = Op(
+        name, _float_result(name, forward), checked_rules, array_forward,
+        None if nary_rule is None else _checked_nary_rule(name, nary_rule),
+        symbol=symbol or name, domain=domain, method=method, doc=doc, operator=operator, test_domain=test_domain,
+    )
+    if existing is not None:
+        _opcall._detach(existing)
+    try:
+        _opcall._attach(op)
+    except ValueError:  # a method or operator that is taken: the op it replaced stays
+        if existing is not None:
+            _opcall._attach(existing)
+        raise
+    OPS[name] = op
+    return op
+
+
+def _check_definition(
+    name: Any, forward: Any, rules: Any, nary_rule: Any, array_forward: Any, method: Any, operator: Any, test_domain: Any
+) -> Optional[Op]:
+    """`define_op`'s arguments checked (a clear error naming the op for each mistake); the user
+    op of that name that the new one replaces, if any."""
     if not isinstance(name, str):
         raise TypeError(f"define_op: name must be a string, got {type(name).__name__}: {name!r}")
     if not name:
@@ -125,40 +151,24 @@ def define_op(
         rules = tuple(rules)
         if not rules or not all(callable(r) for r in rules):
             raise TypeError(f"define_op({name!r}): rules must be a non-empty sequence of callables")
-    if rules is not None:
-        rules = tuple(_checked_rule(name, i, rule) for i, rule in enumerate(rules))
-    if nary_rule is not None:
-        nary_rule = _checked_nary_rule(name, nary_rule)
     if (method or operator) and (rules is None or len(rules) > 2):
         raise TypeError(f"define_op({name!r}): a method or operator needs an op of one or two inputs")
     if method and not (isinstance(method, str) and method.isidentifier() and not method.startswith("_")):
         raise ValueError(f"define_op({name!r}): method must be a public Python name, got {method!r}")
-    unary_operators, binary_operators = _opcall._UNARY_OPERATORS, _opcall._BINARY_OPERATORS
-    if operator and operator not in (unary_operators if len(rules) == 1 else binary_operators):
-        raise ValueError(f"define_op({name!r}): operator must be one of {sorted(unary_operators if len(rules) == 1 else binary_operators)}, got {operator!r}")
+    if operator:
+        allowed = _opcall._UNARY_OPERATORS if len(rules) == 1 else _opcall._BINARY_OPERATORS
+        if operator not in allowed:
+            raise ValueError(f"define_op({name!r}): operator must be one of {sorted(allowed)}, got {operator!r}")
     if test_domain is not None and not isinstance(test_domain, OpDomain):
         raise TypeError(f"define_op({name!r}): test_domain must be an OpDomain, got {test_domain!r}")
-    op = Op(
-        name, _float_result(name, forward), rules, array_forward, nary_rule, symbol=symbol or name, domain=domain,
-        method=method, doc=doc, operator=operator, test_domain=test_domain,
-    )
-    if existing is not None:
-        _opcall._detach(existing)
-    try:
-        _opcall._attach(op)
-    except ValueError:
-        if existing is not None:
-            _opcall._attach(existing)
-        raise
-    OPS[name] = op
-    return op
+    return existing
 
 
-def _float_result(name, forward):
+def _float_result(name: str, forward: Callable[..., Any]) -> Callable[..., float]:
     """A user forward may return an int or a numpy scalar; anything else is a clear error."""
 
     @functools.wraps(forward)  # keeps its defaults visible to `_attach` (as `__wrapped__`)
-    def checked(*inputs):
+    def checked(*inputs: float) -> float:
         out = forward(*inputs)
         try:
             return float(out)
@@ -168,13 +178,13 @@ def _float_result(name, forward):
     return checked
 
 
-def _is_gradient(x) -> bool:
+def _is_gradient(x: Any) -> bool:
     """What a rule may return: a number, a Value (create_graph) or an array (a tape's batch)."""
-    return isinstance(x, (float, int, Value)) and not isinstance(x, bool) or _is_real(x) \
+    return isinstance(x, (float, int, Value)) and not isinstance(x, bool) or is_real(x) \
         or hasattr(x, "shape") and hasattr(x, "dtype")
 
 
-def _not_a_gradient(name: str, which: str, result) -> TypeError:
+def _not_a_gradient(name: str, which: str, result: Any) -> TypeError:
     return TypeError(f"{name}: derivative {which} must return a number (or a Value), got {type(result).__name__}: {result!r}")
 
 
@@ -183,7 +193,7 @@ def _checked_rule(name: str, index: int, rule: Callable) -> Callable:
     returning a string or None would otherwise end up in `.grad`."""
 
     @functools.wraps(rule)
-    def checked(grad, out, *inputs):
+    def checked(grad: Any, out: Any, *inputs: Any) -> Any:
         result = rule(grad, out, *inputs)
         if not _is_gradient(result):
             raise _not_a_gradient(name, f"rule {index}", result)
@@ -194,7 +204,7 @@ def _checked_rule(name: str, index: int, rule: Callable) -> Callable:
 
 def _checked_nary_rule(name: str, rule: Callable) -> Callable:
     @functools.wraps(rule)
-    def checked(grad, out, inputs):
+    def checked(grad: Any, out: Any, inputs: Sequence[Any]) -> list[Any]:
         result = list(rule(grad, out, inputs))
         if len(result) != len(inputs):
             raise ValueError(f"{name}: nary_rule returned {len(result)} gradients for {len(inputs)} inputs")
@@ -205,7 +215,16 @@ def _checked_nary_rule(name: str, rule: Callable) -> Callable:
 
     return checked
 
-def builtin(name, forward, rules=None, *, table=OPS, symbol="", **fields) -> Op:
+
+def builtin(
+    name: str,
+    forward: Callable[..., float],
+    rules: Optional[tuple] = None,
+    *,
+    table: dict[str, Op] = OPS,
+    symbol: str = "",
+    **fields: Any,
+) -> Op:
     """A built-in entry of the table, with Value's methods and operators for it (see `Op`)."""
     op = Op(name, forward, rules, symbol=symbol or fields.get("operator") or name, builtin=True, **fields)
     _opcall._attach(op)

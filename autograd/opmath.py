@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Callable
+from typing import Callable
 
 from autograd import ops
 from autograd.opdomain import OpDomain
@@ -37,6 +37,7 @@ __all__ = [
     "log_softmax_rule",
     "logsumexp",
     "logsumexp_array",
+    "logsumexp_rule",
     "numpy_function",
     "numpy_where",
     "pow_base_rule",
@@ -206,6 +207,15 @@ def dot_matrix_rule(G, W, X):
 
 
 # -- log-sum-exp: the shift by the max is inside the op, so it is right for every input ---------
+# log(sum_j e**x_j) = m + log(1 + sum_{j != k} e**(x_j - m)), m = x_k the max: log1p of the other
+# terms keeps a sum that is tiny next to 1 (logsumexp([0, -40]) is 4.25e-18, not 0: the loss of a
+# confident, correct prediction in cross entropy).
+
+
+def _rest(xs, shift: float) -> float:
+    """sum_{j != k} e**(x_j - shift), k the first input equal to the max `shift` (its term is 1)."""
+    k = xs.index(shift)
+    return math.fsum([math.exp(x - shift) for j, x in enumerate(xs) if j != k])
 
 
 def logsumexp(*xs: float) -> float:
@@ -216,23 +226,62 @@ def logsumexp(*xs: float) -> float:
         return -math.inf
     if shift == math.inf:
         return math.inf
-    return shift + math.log(math.fsum([math.exp(x - shift) for x in xs]))
+    return shift + math.log1p(_rest(xs, shift))
+
+
+def _shifted_terms(xs):
+    """numpy: the terms e**(x_j - m) with the max's own term (1) set to 0, and m, for a batch."""
+    import numpy
+
+    stacked = numpy.stack(numpy.broadcast_arrays(*xs)).astype(float)
+    shift = stacked.max(axis=0)  # NaN if any term is NaN
+    shift = numpy.where(numpy.isfinite(shift), shift, 0.0)  # -inf or inf: the sum says it
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        terms = numpy.exp(stacked - shift)
+    first_max = numpy.expand_dims(stacked.argmax(axis=0), 0)
+    rest = terms.copy()
+    numpy.put_along_axis(rest, first_max, 0.0, axis=0)
+    return terms, rest, shift
 
 
 def logsumexp_array(*xs):
     import numpy
 
-    stacked = numpy.stack(numpy.broadcast_arrays(*xs))
-    shift = stacked.max(axis=0)  # NaN if any term is NaN
-    shift = numpy.where(numpy.isfinite(shift), shift, 0.0)  # -inf or inf: the sum says it
-    with numpy.errstate(divide="ignore", over="ignore"):
-        return shift + numpy.log(numpy.exp(stacked - shift).sum(axis=0))
+    terms, rest, shift = _shifted_terms(xs)
+    with numpy.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # log1p of the rest where the max is finite; the plain log of the sum for infinities
+        return shift + numpy.where(numpy.isfinite(terms).all(axis=0) & (terms.max(axis=0) == 1.0),
+                                   numpy.log1p(rest.sum(axis=0)), numpy.log(terms.sum(axis=0)))
+
+
+def logsumexp_rule(grad, out, xs):
+    # d/dx_i = e**x_i / sum_j e**x_j, the softmax weight of x_i. Computed from the differences
+    # x_j - max, never as e**(x_i - out): out is rounded, and at x = y = 1e15 that rounding alone
+    # moved the weights to 0.472 each (at 1e16 to 1.0 each, summing to 2).
+    if any(isinstance(x, Value) for x in xs):  # create_graph: the weights as a graph, log-softmax's
+        values = [x if isinstance(x, Value) else Value(float(x), requires_grad=False) for x in xs]
+        return [grad * ops.EXP(ops.LOG_SOFTMAX(x, *values)) for x in values]
+    if all(isinstance(x, (float, int)) for x in xs):
+        shift = max(xs)
+        if not math.isfinite(shift) or any(x != x for x in xs):  # infinities, NaN: IEEE arithmetic
+            return [grad * math.exp(x - out) for x in xs]
+        terms = [math.exp(x - shift) for x in xs]
+        total = math.fsum(terms)
+        return [grad * (t / total) for t in terms]
+    import numpy  # arrays (a tape's batch)
+
+    terms, _, _ = _shifted_terms(xs)
+    with numpy.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        finite = numpy.isfinite(terms).all(axis=0) & (terms.max(axis=0) == 1.0)
+        weights = numpy.where(finite, terms / terms.sum(axis=0), numpy.exp(numpy.stack(numpy.broadcast_arrays(*xs)) - out))
+    return [grad * w for w in weights]
 
 
 # -- log-softmax: log(exp(v_i) / sum_j exp(v_j)) = (v_i - m) - log(sum_j exp(v_j - m)), m the max ----
 # One node per class, its inputs (v_i, v_1, ..., v_n). Computing it from the differences v_j - m
 # keeps every digit for large inputs, where exp(v_i - logsumexp(v)) would lose those of the
-# rounding of logsumexp (about 1e-11 relative at |v| = 1e5).
+# rounding of logsumexp (about 1e-11 relative at |v| = 1e5); log1p of the other terms keeps the
+# log-probability of a near-certain class (-4.25e-18, not 0).
 
 
 def log_softmax(first: float, *xs: float) -> float:
@@ -241,17 +290,16 @@ def log_softmax(first: float, *xs: float) -> float:
     shift = max(xs)
     if not math.isfinite(shift):
         return first - logsumexp(*xs)  # infinities: IEEE arithmetic says what it is
-    return (first - shift) - math.log(math.fsum([math.exp(x - shift) for x in xs]))
+    return (first - shift) - math.log1p(_rest(xs, shift))
 
 
 def log_softmax_array(first, *xs):
     import numpy
 
-    stacked = numpy.stack(numpy.broadcast_arrays(*xs))
-    shift = stacked.max(axis=0)
-    shift = numpy.where(numpy.isfinite(shift), shift, 0.0)
+    terms, rest, shift = _shifted_terms(xs)
     with numpy.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        return (first - shift) - numpy.log(numpy.exp(stacked - shift).sum(axis=0))
+        return (first - shift) - numpy.where(numpy.isfinite(terms).all(axis=0) & (terms.max(axis=0) == 1.0),
+                                             numpy.log1p(rest.sum(axis=0)), numpy.log(terms.sum(axis=0)))
 
 
 def log_softmax_rule(g, out, inputs):

@@ -20,13 +20,15 @@ second order, on random programs. Read this one first.
 
 from __future__ import annotations
 
+from typing import Any
+
 from autograd.engine import topological_order
 from autograd.value import Value
 
 __all__ = ["reference_gradients"]
 
 
-def reference_gradients(root: Value, create_graph: bool = False) -> dict:
+def reference_gradients(root: Value, create_graph: bool = False) -> dict[Value, Any]:
     """{node: d(root)/d(node)} for every node of root's graph that needs a gradient.
 
     With `create_graph` the gradients are Values (rules run on Values), so they can be

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator
 
 __all__ = ["Tracing", "tracing"]
 
@@ -45,7 +45,7 @@ class Tracing:
     def __init__(self) -> None:
         self.active = 0
         self.array_types: tuple[type, ...] = ()
-        self.array_apply: Optional[Callable[[Any, tuple], Any]] = None
+        self.array_apply: Callable[[Any, tuple], Any] = _no_arrays
         self._here: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_recorder", default=None)
         self._lock = threading.Lock()
 
@@ -79,6 +79,11 @@ class Tracing:
         """Let `apply(op, *args)` run `array_apply(op, args)` when an argument is one of `types`."""
         self.array_types = tuple(types)
         self.array_apply = array_apply
+
+
+def _no_arrays(op: Any, args: tuple) -> Any:
+    """`array_apply` before a tape registers one (never called: `array_types` is empty until then)."""
+    raise TypeError(f"{op.name}: no array support is registered (import autograd.tape)")
 
 
 # The one instance the core reads (a tape sets it; see `Tracing`).

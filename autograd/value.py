@@ -16,13 +16,16 @@ reference counting alone. The rest of the core, by idea:
 
 from __future__ import annotations
 
-import numbers
 import weakref
-from typing import Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Union
 
+from autograd.checks import is_real
 from autograd.tracing import tracing
 
 __all__ = ["Value", "apply", "accumulate_grads", "tracing"]
+
+# What an op takes besides Values: a number (an int or a numpy scalar is stored as a float).
+Operand = Union["Value", float]
 
 # The engine's mark for "not visited by a backward pass running now" (see `Value._pass`).
 _UNSEEN = object()
@@ -32,7 +35,7 @@ _CONSTANT = object()
 
 # Labels live outside the node (few nodes have one): a slot less on every node is less work for
 # Python's cycle collector, which traverses every slot of every node while a graph grows.
-_labels: "weakref.WeakKeyDictionary[Value, str]" = weakref.WeakKeyDictionary()
+_labels: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
 
 
 class Value:
@@ -62,8 +65,14 @@ class Value:
     # cycle collector while a graph is built (it dominated build time), and every slot costs it
     # time too, hence no more slots than these.
     __slots__ = ("data", "_grad", "_pass", "_p0", "_p1", "_op", "__weakref__")
+    data: float
+    _grad: Any  # None, a float, or a Value (a gradient kept by a create_graph pass)
+    _pass: Any
+    _p0: Any
+    _p1: Any
+    _op: Any  # the `autograd.ops.Op` entry, None for a leaf
 
-    def __init__(self, data, label: str = "", *, requires_grad: bool = True):
+    def __init__(self, data: float, label: str = "", *, requires_grad: bool = True) -> None:
         self.data = _as_float(data)
         self._grad = None
         self._pass = _UNSEEN if requires_grad else _CONSTANT
@@ -80,7 +89,7 @@ class Value:
         return self._pass is not _CONSTANT
 
     @requires_grad.setter
-    def requires_grad(self, value) -> None:
+    def requires_grad(self, value: bool) -> None:
         if self._pass is not _UNSEEN and self._pass is not _CONSTANT:
             raise RuntimeError("requires_grad cannot change while a backward pass runs through the node")
         self._pass = _UNSEEN if value else _CONSTANT
@@ -91,7 +100,7 @@ class Value:
         return _labels.get(self, "")
 
     @label.setter
-    def label(self, value) -> None:
+    def label(self, value: Optional[str]) -> None:
         value = "" if value is None else str(value)
         if value:
             _labels[self] = value
@@ -105,7 +114,7 @@ class Value:
         return 0.0 if self._grad is None else self._grad
 
     @grad.setter
-    def grad(self, value) -> None:
+    def grad(self, value: Optional[float]) -> None:
         self._grad = None if value is None else _as_float(value)
 
     @property
@@ -131,7 +140,7 @@ class Value:
         return "" if self._op is None else self._op.name
 
     @property
-    def op_entry(self):
+    def op_entry(self) -> Any:
         """The op-table entry (`autograd.ops.Op`) that made this node; None for a leaf. Read-only:
         its forward, rules and symbol, for code that walks a graph (pictures, checks, tapes).
 
@@ -142,7 +151,7 @@ class Value:
         return self._op
 
     @property
-    def parents(self) -> tuple:
+    def parents(self) -> tuple[Value, ...]:
         """The inputs of the op that made this node, in order (repeats kept); () for a leaf.
 
         A number used in an op (`x * 2`) is stored as a number; here it appears as a constant
@@ -165,7 +174,7 @@ class Value:
         """True for a node with no parents (an input, a parameter or a constant)."""
         return self._op is None
 
-    def backward(self, grad=1.0) -> None:
+    def backward(self, grad: float = 1.0) -> None:
         """Backpropagate from this node, seeding d(self)/d(self) with `grad`.
 
         Leaves accumulate into `.grad` (call `zero_grad` between steps); interior nodes hold
@@ -179,7 +188,7 @@ class Value:
 
         backward(self, grad)
 
-    def detach(self) -> "Value":
+    def detach(self) -> Value:
         """A new constant leaf (`requires_grad=False`) with the same data and label.
 
         >>> x = Value(2.0); y = (x * x).detach(); y.parents, y.requires_grad
@@ -190,7 +199,7 @@ class Value:
         return Value(self.data, self.label, requires_grad=False)
 
     # -- copies ----------------------------------------------------------------------------------
-    def __deepcopy__(self, memo) -> "Value":
+    def __deepcopy__(self, memo: dict) -> Value:
         """A copy of this node and of every node it depends on: data, grad, requires_grad, label,
         op and parents (nodes shared in the original are shared in the copy). No recursion, so
         a deep graph copies too.
@@ -207,12 +216,13 @@ class Value:
                 memo[id(node)] = _rebuilt(node.data, node._grad, node.requires_grad, node.label, node._op, parents)
         return memo[id(self)]
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple:
         # Pickle: leaves by reference (pickle's memo keeps a parameter shared by several pickled
         # Values one object), the ops above them as a flat list, so a deep graph needs no recursion.
         if self._op is None:
             return (_rebuilt, (self.data, self._grad, self.requires_grad, self.label, None, ()))
-        index, entries = {}, []
+        index: dict[Value, int] = {}
+        entries: list[Any] = []  # a leaf, or (data, grad, requires_grad, label, op name, parent indices)
         for node in _ancestors(self):
             index[node] = len(entries)
             if node._op is None:
@@ -238,22 +248,22 @@ class Value:
             tracing.guard(self, "bool", None, result)
         return result
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
         from autograd.render import repr_mimebundle
 
         return repr_mimebundle(self, include=include, exclude=exclude)
 
     # -- comparisons on data (no graph) ---------------------------------------------------
-    def __lt__(self, other):
+    def __lt__(self, other: Union[Value, float]) -> bool:
         return _compared(self, "<", other, self.data < _data_of(other, "<"))
 
-    def __le__(self, other):
+    def __le__(self, other: Union[Value, float]) -> bool:
         return _compared(self, "<=", other, self.data <= _data_of(other, "<="))
 
-    def __gt__(self, other):
+    def __gt__(self, other: Union[Value, float]) -> bool:
         return _compared(self, ">", other, self.data > _data_of(other, ">"))
 
-    def __ge__(self, other):
+    def __ge__(self, other: Union[Value, float]) -> bool:
         return _compared(self, ">=", other, self.data >= _data_of(other, ">="))
 
     __eq__ = object.__eq__
@@ -263,11 +273,37 @@ class Value:
     # Each operator and method comes from one op-table entry (`Op.method`, `Op.operator` in
     # `autograd.ops`), attached by `autograd.opcall._attach` when the entry is made: `x + y` records ADD.
 
-    def __pos__(self):
+    def __pos__(self) -> Value:
         return self
 
+    if TYPE_CHECKING:  # what the op table attaches, for type checkers (tests/test_typing.py keeps it in step)
+        def __add__(self, other: Operand) -> Value: ...
+        def __radd__(self, other: Operand) -> Value: ...
+        def __sub__(self, other: Operand) -> Value: ...
+        def __rsub__(self, other: Operand) -> Value: ...
+        def __mul__(self, other: Operand) -> Value: ...
+        def __rmul__(self, other: Operand) -> Value: ...
+        def __truediv__(self, other: Operand) -> Value: ...
+        def __rtruediv__(self, other: Operand) -> Value: ...
+        def __pow__(self, other: Operand, modulo: None = None) -> Value: ...
+        def __rpow__(self, other: Operand) -> Value: ...
+        def __neg__(self) -> Value: ...
+        def __abs__(self) -> Value: ...
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def sqrt(self) -> Value: ...
+        def softplus(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def leaky_relu(self, slope: Operand = 0.01) -> Value: ...
+        def sin(self) -> Value: ...
+        def cos(self) -> Value: ...
+        # A user's op (`define_op(..., method="cube")`) attaches its method at run time, unknown to
+        # a type checker: `cube(x)`, calling the op, type-checks.
 
-def accumulate_grads(values, grads) -> None:
+
+def accumulate_grads(values: Iterable[Value], grads: Iterable[float]) -> None:
     """Add each float of `grads` to the `.grad` of the Value at the same place in `values`, as a
     backward pass does for leaves (a tape adds its batch gradients to the parameters this way).
 
@@ -284,19 +320,10 @@ def accumulate_grads(values, grads) -> None:
 # -- numbers -----------------------------------------------------------------------------------
 
 
-def _is_real(x) -> bool:
-    """A real number: int, float, bool, fractions, decimals, and numpy's real scalars (numpy's
-    bool is no `numbers.Real`, yet `Value(np.bool_(True))` should work as `Value(True)` does)."""
-    if isinstance(x, numbers.Real):
-        return not isinstance(x, Value)
-    return type(x).__module__ == "numpy" and getattr(x, "shape", None) == () and getattr(x, "dtype", None) is not None \
-        and x.dtype.kind in "biuf"
-
-
-def _as_float(data) -> float:
+def _as_float(data: Any) -> float:
     if type(data) is float:
         return data
-    if _is_real(data):
+    if is_real(data):
         return float(data)
     if isinstance(data, Value):
         raise TypeError("Value(data): data is already a Value; use v.data or v.detach()")
@@ -306,14 +333,14 @@ def _as_float(data) -> float:
 # -- copies and pickles (`Value.__deepcopy__`, `Value.__reduce__`) ---------------------------
 
 
-def _ancestors(root: Value) -> list:
+def _ancestors(root: Value) -> list[Value]:
     """`root` and every node it depends on, parents first (iterative)."""
     from autograd.engine import topological_order
 
     return topological_order(root)
 
 
-def _rebuilt(data, grad, requires_grad, label, op, parents) -> Value:
+def _rebuilt(data: float, grad: Any, requires_grad: bool, label: str, op: Any, parents: tuple) -> Value:
     """A node with these fields (a copy's, or an unpickled one's)."""
     node = Value(data, label, requires_grad=requires_grad)
     node._grad = grad
@@ -325,7 +352,7 @@ def _rebuilt(data, grad, requires_grad, label, op, parents) -> Value:
     return node
 
 
-def _op_named(name: str):
+def _op_named(name: str) -> Any:
     from autograd.ops import INTERNAL_OPS, OPS
 
     op = OPS.get(name) or INTERNAL_OPS.get(name)
@@ -348,27 +375,27 @@ def _unpickled_graph(entries: list) -> Value:
 # -- comparisons and parents ---------------------------------------------------------------
 
 
-def _compared(node: Value, kind: str, other, result: bool) -> bool:
+def _compared(node: Value, kind: str, other: Any, result: bool) -> bool:
     """A comparison's result; while a tape is being traced it is also recorded as a guard."""
     if tracing.active:
         tracing.guard(node, kind, other, result)
     return result
 
 
-def _data_of(other, op_name: str) -> float:
+def _data_of(other: Any, op_name: str) -> float:
     if isinstance(other, Value):
         return other.data
-    if _is_real(other):
+    if is_real(other):
         return other
     raise TypeError(f"{op_name}: cannot compare a Value with {type(other).__name__}: {other!r}")
 
 
 # The constant Values standing for the numbers stored in a node's parent slots, made when
 # `parents` is first read (by a picture, a tape, a walk of the graph), never on the hot path.
-_constants: "weakref.WeakKeyDictionary[Value, tuple]" = weakref.WeakKeyDictionary()
+_constants: weakref.WeakKeyDictionary[Value, tuple[Value, ...]] = weakref.WeakKeyDictionary()
 
 
-def _parents_with_constants(node: Value) -> tuple:
+def _parents_with_constants(node: Value) -> tuple[Value, ...]:
     parents = _constants.get(node)
     if parents is None:
         slots = (node._p0,) if node._p1 is None else (node._p0, node._p1)
@@ -380,5 +407,5 @@ def _parents_with_constants(node: Value) -> tuple:
 # `apply` and the methods and operators of Value live in `autograd.opcall`, which needs `Value`;
 # the op table (`autograd.ops`) needs both, and each of its entries attaches its methods and
 # operators to Value as it is made. So both are imported last.
-from autograd.opcall import _slots, apply  # noqa: E402
 import autograd.ops  # noqa: E402,F401
+from autograd.opcall import _slots, apply  # noqa: E402

@@ -5,7 +5,9 @@ once dagrad, graphviz-pure and matplotlib are installed; no system Graphviz need
 - demo_decision_boundary.png: the demo's trained model (`nn.demo`, drawn with matplotlib);
 - explorer.png: the step-through explorer's page at the step that gives dE/dw5, a screenshot by
   headless Chromium (/usr/bin/chromium or `chromium` on the PATH); without Chromium it is
-  skipped with a note saying so, and the picture already in docs/ is kept.
+  skipped with a note saying so, and the picture already in docs/ is kept;
+- live_training.png: the training view's replay page of make demo's network (`fit(live=True)`),
+  the same way.
 """
 
 import os
@@ -71,7 +73,7 @@ def decision_boundary(path: str) -> str:
 
 
 def two_two_two():
-    """The 2-2-2 sigmoid network of tutorial 000 (notebook 03): its loss E and the weight w5."""
+    """The 2-2-2 sigmoid network of Matt Mazur's tutorial (notebook 03): its loss E and the weight w5."""
     i1 = Value(0.05, label="i1", requires_grad=False)
     i2 = Value(0.10, label="i2", requires_grad=False)
     w1, w2, w3, w4, w5, w6, w7, w8 = (Value(x, label=f"w{k}") for k, x in
@@ -102,21 +104,39 @@ def chromium() -> str:
 def explorer_screenshot(path: str, size=(1280, 860)) -> str:
     """The explorer's page for the 2-2-2 network, at the step where w5 gets dE/dw5, as a PNG.
     Returns the path, or "" (with a note) when there is no Chromium to take it."""
+    E, w5 = two_two_two()
+    player = autograd.explore(E, title="Mazur's 2-2-2 sigmoid network")
+    step = next(s for s in autograd.backward_steps(E) if any(c.parent is w5 for c in s.contributions))
+    return page_screenshot(player.save_html, path, size, f"#frame={player.frame_of(step.node, w5)}")
+
+
+def live_screenshot(path: str, size=(1280, 920)) -> str:
+    """The training view's replay page of make demo's network, at its last epoch, as a PNG."""
+    import warnings
+
+    X, labels = nn.datasets.make_moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # outside Jupyter live=True records and warns
+        history = nn.fit(model, X, nn.datasets.to_signed(labels), loss="hinge", optimizer=nn.Adam(model.parameters(), lr=0.02),
+                         epochs=100, l2=1e-4, live=True, progress=False)
+    return page_screenshot(lambda page: history.save_html(page, title="make demo's network, trained live"), path, size, "")
+
+
+def page_screenshot(save_page, path: str, size, fragment: str) -> str:
+    """Write a page with `save_page(html_path)` and screenshot it (at `fragment`) into `path`;
+    "" (with a note) when there is no Chromium."""
     browser = chromium()
     if not browser:
         print(f"skipped {os.path.basename(path)}: no Chromium (/usr/bin/chromium; apt-get install chromium); kept the old one")
         return ""
-    E, w5 = two_two_two()
-    player = autograd.explore(E, title="Tutorial 000: the 2-2-2 sigmoid network")
-    step = next(s for s in autograd.backward_steps(E) if any(c.parent is w5 for c in s.contributions))
-    frame = player.frame_of(step.node, w5)
     with tempfile.TemporaryDirectory(prefix="dagrad-docs-") as tmp:
-        page = player.save_html(os.path.join(tmp, "explorer.html"))
-        shot = os.path.join(tmp, "explorer.png")
+        page = save_page(os.path.join(tmp, "page.html"))
+        shot = os.path.join(tmp, "page.png")
         subprocess.run(
             [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp}/profile",
              "--virtual-time-budget=3000", f"--window-size={size[0]},{size[1]}", f"--screenshot={shot}",
-             f"file://{page}#frame={frame}"],
+             f"file://{page}{fragment}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False,
         )
         if not os.path.exists(shot) or not os.path.getsize(shot):
@@ -141,9 +161,9 @@ def main() -> None:
     print(autograd.render(first, os.path.join(HERE, "neuron_within.svg"), within=loss, edge_derivatives=True,
                           clusters="prefix", cluster_depth=4))
     print(decision_boundary(os.path.join(HERE, "demo_decision_boundary.png")))
-    shot = explorer_screenshot(os.path.join(HERE, "explorer.png"))
-    if shot:
-        print(shot)
+    for shot in (explorer_screenshot(os.path.join(HERE, "explorer.png")), live_screenshot(os.path.join(HERE, "live_training.png"))):
+        if shot:
+            print(shot)
 
 
 if __name__ == "__main__":

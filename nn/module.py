@@ -226,7 +226,7 @@ class Module:
             "parameters": state,
         }
         text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-        write_atomically(path, text)
+        write_atomically(path, text, where=f"save {path}")
         return path
 
     @classmethod

@@ -9,7 +9,8 @@ from autograd.checks import check_integer, check_real
 
 __all__ = ["Stopping", "STOP_REASONS"]
 
-STOP_REASONS = ("all_correct", "loss_tol", "no_improvement", "callback", "max_epochs")
+# "stopped": the stop button of the live view (fit(live=True)) was pressed.
+STOP_REASONS = ("all_correct", "loss_tol", "no_improvement", "callback", "max_epochs", "stopped")
 
 
 class Stopping:

@@ -216,6 +216,34 @@ def mlp_from_torch(module, cls):
         module = torch.nn.Sequential(module)
     if not isinstance(module, torch.nn.Sequential):
         raise TypeError(f"{where}: expected a torch.nn.Sequential of Linear and activation layers, got {type(module).__name__}")
+    linears, activations = _linears_and_activations(module, where)
+    hidden = set(activations[:-1])
+    if len(hidden) > 1:
+        first = activations[0]
+        i = next(i for i, a in enumerate(activations[:-1]) if a != first)
+        raise ValueError(
+            f"{where}: hidden layers use different activations ({first} after layer {linears[0][1]}, "
+            f"{activations[i]} after layer {linears[i][1]}); an nn.MLP has one activation for all hidden layers"
+        )
+    model = cls(
+        linears[0][0].in_features,
+        [linear.out_features for linear, _ in linears],
+        activation=hidden.pop() if hidden else "relu",
+        output_activation=activations[-1],
+    )
+    for layer, (linear, _) in zip(model.layers, linears):
+        weight = linear.weight.detach().to("cpu", torch.float64).tolist()
+        bias = linear.bias.detach().to("cpu", torch.float64).tolist()
+        for neuron, row, b in zip(layer.neurons, weight, bias):
+            for value, number in zip(neuron.w, row):
+                value.data = number
+            neuron.b.data = b
+    return model
+
+
+def _linears_and_activations(module, where: str) -> tuple:
+    """The Sequential's Linear layers [(module, name)] and the activation after each ("linear": none)."""
+    torch = _torch()
     linears, activations = [], []  # per Linear: the module, its name; the activation after it
     for name, child in module.named_children():
         if isinstance(child, torch.nn.Linear):
@@ -244,29 +272,7 @@ def mlp_from_torch(module, cls):
         activations[-1] = activation
     if not linears:
         raise ValueError(f"{where}: the module has no Linear layer")
-    activations = [a or "linear" for a in activations]
-    hidden = set(activations[:-1])
-    if len(hidden) > 1:
-        first = activations[0]
-        i = next(i for i, a in enumerate(activations[:-1]) if a != first)
-        raise ValueError(
-            f"{where}: hidden layers use different activations ({first} after layer {linears[0][1]}, "
-            f"{activations[i]} after layer {linears[i][1]}); an nn.MLP has one activation for all hidden layers"
-        )
-    model = cls(
-        linears[0][0].in_features,
-        [linear.out_features for linear, _ in linears],
-        activation=hidden.pop() if hidden else "relu",
-        output_activation=activations[-1],
-    )
-    for layer, (linear, _) in zip(model.layers, linears):
-        weight = linear.weight.detach().to("cpu", torch.float64).tolist()
-        bias = linear.bias.detach().to("cpu", torch.float64).tolist()
-        for neuron, row, b in zip(layer.neurons, weight, bias):
-            for value, number in zip(neuron.w, row):
-                value.data = number
-            neuron.b.data = b
-    return model
+    return linears, [a or "linear" for a in activations]
 
 
 # -- losses ----------------------------------------------------------------------------------------

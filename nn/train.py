@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
 import autograd
-from autograd import no_grad
+from autograd import no_grad, write_atomically
 from autograd.checks import check_integer, check_real
 
 from nn.compiled import CompiledPath, compiled_path
@@ -30,6 +30,7 @@ from nn.evaluate import (
     outputs,
     predict,
 )
+from nn.live import LiveView, Recording, StopTraining, open_view
 from nn.losses import LOSSES
 from nn.module import Module
 from nn.optim import SGD, Optimizer
@@ -55,6 +56,7 @@ class History:
     lr: list = field(default_factory=list)
     stopped_by: Optional[str] = None
     decision: Optional[str] = None
+    recording: Optional[Recording] = field(default=None, repr=False, compare=False)
 
     @property
     def epochs(self) -> int:
@@ -66,6 +68,26 @@ class History:
         if self.accuracy and self.accuracy[-1] is not None:
             last += f", final accuracy {self.accuracy[-1]:.4g}"
         return f"History({self.epochs} epochs{last}, stopped_by={self.stopped_by!r})"
+
+    def save_html(self, path, title: Optional[str] = None) -> str:
+        """Write the run recorded by `fit(..., live=True)` as one self-contained offline page
+        that scrubs through it epoch by epoch (the live view's network, decision plane, curves
+        and gradient norms); atomically; return the path.
+
+        >>> import os, tempfile, warnings, nn
+        >>> X, y = nn.datasets.xor()
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # outside Jupyter live=True only records
+        ...     history = nn.fit(nn.MLP(2, [4, 1], activation="tanh", seed=3), X, y, loss="bce_with_logits", epochs=3, live=True, progress=False)
+        >>> page = history.save_html(os.path.join(tempfile.mkdtemp(), "run.html"))
+        >>> len(history.recording.frames), "default-src 'none'" in open(page, encoding="utf-8").read()
+        (3, True)
+        """
+        if self.recording is None:
+            raise ValueError("History.save_html: this run recorded no frames; train with nn.fit(..., live=True) to record one")
+        from nn.live import replay_page
+
+        return write_atomically(path, replay_page(self.recording, title))
 
     def append(self, loss: float, accuracy: Optional[float], lr: float) -> None:
         """Record one epoch."""
@@ -95,6 +117,7 @@ def fit(
     progress: Optional[bool] = None,
     callback: Optional[Callable] = None,
     compiled: Union[bool, str] = False,
+    live: bool = False,
 ) -> History:
     """Train `model` on (X, y) by gradient descent and return a `History`.
 
@@ -118,6 +141,12 @@ def fit(
       saying which is missing. A model whose forward branches on values raises
       `autograd.TraceError`. "auto" uses the compiled path where it applies and otherwise,
       or after a TraceError, the scalar one.
+    - `live`: True shows the live view in Jupyter (`nn.live`: the network with each neuron's
+      output over the input plane, the decision, loss, accuracy, gradient norms and dead ReLUs,
+      updating as it trains, with pause, step, epoch, stop and speed; stop ends training with
+      `stopped_by="stopped"`) and records the run in `history.recording`, which
+      `history.save_html(path)` writes as a replay page. Outside Jupyter it warns and shows the
+      progress bar, and still records.
 
     >>> import nn
     >>> X, y = nn.datasets.xor()
@@ -141,19 +170,45 @@ def fit(
     stopping.check_decision(decision)
 
     history = History(decision=decision)
+    view = open_view(model, X, y, decision, epochs, _title(model)) if live else None
+    if view is not None:
+        history.recording = view.recording
+        if view.widget is None and progress is None:
+            progress = True  # outside Jupyter, live=True shows the terminal bar
+    try:
+        _train(training, optimizer, scheduler, stopping, history, view, X, y, batches, epochs, decision, progress)
+    except StopTraining:
+        history.stopped_by = "stopped"
+    except BaseException as error:  # KeyboardInterrupt too: the view says the run ended
+        if view is not None:
+            view.finish("error", f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+        raise
+    if view is not None:
+        view.finish("stopped" if history.stopped_by == "stopped" else "done", f"stopped by {history.stopped_by}")
+    return history
+
+
+def _train(training, optimizer, scheduler, stopping, history, view, X, y, batches, epochs, decision, progress) -> None:
+    """The epochs of `fit`: train, record, step the scheduler, check the stopping criteria."""
+    before_batch = view.before_batch if view is not None else None
     with ProgressBar(progress, epochs) as bar:
         for epoch in range(epochs):
             lr_used = optimizer.lr
-            epoch_loss = training.epoch(epoch, X, y, batches.epoch())
+            epoch_loss = training.epoch(epoch, X, y, batches.epoch(), before_batch, history)
             history.append(epoch_loss, training.accuracy(X, y, decision), lr_used)
             if scheduler is not None:
                 scheduler.step()
             bar.epoch_done(epoch_loss, history.accuracy[-1])
             history.stopped_by = stopping.reason(epoch, history)
+            if view is not None:
+                view.epoch_done(epoch + 1, epoch_loss, history.accuracy[-1], lr_used, last=history.stopped_by is not None or epoch == epochs - 1)
             if history.stopped_by is not None:
-                return history
+                return
     history.stopped_by = "max_epochs"
-    return history
+
+
+def _title(model) -> str:
+    return f"Training {type(model).__name__}"
 
 
 def _resolve_loss(loss) -> tuple:
@@ -203,13 +258,23 @@ class _Training:
         self.model, self.loss_fn, self.params, self.l2, self.optimizer = model, loss_fn, params, l2, optimizer
         self.compiled_path, self.compiled = compiled_path, compiled
 
-    def epoch(self, epoch: int, X: list, y: list, batches: list) -> float:
-        """Train on every batch; the mean training loss over the epoch."""
-        total = 0.0
-        for batch in batches:
+    def epoch(self, epoch: int, X: list, y: list, batches: list, before_batch=None, history=None) -> float:
+        """Train on every batch; the mean training loss over the epoch. `before_batch(starts_epoch)`
+        (the live view's controls) may hold the loop or raise StopTraining: then the batches done
+        so far are recorded as a partial epoch in `history` before it propagates."""
+        total, trained = 0.0, 0
+        for number, batch in enumerate(batches):
+            if before_batch is not None:
+                try:
+                    before_batch(number == 0)
+                except StopTraining:
+                    if trained and history is not None:
+                        history.append(total / trained, self.accuracy(X, y, history.decision), self.optimizer.lr)
+                    raise
             self.optimizer.zero_grad()
             X_batch, y_batch = [X[i] for i in batch], [y[i] for i in batch]
             total += self._checked_loss(epoch, X_batch, y_batch, batch) * len(batch)
+            trained += len(batch)
             self.optimizer.step()
         return total / len(X)
 

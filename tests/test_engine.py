@@ -529,3 +529,38 @@ def test_tutorial_000_shared_bias_gets_the_sum_over_both_uses():
     _, (b1, b2), (h1, h2, o1, o2), loss = tutorial_000_network()
     loss.backward()
     assert b2.grad == pytest.approx(o1.grad * o1.data * (1 - o1.data) + o2.grad * o2.data * (1 - o2.data), rel=1e-14)
+
+
+# -- a gradient nobody asked for cannot make the asked-for one fail (issue 21 item 2) ----------------
+
+
+def test_grad_of_a_negative_base_with_a_learnable_exponent_gives_the_base_gradient():
+    # PyTorch float64: d/dx x**y = y x**(y-1) = 12 at (-2, 3); d/dy = x**y log x is undefined (NaN there).
+    x, y = Value(-2.0), Value(3.0)
+    assert grad(x**y, [x]) == [12.0]
+    [d] = grad(x**y, [x], create_graph=True)  # 3 x**2, then its derivative 6x
+    assert d.data == 12.0 and grad(d, [x]) == [-12.0]
+    assert grad(x**y * y + x, [x]) == [37.0]  # through other ops too: 3 * 12 + 1
+
+
+def test_asking_for_the_undefined_gradient_is_an_error_naming_pow_and_its_inputs():
+    x, y = Value(-2.0), Value(3.0)
+    for ask in (lambda: grad(x**y, [y]), lambda: grad(x**y, [x, y]), lambda: (x**y).backward(),
+                lambda: grad(x**y, [y], create_graph=True)):
+        with pytest.raises(ValueError, match=r"backward of pow\(-2.0, 3.0\): log\(-2.0\): input must be > 0"):
+            ask()
+    assert x.grad == 0.0 and y.grad == 0.0  # a pass that raises writes no .grad
+
+
+def test_an_overflow_in_a_gradient_nobody_asked_for_does_not_fail_grad():
+    x, w = Value(1e-200), Value(1.0)
+    assert grad(w / x, [w]) == [1e200]  # d/dx = -w / x**2 overflows; x's gradient is not asked for
+    with pytest.raises(OverflowError, match=r"backward of div\(1.0, 1e-200\): the gradient for input 1 is -inf"):
+        grad(w / x, [x])
+
+
+def test_grad_toward_an_interior_node_and_a_constant_input():
+    x, y = Value(-2.0), Value(3.0)
+    h = x * 1.0
+    c = Value(5.0, requires_grad=False)
+    assert grad(h**y + c, [h, c, x]) == [12.0, 0.0, 12.0]

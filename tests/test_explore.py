@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import autograd
 import nn
@@ -127,9 +128,13 @@ def test_a_constant_parent_gets_nothing():
     assert step.contributions[0].total == 5.0
 
 
-def test_backward_steps_of_a_leaf_and_of_a_constant_are_empty():
+def test_backward_steps_of_a_leaf_is_empty_and_of_a_constant_raises_like_backward():
     assert len(backward_steps(Value(1.0))) == 0
-    assert len(backward_steps(Value(1.0, requires_grad=False) * 2)) == 0
+    constant = Value(1.0, requires_grad=False) * 2
+    with pytest.raises(ValueError, match=r"is a constant \(requires_grad=False\)"):
+        constant.backward()
+    with pytest.raises(ValueError, match=r"backward_steps: the output Value\(data=2.0.* is a constant \(requires_grad=False\)"):
+        backward_steps(constant)
 
 
 def test_backward_steps_rejects_what_is_not_a_value():
@@ -173,7 +178,12 @@ def test_the_observed_pass_is_the_same_pass_backward_runs():
 def test_path_products_sum_to_the_gradient(case):
     out, xs = _run(case)
     out.backward()
+    graph = set(autograd.topological_order(out))
     for x in xs:
+        if x not in graph:   # an input the program does not use: no paths, and paths() says why
+            with pytest.raises(ValueError, match="does not depend on"):
+                paths(out, x)
+            continue
         found = paths(out, x, max_paths=None)
         assert len(found) == count_paths(out, x)
         products = [p.product for p in found]
@@ -208,13 +218,80 @@ def test_too_many_paths_says_how_many_without_listing_them():
     assert info.value.count == 2**60
 
 
-def test_paths_of_an_unrelated_leaf_are_empty_and_bad_arguments_are_named():
-    x, z = Value(1.0), Value(2.0)
-    assert paths(x * 3, z) == []
+def test_paths_to_an_unrelated_value_or_with_swapped_arguments_say_why():
+    x, z = Value(1.0, label="x"), Value(2.0, label="z")
+    y = x * 3
+    with pytest.raises(ValueError, match=r"paths: Value\(data=3.0.* does not depend on Value\(data=2.0.*label='z'.*not in the output's graph"):
+        paths(y, z)
+    with pytest.raises(ValueError, match=r"count_paths: .* does not depend on"):
+        count_paths(y, z)
+    with pytest.raises(ValueError, match=r"paths: Value\(data=3.0.* is computed from Value\(data=1.0.*label='x'.*did you swap the arguments\?"):
+        paths(x, y)
+    with pytest.raises(ValueError, match=r"paths: the output .* is a constant \(requires_grad=False\)"):
+        paths(Value(2.0, requires_grad=False) * 2, x)
     with pytest.raises(TypeError, match="paths: leaf must be a Value, got int: 3"):
         paths(x * 3, 3)
-    with pytest.raises(ValueError, match="paths: max_paths must be an int >= 1 or None, got 0"):
+    with pytest.raises(ValueError, match="paths: max_paths must be a positive integer or None, got 0"):
         paths(x * 3, x, max_paths=0)
+
+
+def test_paths_stop_at_an_interior_value_with_requires_grad_false_as_backward_does():
+    x = Value(3.0, label="x")
+    y = x * x
+    y.label = "y"
+    y.requires_grad = False
+    z = y + x
+    z.label = "z"
+    z.backward()
+    found = paths(z, x)
+    assert x.grad == 1.0 and [str(p) for p in found] == ["x -[1]-> z   product 1"]   # was 3 paths, summing to 7
+    assert count_paths(z, x) == 1 and backward_steps(z).grad(x) == 1.0
+    c = Value(2.0, label="c", requires_grad=False)
+    assert paths(c * x, c) == [] and count_paths(c * x, c) == 0       # a constant leaf gets no gradient
+    leaf = next(n for n in explore(z).data["nodes"] if n["name"] == "x")
+    assert leaf["grad"] == 1.0 and math.isclose(leaf["fd"], 1.0, rel_tol=1e-6)   # y held fixed, as backward() does
+    assert sum(p["product"] for p in leaf["paths"]["listed"]) == 1.0
+
+
+@settings(max_examples=EXAMPLES)
+@given(RANDOM_PROGRAMS, st.data())
+def test_paths_backward_steps_and_backward_agree_with_constant_interior_nodes(case, data):
+    """Guard (issue 21): random programs, random interior values set to requires_grad=False
+    after the graph is built; the three views of the gradient must agree."""
+    program, inputs = case
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate(inputs)]
+    values = program.trace(xs)
+    out = values[-1]
+    interior = [v for v in values[len(xs):-1] if v is not out]
+    for v in interior:
+        if data.draw(st.booleans(), label=f"freeze {v!r}"):
+            v.requires_grad = False
+    steps = backward_steps(out)
+    out.backward()
+    graph = autograd.topological_order(out)
+    for node in graph:
+        if node.requires_grad:
+            assert steps.grad(node) == node.grad, node
+    for x in xs:
+        if x not in set(graph):   # an input the program does not use: paths() says so (tested above)
+            assert not x.has_grad
+            continue
+        if count_paths(out, x) > 2000:
+            continue
+        products = [p.product for p in paths(out, x, max_paths=None)]
+        assume(all(math.isfinite(q) for q in products))
+        assert math.isclose(math.fsum(products), x.grad, rel_tol=1e-9, abs_tol=1e-9 * max(1.0, math.fsum(abs(q) for q in products)))
+        if not products:
+            assert x.grad == 0.0
+
+
+def test_a_path_through_a_dead_relu_prints_product_0_not_minus_0():
+    x = Value(-2.0, label="x")
+    y = (x * 3).relu() * -1.0
+    y.label = "y"
+    [path] = paths(y, x)
+    assert path.product == 0 and str(path).endswith("product 0") and "-0" not in str(path)
+    assert "-0" not in str(backward_steps(y))
 
 
 # -- the explorer's data ---------------------------------------------------------------------
@@ -351,6 +428,48 @@ def test_explore_names_bad_arguments():
         explore(x * 2, timeout=-1)
     with pytest.raises(ValueError, match=r"explore: Value\(data=2.0.*is a constant \(requires_grad=False\)"):
         explore(Value(2.0, requires_grad=False))
+
+
+def test_a_one_megabyte_label_is_shortened_as_the_pictures_shorten_it(tmp_path):
+    x = Value(2.0, label="x" * 1_000_000)
+    y = x * x
+    y.label = "y"
+    ex = explore(y)
+    leaf = next(n for n in ex.data["nodes"] if n["id"] == "v0")
+    assert leaf["name"] == "x" * 199 + "…" and leaf["label"] == leaf["name"]   # the Value keeps its label
+    assert len(x.label) == 1_000_000 and ex.frames[-2]["text"].startswith("y → " + "x" * 199 + "…")
+    page = ex.save_html(tmp_path / "big.html")
+    assert os.path.getsize(page) < 200_000
+    assert ">" + "x" * 199 + "…<" in autograd.to_dot(y)     # the same shortening as the pictures
+    # the other texts that show names: the steps table and a path
+    assert max(len(line) for line in str(backward_steps(y)).splitlines()) < 300
+    assert len(str(paths(y, x)[0])) < 500
+
+
+def test_tables_and_paths_write_lone_surrogates_visibly():
+    x = Value(2.0, label="x\udc80")
+    y = x * 3
+    y.label = "y"
+    assert "x\\xdc80" in str(backward_steps(y)) and "x\\xdc80" in str(paths(y, x)[0])
+    backward_steps(y)._repr_html_().encode("utf-8")   # what Jupyter sends
+
+
+def test_lone_surrogates_in_labels_and_titles_reach_the_page(tmp_path):
+    x = Value(2.0, label="x\udc80")
+    y = (x * 3).tanh()
+    y.label = "y\ud800"
+    ex = explore(y, title="backprop \udfff")
+    page = open(ex.save_html(tmp_path / "s.html"), encoding="utf-8").read()
+    names = sorted(n["name"] for n in ex.data["nodes"])
+    assert "x\\xdc80" in names and "y\\xd800" in names and ex.data["title"] == "backprop \\xdfff"   # visible, as in pictures
+    assert all(json.dumps(name, ensure_ascii=False)[1:-1] in page for name in names + [ex.data["title"]])
+    json.dumps(ex.data).encode("utf-8")  # what Jupyter sends: encodable
+    ex.save_html(tmp_path / "t.html", title="other \ud800")
+    model = nn.MLP(2, [2, 1], seed=0)
+    for p in model.parameters():
+        p.label = p.label.replace("layers", "l\udc80ayers")
+    loss = (model([0.5, -0.3]) - 1.0) ** 2
+    explore(loss, collapse="neuron").save_html(tmp_path / "n.html")
 
 
 def test_a_single_leaf_still_plays():

@@ -17,10 +17,10 @@ import math
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from test_properties import torch_ops
 
 from autograd import OPS, Value, grad, jvp
 from autograd.testing import programs
-from test_properties import torch_ops
 
 EXAMPLES = settings.default.max_examples  # 300 under the ci profile, 50 under dev
 

@@ -155,5 +155,68 @@ def _compare_methods_with_apply(state, x, y):
 
 
 def test_a_method_given_the_wrong_number_of_inputs_says_which_op():
-    with pytest.raises(TypeError, match=r"tanh\(0.5, 2.0\)"):
+    with pytest.raises(TypeError, match=r"Value.tanh\(\) takes 1 positional argument but 2 were given"):
         Value(0.5).tanh(2.0)
+    with pytest.raises(TypeError, match=r"Value.leaky_relu\(self, slope=0.01\): too many positional arguments"):
+        Value(0.5).leaky_relu(0.1, 0.2)
+    with pytest.raises(TypeError, match=r"Value.leaky_relu\(self, slope=0.01\): got an unexpected keyword argument 'alpha'"):
+        Value(0.5).leaky_relu(alpha=0.1)
+
+
+def _example_arguments(parameters):
+    """Arguments for the parameters after self: a number each (0.5, 0.25, ...)."""
+    return [0.5 / 2**k for k in range(len(parameters))]
+
+
+# Every built-in entry, and user entries with a method of one input, of two ("other"), and of two
+# with a named second input and a default (as leaky_relu's slope).
+define_op("test_sig_twice", lambda x: 2 * x, [lambda g, out, x: 2 * g], method="test_sig_twice")
+define_op("test_sig_hypot", math.hypot, [lambda g, out, x, y: g * x / out, lambda g, out, x, y: g * y / out], method="test_sig_hypot")
+define_op(
+    "test_sig_scaled", lambda x, scale=2.0: scale * x,
+    [lambda g, out, x, scale: g * scale, lambda g, out, x, scale: g * x], method="test_sig_scaled",
+)
+SIGNATURE_CASES = sorted(name for name, op in OPS.items() if op.builtin) + ["test_sig_twice", "test_sig_hypot", "test_sig_scaled"]
+
+
+@pytest.mark.parametrize("name", SIGNATURE_CASES)
+def test_every_method_accepts_exactly_its_signature_positionally_and_by_keyword(name):
+    # Issue 21 item 22: `Value(-2.0).leaky_relu(slope=0.2)` raised TypeError while help() showed
+    # (self, slope=0.01). Every method and operator made from the table: what inspect.signature
+    # (hence help()) shows is what it accepts, positionally and by keyword, defaults included,
+    # and one argument more is a TypeError.
+    op = OPS[name]
+    names = [op.method] if op.method else []
+    if op.operator:
+        names += _operator_methods(op)
+    for method_name in names:
+        method = getattr(Value, method_name)
+        parameters = list(inspect.signature(method).parameters.values())[1:]
+        if method_name == "__pow__":  # pow(x, y, modulo): the modulo is refused with its own TypeError
+            assert parameters[-1].name == "modulo" and parameters[-1].default is None
+            parameters = parameters[:-1]
+        assert [p.kind for p in parameters] == [inspect.Parameter.POSITIONAL_OR_KEYWORD] * len(parameters), method_name
+        x = Value(1.5)
+        args = _example_arguments(parameters)
+        by_position = method(x, *args)
+        by_keyword = method(x, **{p.name: a for p, a in zip(parameters, args)})
+        expected = op.forward(*([1.5] + args)) if not method_name.startswith("__r") else op.forward(*(args + [1.5]))
+        assert by_position.data == by_keyword.data == expected, method_name
+        required = [p for p in parameters if p.default is inspect.Parameter.empty]
+        if len(required) < len(parameters):  # defaults: omitting them uses them
+            defaults = [p.default for p in parameters[len(required):]]
+            assert method(x, *args[: len(required)]).data == op.forward(1.5, *args[: len(required)], *defaults)
+        with pytest.raises(TypeError):
+            method(x, *args, 0.125)
+        with pytest.raises(TypeError):
+            method(x, not_a_parameter=1.0)
+    assert names or op.arity is None or not op.builtin, f"{name}: a built-in op of one or two inputs with no method or operator"
+
+
+def _operator_methods(op):
+    from autograd.opcall import _BINARY_OPERATORS, _UNARY_OPERATORS
+
+    if op.arity == 1:
+        return [_UNARY_OPERATORS[op.operator]]
+    stem = _BINARY_OPERATORS[op.operator]
+    return [f"__{stem}__", f"__r{stem}__"]

@@ -241,6 +241,46 @@ def test_softmax_and_logsumexp_do_not_overflow():
     assert [x.grad for x in xs] == pytest.approx([0.5, 0.5, 0.0])
 
 
+@pytest.mark.parametrize("x", [1e15, 1e16, 1e300, -1e300, 3.0])
+def test_logsumexp_gradient_is_exact_for_large_inputs(x):
+    # Issue 21 item 4: d/dx_i logsumexp = softmax_i; at x = y the weights are 0.5 each. Computed as
+    # e**(x_i - out), the rounding of out gave 0.472 at 1e15 and 1.0 from 1e16 (summing to 2).
+    import autograd
+    import numpy as np
+
+    a, b, c = Value(x), Value(x), Value(x - 1.0 if abs(x) < 1e16 else x)
+    weights = grad(autograd.logsumexp([a, b]), [a, b])
+    assert weights == [0.5, 0.5] and math.fsum(weights) == 1.0
+    three = grad(autograd.logsumexp([a, b, c]), [a, b, c])
+    assert math.fsum(three) == pytest.approx(1.0, rel=1e-15)
+    # second order (create_graph): d softmax_a / d a = p (1 - p) = 0.25, d / d b = -0.25
+    first = grad(autograd.logsumexp([a, b]), [a, b], create_graph=True)
+    assert [g.data for g in first] == [0.5, 0.5] and grad(first[0], [a, b]) == [0.25, -0.25]
+    # a tape's batch: the same weights
+    w = Value(1.0)
+    tape = autograd.trace(lambda u, v: autograd.logsumexp([u * w, v]), [0.0, 0.0], params=[w])
+    tape.forward(np.array([[x, x]]))
+    assert tape.backward() == [0.5 * x]
+
+
+def test_logsumexp_keeps_a_term_that_is_tiny_next_to_the_max():
+    # log(1 + e**-40) = 4.25e-18: log1p of the other terms, not log of a sum that rounds to 1, so
+    # the cross entropy of a confident, correct prediction is its true small loss (the same
+    # cancellation as bce_with_logits at z = 40).
+    import autograd
+    import nn
+
+    tiny = math.log1p(math.exp(-40.0))
+    assert autograd.logsumexp([Value(0.0), Value(-40.0)]).data == pytest.approx(tiny, rel=1e-15)
+    assert nn.cross_entropy_loss([Value(40.0), Value(0.0)], 0).data == pytest.approx(tiny, rel=1e-15)
+    assert autograd.softmax([Value(40.0), Value(0.0)])[0].data == 1.0 - tiny
+    [log_p] = [autograd.logsumexp([Value(0.0), Value(-40.0)])]
+    tape = autograd.trace(lambda u, v: nn.cross_entropy_loss([u, v], 0), [0.0, 0.0])
+    [out] = tape.forward([[40.0, 0.0], [1e5 + 1, 1e5]])
+    assert list(out) == [pytest.approx(tiny, rel=1e-15), pytest.approx(math.log1p(math.exp(-1.0)), rel=1e-15)]
+    assert log_p.data > 0.0
+
+
 def test_logsumexp_matches_naive_formula():
     import autograd
 

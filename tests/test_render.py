@@ -264,16 +264,19 @@ def test_render_writes_atomically_and_leaves_no_temp_file(tmp_path, needs_dot):
     assert os.listdir(tmp_path / "sub") == ["g.svg"]
 
 
-def test_render_timeout_leaves_no_file(tmp_path, needs_dot, monkeypatch):
-    backend_module.find_backend()  # probed (and cached) before subprocess.run is replaced
-
-    def slow(*args, **kwargs):
-        raise subprocess.TimeoutExpired(cmd="dot", timeout=kwargs.get("timeout"))
-
-    monkeypatch.setattr(subprocess, "run", slow)
-    with pytest.raises(TimeoutError, match="took longer than 0.5 s"):
-        render(neuron()[0], tmp_path / "g.svg", timeout=0.5)
-    assert os.listdir(tmp_path) == []
+def test_render_onto_a_directory_is_a_clear_error_before_any_layout(tmp_path, monkeypatch):
+    (tmp_path / "out.svg").mkdir()
+    explorer = autograd.explore(neuron()[0])   # laid out now; save_html only writes
+    monkeypatch.setattr(backend_module, "run", lambda *a, **k: pytest.fail("laid out a graph it cannot write"))
+    with pytest.raises(IsADirectoryError, match=rf"render {re.escape(str(tmp_path / 'out.svg'))}: .* is a directory; give a file path \(such as .*out.svg.graph.svg\)"):
+        render(neuron()[0], tmp_path / "out.svg")
+    with pytest.raises(IsADirectoryError, match=r"render .*out.svg: .* is a directory"):
+        draw_dot(neuron()[0]).render(outfile=str(tmp_path / "out.svg"))
+    with pytest.raises(IsADirectoryError, match=r"save_html .*out.svg: .* is a directory"):
+        explorer.save_html(tmp_path / "out.svg")
+    with pytest.raises(IsADirectoryError, match=r"write_atomically: .*out.svg is a directory"):
+        autograd.write_atomically(tmp_path / "out.svg", "x")
+    assert os.listdir(tmp_path / "out.svg") == []
 
 
 def test_render_rejects_unknown_format(tmp_path):

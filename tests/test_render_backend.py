@@ -1,6 +1,7 @@
 """Which program draws: DAGRAD_DOT, else the system dot, else the pip-installed graphviz-pure;
 formats from file extensions; errors that name the user's file and what to install."""
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -131,8 +132,8 @@ def test_the_backend_is_probed_once(monkeypatch, tmp_path):
     without_system_dot(monkeypatch, tmp_path)
     fake_dot(tmp_path / "path-without-dot", "dot")
     calls = []
-    real_run = subprocess.run
-    monkeypatch.setattr(subprocess, "run", lambda args, **kw: calls.append(args[1]) or real_run(args, **kw))
+    real_call = backend_module._call
+    monkeypatch.setattr(backend_module, "_call", lambda args, *rest: calls.append(args[1]) or real_call(args, *rest))
     for _ in range(3):
         autograd.to_svg(neuron())
     assert calls == ["-V", "-T?", "-Tsvg", "-Tsvg", "-Tsvg"]
@@ -258,3 +259,100 @@ def test_draw_dot_and_its_jupyter_display_use_the_backend_too(monkeypatch, tmp_p
     written = g.render(tmp_path / "picture", format="svg")  # graphviz's API: the source, then picture.svg
     assert written == str(tmp_path / "picture.svg") and ET.parse(written).getroot().tag == f"{SVG}svg"
     assert (tmp_path / "picture").read_text(encoding="utf-8") == g.source
+
+
+# -- programs that misbehave --------------------------------------------------------------------------
+
+
+def script_dot(tmp_path, name, *, on_V='echo "dot - graphviz version 9.9.9 (0)" >&2; exit 0', draw):
+    """A stand-in dot whose answer to -V and to -T<format> are the given shell commands."""
+    if os.name == "nt":
+        pytest.skip("the stand-in dot is a POSIX shell script")
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(f"""\
+        #!/bin/sh
+        PATH=/usr/bin:/bin
+        case "$1" in
+          -V) {on_V};;
+          '-T?') echo 'Format: "?" not recognized. Use one of: svg png' >&2; exit 1;;
+        esac
+        cat > /dev/null
+        {draw}
+        """))
+    path.chmod(0o755)
+    return str(path)
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie waiting for its reaper does not count)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "\nState:\tZ" not in f.read()
+    except FileNotFoundError:
+        return False
+
+
+def test_a_program_printing_bytes_that_are_not_utf8_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("DAGRAD_DOT", script_dot(tmp_path, "latin-dot", draw=r"printf '\377\376<svg>caf\351</svg>'"))
+    target = tmp_path / "g.svg"
+    message = r"latin-dot 9.9.9 \(.*latin-dot\) printed SVG that is not UTF-8 text \(byte 0xff at position 0\); is it a dot program\?"
+    with pytest.raises(RuntimeError, match="render .*g.svg: " + message):
+        render(neuron(), target)
+    assert not target.exists()  # nothing written unchecked
+    with pytest.raises(RuntimeError, match="to_svg: " + message):
+        autograd.to_svg(neuron())
+    with pytest.raises(RuntimeError, match="explore: " + message):
+        autograd.explore(neuron())
+    with pytest.raises(RuntimeError, match=r"render .*g.png: latin-dot .* printed something that is not a png picture \(it starts b'\\xff\\xfe<svg>"):
+        render(neuron(), tmp_path / "g.png")
+    assert os.listdir(tmp_path) == ["latin-dot"]
+
+
+def test_a_timed_out_program_is_stopped_with_every_process_it_started(monkeypatch, tmp_path):
+    pids = tmp_path / "pids"
+    slow = script_dot(tmp_path, "slow-dot", draw=f"sleep 30 & echo $! > {pids}; echo $$ >> {pids}; wait")
+    monkeypatch.setenv("DAGRAD_DOT", slow)
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"render .*g.svg: slow-dot took longer than 0.5 s to lay out the graph \(stopped\); "
+                                           r"draw less .* or pass a larger timeout= to render \(it was 0.5 s\)") as caught:
+        render(neuron(), tmp_path / "g.svg", timeout=0.5)
+    assert "collapse" not in str(caught.value)   # no nn neurons here: collapsing would not help
+    assert time.monotonic() - start < 10
+    child, shell = (int(line) for line in pids.read_text().split())
+    deadline = time.monotonic() + 5
+    while (alive(child) or alive(shell)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child) and not alive(shell)   # the program's own child was stopped too
+    assert sorted(os.listdir(tmp_path)) == ["pids", "slow-dot"]   # no file, no temporary file
+
+
+def test_timeout_advice_names_only_what_the_caller_has(monkeypatch, tmp_path):
+    monkeypatch.setenv("DAGRAD_DOT", script_dot(tmp_path, "slow-dot", draw="sleep 30"))
+    loss = (nn.MLP(2, [3, 1], seed=0)([0.5, -0.3]) - 1.0) ** 2
+    with pytest.raises(TimeoutError, match=r"pass a larger timeout= to explore \(it was 0.5 s\), or show less: "
+                                           r"explore\(root, around=some_value, depth=1\)$"):
+        autograd.explore(neuron(), timeout=0.5)
+    with pytest.raises(TimeoutError, match=r"explore\(root, around=some_value, depth=1\), or one box per nn neuron: "
+                                           r'explore\(root, collapse="neuron"\)$'):
+        autograd.explore(loss, timeout=0.5)
+    with pytest.raises(TimeoutError, match=r'pass a larger timeout= to explore \(it was 0.5 s\), or fewer boxes: collapse="layer"'):
+        autograd.explore(loss, collapse="neuron", timeout=0.5)
+    with pytest.raises(TimeoutError, match=r"or collapse='neuron' \(one box per nn neuron\)\) or pass a larger timeout= to draw_dot"):
+        autograd.draw_dot(loss, timeout=0.5).pipe(format="svg")
+    pictures = importlib.import_module("autograd.render")  # the package attribute `render` is the function
+    monkeypatch.setattr(pictures, "DISPLAY_TIMEOUT", 0.5)
+    note = pictures.repr_mimebundle(loss)["text/plain"]
+    assert note.endswith("(graph not drawn: TimeoutError: display: slow-dot took longer than 0.5 s to lay out the graph (stopped); "
+                         "draw it with autograd.to_svg(value, timeout=120) or autograd.draw_dot(value, collapse='neuron') (one box per nn neuron))")
+
+
+def test_a_program_that_hangs_on_V_is_reported_as_a_timeout(monkeypatch, tmp_path):
+    monkeypatch.setattr(backend_module, "PROBE_TIMEOUT", 0.5)
+    monkeypatch.setenv("DAGRAD_DOT", script_dot(tmp_path, "stuck-dot", on_V="sleep 30", draw="exit 1"))
+    with pytest.raises(TimeoutError, match=r"to_svg: DAGRAD_DOT='.*stuck-dot' \(.*\) did not answer '-V' within 0.5 s \(stopped\)"):
+        autograd.to_svg(neuron())
+    without_system_dot(monkeypatch, tmp_path)
+    script_dot(tmp_path / "path-without-dot", "dot", on_V="sleep 30", draw="exit 1")
+    monkeypatch.setattr(backend_module, "_pip_candidates", lambda: [])
+    with pytest.raises(GraphvizNotFoundError, match=r"\(.*path-without-dot/dot did not answer '-V' within 0.5 s\)"):
+        autograd.to_svg(neuron())

@@ -286,12 +286,14 @@ def test_a_row_used_by_many_nodes_of_one_step_gets_every_contribution(fan_out):
     outs_t, grads_t = tape_batch(fn, X, ws)
     assert_close(outs_t, outs_s)
     assert_close(grads_t, grads_s)
-    # The input's own gradient arrives through the repeated row: sum_k w_k (1 - tanh(x w_k)^2).
+    # A repeated row's own gradient arrives through every use: sum_k w_k (1 - tanh(h w_k)^2) for
+    # h = x * u, read as u's gradient divided by x (an input's row gets none: backward computes
+    # the parameters' gradients only, so no rule runs for a row that needs none).
+    u = Value(1.0)
+    tape = trace(lambda x: autograd.sum([(x * u * w).tanh() for w in ws]), X[0], params=[u])
     tape.forward(np.array([[0.5]]))
-    tape.backward(accumulate=False)
     expected = sum(w.data * (1 - math.tanh(0.5 * w.data) ** 2) for w in ws)
-    [row] = tape.schedule.rows("input")
-    assert tape._gradients[row, 0] == pytest.approx(expected, rel=1e-12)
+    assert tape.backward(accumulate=False) == [pytest.approx(0.5 * expected, rel=1e-12)]
 
 
 def test_nodes_that_only_feed_a_guard_are_skipped_by_backward():
@@ -437,3 +439,45 @@ def test_the_hook_is_released_when_the_traced_function_raises():
 def test_trace_cannot_be_nested():
     with pytest.raises(RuntimeError, match="cannot be nested"):
         trace(lambda x: trace(lambda y: y * 2, [1.0]).forward([[1.0]])[0][0] * x, [1.0])
+
+
+# A rule runs only for rows whose gradient backward needs (issue 21 item 1's class on a tape).
+LOG_POW = define_op(
+    "test_tape_log_pow", lambda x, y: x**y,
+    [lambda g, out, x, y: g * y * x ** (y - 1), lambda g, out, x, y: g * out * math.log(x)],  # math: elementwise
+)
+
+
+def test_a_rule_never_runs_for_an_input_constant_or_frozen_row():
+    # d/dy x**y = x**y log x is undefined at x = -2; here y is data, a computed constant or a frozen
+    # node, none of which backward needs a gradient for, so only the base's rule runs.
+    w = Value(-2.0)
+    c = Value(3.0, requires_grad=False)
+    frozen = Value(3.0)
+    programs = [
+        lambda x: LOG_POW(w, x),  # the exponent is a per-sample input
+        lambda x: LOG_POW(w * x, c + 0.0),  # an op computed from constants only
+        lambda x: LOG_POW(w * x, _frozen(frozen * 1.0)),  # requires_grad=False set on a computed node
+    ]
+    for fn in programs:
+        tape = trace(fn, [3.0], params=[w])
+        tape.forward([[3.0], [1.0]])
+        expected = 0.0
+        for x in (3.0, 1.0):
+            w.zero_grad()
+            fn(Value(x, requires_grad=False)).backward()
+            expected += w.grad
+        assert tape.backward(accumulate=False) == [pytest.approx(expected, rel=1e-12)]
+
+
+def _frozen(node):
+    node.requires_grad = False
+    return node
+
+
+def test_a_requested_rule_that_fails_names_the_op_and_its_inputs():
+    w = Value(-2.0)
+    tape = trace(lambda x: LOG_POW(x, w), [1.0], params=[w])  # d/dw needs log(x): x = -1 has none
+    tape.forward([[-1.0], [2.0]])
+    with pytest.raises(ValueError, match=r"backward of test_tape_log_pow\(-1.0, -2.0\): math domain error"):
+        tape.backward()

@@ -313,3 +313,20 @@ def test_the_exports_use_public_names_and_make_no_import_circle(path):
     imported, private = imports_and_private_reads(path)
     assert private == []
     assert imported & EXPORTS[path] == set()
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_programs_export_with_the_tapes_numbers_at_batch_17(torch, seed):
+    from test_tape import random_program  # programs of 40 ops over 3 inputs and 4 parameters, with dots
+
+    fn, params = random_program(seed)
+    X = np.random.default_rng(seed).uniform(-2, 2, size=(17, 3))
+    tape = autograd.trace(fn, list(X[0]), params=params)
+    expected = np.stack(tape.forward(X), axis=1)
+    gradient = tape.backward(accumulate=False)
+    module = tape.to_torch()
+    out = module(torch.tensor(X))
+    assert_close(out.detach().numpy().reshape(expected.shape), expected)
+    if out.requires_grad:
+        out.sum().backward()
+    assert_close(module.params.grad.numpy() if module.params.grad is not None else np.zeros(len(params)), gradient)

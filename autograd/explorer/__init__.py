@@ -4,13 +4,14 @@
 Reading order: `steps.py` records the engine's own backward pass (its observer);
 `chain.py` lists the paths of the chain rule; `build.py` is `explore` (it checks the arguments
 and builds the frames of `frames.py` over render's View of the graph, or hands a collapsed view
-to `collapsed.py`); `layout.py` draws the SVG with the pictures' look (`autograd.render.style`)
+to `collapsed.py`); `drawing.py` draws the SVG with the pictures' look (`autograd.render.style`)
 and program; `player.py` holds the result (`Explorer`) and writes the page or the widget
 (anywidget, imported only when a widget is shown; `explorer.js` plays the frames).
 """
 
 from autograd.explorer.steps import BackwardStep, BackwardSteps, Contribution, backward_steps
 from autograd.explorer.chain import Path, TooManyPathsError, count_paths, paths
+from autograd.explorer.page import offline_page, stylesheet
 from autograd.explorer.player import Explorer
 from autograd.explorer.build import explore
 from autograd.render.view import GraphTooLargeError
@@ -27,4 +28,6 @@ __all__ = [
     "explore",
     "Explorer",
     "GraphTooLargeError",
+    "offline_page",
+    "stylesheet",
 ]

@@ -4,7 +4,7 @@ Reading order: `explore` checks its arguments and hands over to `value_view` (ev
 own box, or the part `around` some values) or to `collapsed.build` (one box per nn neuron or
 layer). Both start from render's View of the graph (`autograd.render.view.build_view`), take
 every number from `backward_steps` (the engine's own pass), and build frames and node entries
-with the small functions of `frames.py`; `layout.py` draws the SVG and `player.Explorer`
+with the small functions of `frames.py`; `drawing.py` draws the SVG and `player.Explorer`
 holds the result.
 """
 
@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Optional
 
 from autograd.checks import check_choice, check_format_spec, check_integer, check_real
-from autograd.explorer import collapsed, frames, layout
+from autograd.explorer import collapsed, drawing, frames
 from autograd.explorer.chain import count_paths, paths
 from autograd.explorer.player import Explorer
 from autograd.explorer.steps import backward_steps, node_names
 from autograd.render.style import reader_formatter
-from autograd.render.view import COLLAPSES, GraphTooLargeError, build_view
+from autograd.render.view import COLLAPSES, GraphTooLargeError, build_view, nn_neurons
 from autograd.value import Value
 
 __all__ = ["explore", "DEFAULT_MAX_NODES"]
@@ -143,7 +143,7 @@ def value_view(root: Value, *, max_nodes, around, depth: int, highlight_path, nu
     )
     entries = _value_entries(root, view, visible, steps, names, ids, index, fmt)
     cluster_of = _clusters(visible) if clusters == "prefix" or (clusters == "auto" and sum("." in (n.label or "") for n in visible) >= 2) else {}
-    svg = layout.svg_of(_dot_lines(view, visible, entries, grad_texts, cluster_of, rankdir), timeout=timeout)
+    svg = drawing.svg_of(_dot_lines(view, visible, entries, grad_texts, cluster_of, rankdir), root, timeout=timeout)
     data = {
         "version": 1,
         "title": title or f"Backprop through {names[root]}",
@@ -181,7 +181,7 @@ def _value_entries(root: Value, view, visible: list, steps, names: dict, ids: di
 
 
 def _dot_lines(view, visible: list, entries: list, grad_texts: dict, cluster_of: dict, rankdir: str) -> list:
-    lines, grouped = layout.header(rankdir), {}
+    lines, grouped = drawing.header(rankdir), {}
     index = {node: i for i, node in enumerate(view.nodes)}
     for node, entry in zip(visible, entries):
         i, group = index[node], cluster_of.get(node)
@@ -189,12 +189,12 @@ def _dot_lines(view, visible: list, entries: list, grad_texts: dict, cluster_of:
         if group and name.startswith(group + "."):
             name = name[len(group) + 1:]  # the cluster's title says the rest: w.0 inside layers.0.neurons.1
         widest = max(grad_texts.get(node, ["·"]), key=len)  # the box is sized for its widest gradient
-        box, ops = layout.value_lines(node, entry, i, name=name, grad_text=widest)
+        box, ops = drawing.value_lines(node, entry, i, name=name, grad_text=widest)
         (grouped.setdefault(group, []) if group else lines).extend([box] + ops[:1])
         lines.extend(ops[1:])
         if ops:
-            lines += [layout.edge_line(index[p], f"op{i}", i, k) for k, p in enumerate(node.parents) if view.box_of.get(p) is not None]
-    return lines + layout.clusters(grouped)
+            lines += [drawing.edge_line(index[p], f"op{i}", i, k) for k, p in enumerate(node.parents) if view.box_of.get(p) is not None]
+    return lines + drawing.clusters(grouped)
 
 
 def _highlight(root: Value, path, index: dict) -> Optional[dict]:
@@ -285,14 +285,9 @@ def _check_size(root: Value, shown: set, max_nodes: Optional[int], is_part: bool
     )
 
 
-def _nn_neurons(root: Value) -> int:
-    """How many nn neurons the graph has (found from parameter labels, as collapse= does)."""
-    return len(build_view(root, collapse="neuron", where="explore")[0].groups)
-
-
 def _collapse_hint(root: Value) -> str:
     """What collapsing would give, for the too-large message: how many neurons and layers."""
-    neurons = _nn_neurons(root)
+    neurons = nn_neurons(root)
     if not neurons:
         return (' For an nn model, step through whole neurons or layers: explore(root, collapse="neuron") '
                 'or explore(root, collapse="layer") (found from parameter labels like layers.0.neurons.3.w.1; none here).')
@@ -305,10 +300,12 @@ def _collapse_hint(root: Value) -> str:
 
 def _finite_differences(order: list, root: Value, leaves: list) -> dict:
     """Central differences d root / d leaf, re-running the forward pass with the op table's own
-    forwards (no Value is changed); None where a perturbed input leaves an op's domain."""
+    forwards (no Value is changed); None where a perturbed input leaves an op's domain. A value
+    with requires_grad=False keeps its data, as the engine treats it: a constant."""
     index = {node: i for i, node in enumerate(order)}
     base = [node.data for node in order]
-    programme = [(i, node.op_entry.forward, [index[p] for p in node.parents]) for i, node in enumerate(order) if node.parents]
+    programme = [(i, node.op_entry.forward, [index[p] for p in node.parents])
+                 for i, node in enumerate(order) if node.parents and node.requires_grad]
 
     def run(i: int, x: float) -> float:
         data = list(base)
@@ -326,3 +323,4 @@ def _finite_differences(order: list, root: Value, leaves: list) -> dict:
         except (ArithmeticError, ValueError):
             estimates[leaf] = None
     return estimates
+

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
+from autograd.checks import check_integer
+from autograd.render.style import display_name
 from autograd.engine import topological_order
 from autograd.explorer.steps import local_derivatives, node_names
 from autograd.value import Value
@@ -44,7 +46,7 @@ class Path:
     names: tuple = ()
 
     def __str__(self) -> str:
-        names = self.names or tuple(n.label or "?" for n in self.nodes)
+        names = tuple(display_name(n) for n in (self.names or tuple(n.label or "?" for n in self.nodes)))
         parts = [names[0]]
         for name, d, (child, k), parent in zip(names[1:], self.locals, self.edges, self.nodes):
             # a value used twice by one op (a * a): say which use this path takes
@@ -54,21 +56,40 @@ class Path:
 
 
 def _fmt(x) -> str:
-    return "undefined" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, ".6g")
+    # + 0.0: a product through a dead relu (0 × a negative local) reads "0", not "-0"
+    return "undefined" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x + 0.0, ".6g")
 
 
-def _check(output, leaf, where: str) -> None:
+def _graph(output, leaf, where: str) -> list:
+    """The graph of `output` (topological order), after checking that paths to `leaf` make sense:
+    a constant output has no backward pass (as `backward()` says), and a leaf outside its graph
+    is a mistake worth naming (swapped arguments, or an unrelated value)."""
     if not isinstance(output, Value):
         raise TypeError(f"{where}: output must be a Value, got {type(output).__name__}: {output!r}")
     if not isinstance(leaf, Value):
         raise TypeError(f"{where}: leaf must be a Value, got {type(leaf).__name__}: {leaf!r}")
+    if not output.requires_grad:
+        raise ValueError(f"{where}: the output {output!r} is a constant (requires_grad=False): no gradient "
+                         "flows from it, so there are no paths (backward() raises too)")
+    order = topological_order(output)
+    if leaf in set(order):
+        return order
+    if output in set(topological_order(leaf)):
+        raise ValueError(f"{where}: {leaf!r} is computed from {output!r}, not the other way round: did you "
+                         f"swap the arguments? {where}(output, leaf) follows paths from leaf up to output")
+    raise ValueError(f"{where}: {output!r} does not depend on {leaf!r} (it is not in the output's graph), so "
+                     "there are no paths and d output / d leaf is 0; pass a value the output is computed from")
 
 
 def _counts(order: list, leaf: Value) -> dict:
-    """Number of paths from `leaf` to each node (only nodes with at least one), parents first."""
+    """Number of paths from `leaf` to each node (only nodes with at least one), parents first.
+    A path passes only through values that take a gradient: a constant (requires_grad=False),
+    even one computed from the leaf, stops the gradient as it stops `backward()`."""
+    if not leaf.requires_grad:
+        return {}
     counts = {leaf: 1}
     for node in order:
-        if node is leaf:
+        if node is leaf or not node.requires_grad:
             continue
         n = sum(counts.get(p, 0) for p in node.parents)
         if n:
@@ -87,8 +108,7 @@ def count_paths(output: Value, leaf: Value) -> int:
     >>> count_paths(y, x)
     1099511627776
     """
-    _check(output, leaf, "count_paths")
-    return _counts(topological_order(output), leaf).get(output, 0)
+    return _counts(_graph(output, leaf, "count_paths"), leaf).get(output, 0)
 
 
 def paths(output: Value, leaf: Value, max_paths: Optional[int] = DEFAULT_MAX_PATHS) -> list:
@@ -97,7 +117,10 @@ def paths(output: Value, leaf: Value, max_paths: Optional[int] = DEFAULT_MAX_PAT
     The products sum to d output / d leaf (the chain rule, one path at a time). A value used
     twice gives two paths. Path counts grow exponentially with depth, so more than `max_paths`
     paths raise `TooManyPathsError` saying how many there are (pass `max_paths=None` to list
-    them anyway). A leaf that `output` does not depend on has no paths.
+    them anyway). Paths pass only through values that take a gradient, as `backward()` does:
+    none reaches a constant leaf, and none crosses a value with `requires_grad=False` (then
+    the list may be empty: the gradient is 0). A leaf outside output's graph, or swapped
+    arguments, raise ValueError saying so; so does a constant output, as in `backward()`.
 
     >>> from autograd import Value, paths
     >>> x = Value(3.0, label="x")
@@ -113,10 +136,8 @@ def paths(output: Value, leaf: Value, max_paths: Optional[int] = DEFAULT_MAX_PAT
     >>> sum(p.product for p in paths(z, x)), 2 * 3.0 + 1
     (7.0, 7.0)
     """
-    _check(output, leaf, "paths")
-    if max_paths is not None and (isinstance(max_paths, bool) or not isinstance(max_paths, int) or max_paths < 1):
-        raise ValueError(f"paths: max_paths must be an int >= 1 or None, got {max_paths!r}")
-    order = topological_order(output)
+    order = _graph(output, leaf, "paths")
+    check_integer("paths", "max_paths", max_paths, minimum=1, allow_none=True)
     counts = _counts(order, leaf)
     total = counts.get(output, 0)
     if max_paths is not None and total > max_paths:

@@ -22,7 +22,7 @@ import heapq
 import math
 from typing import Optional
 
-from autograd.explorer import frames, layout
+from autograd.explorer import drawing, frames
 from autograd.explorer.player import Explorer
 from autograd.explorer.steps import backward_steps, node_names
 from autograd.render.neurons import euclidean, formula, summary
@@ -139,7 +139,7 @@ def build(root: Value, collapse: str, *, max_nodes, number_format: str, title: O
         "root": root_box.id,
         "nodes": entries,
         "frames": played,
-        "svg": layout.svg_of(_dot_lines(graph, entries, rankdir, collapse), timeout=timeout),
+        "svg": drawing.svg_of(_dot_lines(graph, entries, rankdir, collapse), root, timeout=timeout, collapsed=True),
         "backward_steps": len(steps),
         "subgraph": None,
         "highlight": None,
@@ -446,7 +446,7 @@ def group_entry(box: Box, root: Value, grads: dict, fmt) -> dict:
 
 
 def _dot_lines(graph: BoxGraph, entries: list, rankdir: str, collapse: str) -> list:
-    lines = layout.header(rankdir, ranksep=0.55 if collapse == "neuron" else 0.9, nodesep=0.25, edge_width=1.1)
+    lines = drawing.header(rankdir, ranksep=0.55 if collapse == "neuron" else 0.9, nodesep=0.25, edge_width=1.1)
     # Value boxes first, then the neurons (layers) by name: "neurons.2" before "neurons.10", the
     # order dot starts from when it places a layer's boxes (as the collapsed pictures do).
     drawn = sorted(zip(graph.boxes, entries), key=lambda be: (be[0].group is not None, natural_key(be[0].group.name) if be[0].group else [], be[0].index))
@@ -456,15 +456,15 @@ def _dot_lines(graph: BoxGraph, entries: list, rankdir: str, collapse: str) -> l
     for box, entry in drawn:
         i = box.index
         if box.group is None:
-            line, ops = layout.value_lines(box.node, entry, i)
+            line, ops = drawing.value_lines(box.node, entry, i)
             lines += [line] + ops
             if ops:
-                edges += [layout.edge_line(inp.index, f"op{i}", i, k) for k, inp in enumerate(box.inputs)]
+                edges += [drawing.edge_line(inp.index, f"op{i}", i, k) for k, inp in enumerate(box.inputs)]
             continue
         cluster, short = None, box.group.name
         if collapse == "neuron" and ".neurons." in short:
             cluster, number = short.rsplit(".neurons.", 1)
             short = f"neuron {number}"
-        (clustered.setdefault(cluster, []) if cluster else lines).append(layout.group_line(entry, i, short))
-        edges += [layout.edge_line(inp.index, f"v{i}", i, k) for k, inp in sorted(enumerate(box.inputs), key=lambda ki: rank[ki[1]])]
-    return lines + layout.clusters(clustered, fontsize=11) + edges
+        (clustered.setdefault(cluster, []) if cluster else lines).append(drawing.group_line(entry, i, short))
+        edges += [drawing.edge_line(inp.index, f"v{i}", i, k) for k, inp in sorted(enumerate(box.inputs), key=lambda ki: rank[ki[1]])]
+    return lines + drawing.clusters(clustered, fontsize=11) + edges

@@ -50,6 +50,7 @@ function dagradExplorer(el, data, options) {
           <button type="button" class="dg-btn dg-zbtn" data-zoom="out" title="zoom out">−</button>
           <button type="button" class="dg-btn dg-zbtn" data-zoom="fit" title="fit the graph to the width">fit</button>
           <button type="button" class="dg-btn dg-zbtn" data-zoom="in" title="zoom in">+</button>
+          <button type="button" class="dg-btn dg-zbtn dg-follow" data-zoom="follow" title="readable size, the view following the step" hidden>follow the step</button>
         </span>
       </div>
       <div class="dg-narration"><span class="dg-phase"></span><span class="dg-text"></span></div>
@@ -148,11 +149,24 @@ function dagradExplorer(el, data, options) {
   const edgeById = new Map(edgeEls.map((g) => [g.getAttribute("id"), g]));
   const opOf = (valueId) => opEls.get("op" + valueId.slice(1));
 
-  // The flow label: `local × upstream = contribution`, drawn on the edge in use.
+  // The flow label: `local × upstream = contribution`, beside the edge in use, never over a box
+  // (the student needs what the boxes say: the local derivative is often a parent's data). Where
+  // the edge has no free room beside it, the label goes to the nearest free space, or to a band
+  // kept free above the drawing, with a leader line to the edge.
   const flow = document.createElementNS(SVGNS, "g");
   flow.setAttribute("class", "dg-flow");
-  flow.innerHTML = `<rect rx="4" ry="4"></rect><text class="dg-flow-head"></text><text class="dg-flow-main"></text><text class="dg-flow-merge"></text>`;
+  flow.innerHTML = `<line class="dg-flow-leader"></line><rect rx="4" ry="4"></rect><text class="dg-flow-head"></text><text class="dg-flow-main"></text><text class="dg-flow-merge"></text>`;
   graph.appendChild(flow);
+  const BAND = 44; // graph units kept free above the drawing: room for a label of three lines
+  const drawn = nodeBoxes.length ? {
+    minX: Math.min(...nodeBoxes.map((o) => o.x)) - 4, maxX: Math.max(...nodeBoxes.map((o) => o.x + o.width)) + 4,
+    minY: Math.min(...nodeBoxes.map((o) => o.y)) - 4, maxY: Math.max(...nodeBoxes.map((o) => o.y + o.height)) + 4,
+  } : { minX: 0, maxX: 100, minY: 0, maxY: 100 };
+  (function reserveBand() { // grow the viewBox upwards by BAND (the graph's own coordinates are kept)
+    const v = (svg.getAttribute("viewBox") || "").split(/[ ,]+/).map(Number);
+    if (v.length !== 4 || !edgeEls.length) return;
+    svg.setAttribute("viewBox", `${v[0]} ${v[1] - BAND} ${v[2]} ${v[3] + BAND}`);
+  })();
 
   // -- state at a frame: replay the frames up to it (cheap: a few hundred events) ---------------
   function stateAt(f) {
@@ -186,32 +200,50 @@ function dagradExplorer(el, data, options) {
     merge.textContent = fr.merge ? `${fr.parent_name}.grad += ${fr.contribution_text} → ${fr.total_text}` : "";
     merge.style.display = fr.merge ? "" : "none";
     flow.style.display = "";
-    const rect = flow.querySelector("rect");
-    // Try spots along the edge (above, below, beside it) and keep the one that hides the fewest
-    // values, never the two ends of this step if it can help it.
-    const ends = new Set([fr.parent, fr.node, "op" + fr.node.slice(1)]);
-    // Never outside the drawing (it would be clipped): a spot there costs more than covering a box.
-    const minX = Math.min(...nodeBoxes.map((o) => o.x)) - 4, maxX = Math.max(...nodeBoxes.map((o) => o.x + o.width)) + 4;
-    const minY = Math.min(...nodeBoxes.map((o) => o.y)) - 4, maxY = Math.max(...nodeBoxes.map((o) => o.y + o.height)) + 4;
-    const outside = (r) => (r.x < minX || r.x + r.width > maxX || r.y < minY || r.y + r.height > maxY ? 50 : 0);
-    const hits = (r) => outside(r) + nodeBoxes.reduce((n, o) => n + (r.x < o.x + o.width && o.x < r.x + r.width && r.y < o.y + o.height && o.y < r.y + r.height ? (ends.has(o.id) ? 10 : 1) : 0), 0);
+    const rect = flow.querySelector("rect"), leader = flow.querySelector(".dg-flow-leader");
+    const { minX, maxX, minY, maxY } = drawn;
     head.setAttribute("x", 0); main.setAttribute("x", 0); merge.setAttribute("x", 0);
     head.setAttribute("y", -12); main.setAttribute("y", 0); merge.setAttribute("y", 13);
     const a0 = head.getBBox(), b0 = fr.merge ? merge.getBBox() : main.getBBox(), m0 = main.getBBox();
     const w = Math.max(a0.width, b0.width, m0.width) + 10, h = b0.y + b0.height - a0.y + 6;
-    let placed = null, best = Infinity;
-    for (const t of [0.5, 0.62, 0.38, 0.75, 0.25]) {
-      const p = path.getPointAtLength(len * t);
-      for (const [dx, dy] of [[0, -h / 2 - 4], [0, h / 2 + 4], [-w / 2 - 6, 0], [w / 2 + 6, 0], [0, -h - 6], [0, h + 6]]) {
-        const box = { x: p.x + dx - w / 2, y: p.y + dy - h / 2, width: w, height: h };
-        const score = hits(box);
-        if (score < best) { best = score; placed = box; }
-        if (score === 0) break;
+    const covers = (r) => nodeBoxes.some((o) => r.x < o.x + o.width + 2 && o.x - 2 < r.x + r.width && r.y < o.y + o.height + 2 && o.y - 2 < r.y + r.height);
+    const inside = (r) => r.x >= minX && r.x + r.width <= maxX && r.y >= minY - BAND && r.y + r.height <= maxY;
+    const free = (r) => inside(r) && !covers(r);
+    const at = (cx, cy) => ({ x: cx - w / 2, y: cy - h / 2, width: w, height: h });
+    const points = [0.5, 0.62, 0.38, 0.75, 0.25, 0.85, 0.15].map((t) => path.getPointAtLength(len * t));
+    // 1. beside the edge: above, below, left or right of a point along it
+    let placed = null, anchor = points[0];
+    for (const p of points) {
+      for (const [dx, dy] of [[0, -h / 2 - 4], [0, h / 2 + 4], [-w / 2 - 6, 0], [w / 2 + 6, 0]]) {
+        const box = at(p.x + dx, p.y + dy);
+        if (free(box)) { placed = box; anchor = p; break; }
       }
-      if (best === 0) break;
+      if (placed) break;
     }
-    placed.x = Math.max(minX, Math.min(placed.x, maxX - w)); // the best spot, pulled inside if it must be
-    placed.y = Math.max(minY, Math.min(placed.y, maxY - h));
+    // 2. else the free spot nearest the edge's middle (a grid over the drawing), with a leader line
+    let lead = false;
+    if (!placed) {
+      const mid = points[0], GX = 12, GY = 8; // square rings of grid spots around the middle, nearest first
+      const rings = Math.ceil(Math.max((maxX - minX) / GX, (maxY - minY + BAND) / GY));
+      for (let r = 1; r <= rings && !placed; r++) {
+        let best = Infinity;
+        for (let i = -r; i <= r; i++) {
+          for (const [gx, gy] of [[i, -r], [i, r], [-r, i], [r, i]]) {
+            const box = at(mid.x + gx * GX, mid.y + gy * GY), d = (gx * GX) ** 2 + (gy * GY) ** 2;
+            if (d < best && free(box)) { best = d; placed = box; }
+          }
+        }
+      }
+      lead = true;
+      // 3. the band above the drawing is free by construction
+      if (!placed) placed = at(Math.max(minX + w / 2, Math.min(mid.x, maxX - w / 2)), minY - BAND / 2);
+    }
+    leader.style.display = lead ? "" : "none";
+    if (lead) {
+      const lx = Math.max(placed.x, Math.min(anchor.x, placed.x + w)), ly = Math.max(placed.y, Math.min(anchor.y, placed.y + h));
+      leader.setAttribute("x1", lx); leader.setAttribute("y1", ly); leader.setAttribute("x2", anchor.x); leader.setAttribute("y2", anchor.y);
+    }
+    flow.dataset.placed = lead ? "leader" : "beside";
     const cx = placed.x + w / 2;
     head.setAttribute("x", cx); main.setAttribute("x", cx); merge.setAttribute("x", cx);
     const baseline = placed.y + 3 + (-12 - a0.y); // the head's top 3 below the box's
@@ -269,13 +301,7 @@ function dagradExplorer(el, data, options) {
       setClass(g, "dg-fwd", fr.kind === "forward" && fr.node && ("v" + id.slice(1).split("_")[0] === fr.node) && id[0] === "e");
     });
     if (fr.kind === "edge" && visible()) placeFlow(fr); else flow.style.display = "none";
-    // Keep the node in play inside the stage (a wide graph scrolls; the page itself does not).
-    const focus = current.length === 1 ? valueEls.get(fr.kind === "edge" ? fr.parent : current[0]) : null;
-    if (focus && stage && visible()) {
-      const r = focus.getBoundingClientRect(), s = stage.getBoundingClientRect();
-      if (r.left < s.left + 20 || r.right > s.right - 20) stage.scrollLeft += (r.left + r.right) / 2 - (s.left + s.right) / 2;
-      if (r.top < s.top + 20 || r.bottom > s.bottom - 20) stage.scrollTop += (r.top + r.bottom) / 2 - (s.top + s.bottom) / 2;
-    }
+    centre(false);
     applyPath();
 
     // Narration: the phase, and the arithmetic of this frame in words.
@@ -309,6 +335,18 @@ function dagradExplorer(el, data, options) {
     }
     renderInfo();
     if (options.onFrame && !fromModel) options.onFrame(frame);
+  }
+
+  // Keep the node in play inside the stage (a wide graph scrolls; the page itself does not);
+  // `always`: put it in the middle even when it is already in view.
+  function centre(always) {
+    const fr = frames[frame];
+    const current = fr.kind === "forward" ? fr.nodes : fr.kind === "seed" && fr.node ? [fr.node] : fr.kind === "edge" || fr.kind === "box" ? [fr.node] : [];
+    const focus = current.length === 1 ? valueEls.get(fr.kind === "edge" ? fr.parent : current[0]) : null;
+    if (!focus || !stage || !visible()) return;
+    const r = focus.getBoundingClientRect(), s = stage.getBoundingClientRect();
+    if (always || r.left < s.left + 20 || r.right > s.right - 20) stage.scrollLeft += (r.left + r.right) / 2 - (s.left + s.right) / 2;
+    if (always || r.top < s.top + 20 || r.bottom > s.bottom - 20) stage.scrollTop += (r.top + r.bottom) / 2 - (s.top + s.bottom) / 2;
   }
 
   // -- the node panel --------------------------------------------------------------------------
@@ -407,17 +445,23 @@ function dagradExplorer(el, data, options) {
   // -- zoom: readable by default (a wide graph scrolls), "fit" shows all of it -------------------
   const vb = (svg.getAttribute("viewBox") || "0 0 400 300").split(/[ ,]+/).map(Number);
   const natural = vb[2] * 4 / 3; // pt -> px
+  // Below READABLE the boxes' text is under about 7 px: "fit" then offers "follow the step".
+  const READABLE = 0.6;
+  const followButton = el.querySelector(".dg-follow");
   let zoom = null;
   function setZoom(z) {
     zoom = Math.max(0.2, Math.min(3, z));
     svg.style.width = Math.round(natural * zoom) + "px";
     svg.style.maxWidth = "none";
+    followButton.hidden = zoom >= READABLE;
+    root.dataset.zoom = zoom.toFixed(3);
   }
   function fit() { const w = stage.clientWidth - 14; if (w > 0) setZoom(Math.min(1.2, w / natural)); }
+  function follow() { setZoom(Math.max(1, zoom || 1)); centre(true); }
   function readable() { const w = stage.clientWidth - 14; if (w > 0) setZoom(Math.min(1.2, Math.max(0.85, w / natural))); }
   el.querySelectorAll(".dg-zbtn").forEach((b) => b.addEventListener("click", () => {
     const how = b.dataset.zoom;
-    if (how === "fit") fit(); else setZoom((zoom || 1) * (how === "in" ? 1.25 : 0.8));
+    if (how === "fit") fit(); else if (how === "follow") follow(); else setZoom((zoom || 1) * (how === "in" ? 1.25 : 0.8));
   }));
 
   el.querySelectorAll(".dg-btn[data-act]").forEach((b) => b.addEventListener("click", () => { actions[b.dataset.act](); root.focus({ preventScroll: true }); }));

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Optional
 
 from autograd.explorer.chain import count_paths, paths
-from autograd.render.style import op_symbol, role, shorten, visible
+from autograd.render.style import display_name, op_symbol, role
 from autograd.value import Value
 
 __all__ = [
@@ -35,7 +35,7 @@ BINARY = ("+", "-", "*", "/", "**")  # op table operators written between their 
 def short_names(names: dict) -> dict:
     """Names as the explorer writes them: shortened (a 1 MB label would make a 1 MB box and
     sentence) and with control characters and lone surrogates made visible."""
-    return {node: visible(shorten(name)) for node, name in names.items()}
+    return {node: display_name(name) for node, name in names.items()}
 
 
 def expression(node: Value, names: dict, fmt, values: bool) -> str:
@@ -58,7 +58,7 @@ def value_entry(node: Value, node_id: str, *, root: Value, names: dict, fmt, gra
                 parents: list, boundary: bool = False) -> dict:
     """What the player shows for one value box (its panel, its data and grad)."""
     return {
-        "id": node_id, "name": names[node], "label": visible(shorten(node.label)), "op": node.op, "role": role(node, root),
+        "id": node_id, "name": names[node], "label": display_name(node.label), "op": node.op, "role": role(node, root),
         "kind": "value", "expression": expression(node, names, fmt, False),
         "data": node.data, "data_text": fmt(node.data),
         "grad": grad, "grad_text": fmt(grad) if grad is not None else None,

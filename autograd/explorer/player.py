@@ -19,7 +19,8 @@ import os
 from importlib import resources
 from typing import Optional, Union
 
-from autograd.files import write_atomically
+from autograd.files import check_file_path, write_atomically
+from autograd.render.style import visible
 from autograd.value import Value
 
 __all__ = ["Explorer"]
@@ -101,7 +102,7 @@ class Explorer:
     # -- output ----------------------------------------------------------------------------
     def to_html(self, title: Optional[str] = None) -> str:
         """One self-contained HTML page: graph, steps and player inline, no network request."""
-        return _page(self.data, title or self.data["title"])
+        return _page(self.data, visible(title) if title else self.data["title"])
 
     def save_html(self, path: Union[str, os.PathLike], title: Optional[str] = None) -> str:
         """Write the page to `path` atomically (complete or not at all); return the path.
@@ -114,7 +115,9 @@ class Explorer:
         >>> "default-src 'none'" in page and "http://" not in page.replace("http://www.w3.org", "")
         True
         """
-        return write_atomically(path, self.to_html(title))
+        where = f"save_html {os.fspath(path)}"
+        check_file_path(where, path)
+        return write_atomically(path, self.to_html(title), where=where)
 
     def widget(self):
         """The Jupyter widget (anywidget), made once; needs `pip install anywidget`."""
@@ -139,12 +142,19 @@ class Explorer:
 
 
 def json_safe(obj):
-    """`obj` with every NaN or infinity replaced by None: JSON (the page's and Jupyter's) has
-    no such numbers. Their text fields still say "nan" or "inf"."""
+    """`obj` ready for JSON (the page's and Jupyter's): every NaN or infinity replaced by None
+    (JSON has no such numbers; the text fields still say "nan" or "inf"), and every string
+    encodable as UTF-8."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: written \xdc80, as the pictures write it
+            return visible(obj)
+        return obj
     if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
+        return {json_safe(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [json_safe(v) for v in obj]
     return obj

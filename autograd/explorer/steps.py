@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
+from autograd.checks import check_format_spec
+from autograd.render.style import display_name
 from autograd.engine import observe_backward, topological_order
 from autograd.forward import local_partials
 from autograd.value import Value
@@ -85,10 +87,12 @@ class BackwardSteps:
         return self.grads.get(node, 0.0)
 
     def name(self, node: Value) -> str:
-        return self.names.get(node, node.label or "?")
+        """node's name in the table: its label (shortened, as pictures show it) or v<i>."""
+        return display_name(self.names.get(node, node.label or "?"))
 
     def _fmt(self, x) -> str:
-        return "-" if x is None else format(x, self.number_format)
+        # + 0.0: 0 × a negative upstream (a dead relu) reads "0", not "-0"
+        return "-" if x is None else format(x + 0.0, self.number_format)
 
     def rows(self) -> list:
         """The table as rows of strings (header first)."""
@@ -169,7 +173,8 @@ def backward_steps(root: Value, number_format: str = ".6g") -> BackwardSteps:
 
     Each step is one op node: its complete upstream gradient d root / d node, and per parent
     the local derivative, the contribution (local × upstream) and the parent's running total
-    after adding it. Recorded by the engine's one backward pass; changes no `.grad`.
+    after adding it. Recorded by the engine's one backward pass; changes no `.grad`. A constant
+    `root` (requires_grad=False) is a ValueError, as in `backward()`.
 
     >>> from autograd import Value, backward_steps
     >>> a = Value(3.0, label="a"); b = Value(2.0, label="b")
@@ -189,17 +194,16 @@ def backward_steps(root: Value, number_format: str = ".6g") -> BackwardSteps:
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_steps: expected a Value, got {type(root).__name__}: {root!r}")
-    try:
-        format(1.5, number_format)
-    except (TypeError, ValueError):
-        raise ValueError(f"backward_steps: invalid number_format {number_format!r} (try '.6g')") from None
+    check_format_spec("backward_steps", "number_format", number_format)
     raw = []
 
     def observer(node, upstream, contributions, totals):
         raw.append((node, upstream, list(contributions), list(totals)))
 
-    # A constant root has no backward pass: no steps, no gradients (observe_backward would raise).
-    grads = observe_backward(root, observer) if root.requires_grad else {}
+    if not root.requires_grad:  # as backward() does: a constant has no backward pass to record
+        raise ValueError(f"backward_steps: the output {root!r} is a constant (requires_grad=False): no "
+                         "gradient flows from it, so there are no steps (backward() raises too)")
+    grads = observe_backward(root, observer)
 
     steps, running = [], {}  # running: each parent's total so far
     for number, (node, upstream, contributions, totals) in enumerate(raw, start=1):

@@ -15,11 +15,14 @@ from __future__ import annotations
 import os
 from typing import Optional, Union
 
-from autograd.files import write_atomically
+from autograd.checks import check_real
+from autograd.files import check_file_path, write_atomically
 from autograd.render import backend as _backend
 from autograd.render.backend import GraphvizNotFoundError, render_backend
 from autograd.render import dot
-from autograd.render.view import DEFAULT_MAX_NODES, GraphTooLargeError, View, build_view
+from autograd.render.style import COLORS, escape
+from autograd.render.layout import COST_LIMIT, budget_lines, layout_cost
+from autograd.render.view import DEFAULT_MAX_NODES, GraphTooLargeError, View, build_view, nn_neurons
 from autograd.value import Value
 
 __all__ = [
@@ -95,11 +98,44 @@ _DRAWING_OPTIONS = ("rankdir", "show_grads", "number_format", "edge_derivatives"
 
 
 def _dot_text(lines: list) -> str:
-    return f"digraph {_GRAPH_NAME} {{\n" + "".join(lines) + "}\n"
+    return f"digraph {_GRAPH_NAME} {{\n" + "".join(_laid_out(lines)) + "}\n"
+
+
+def _laid_out(lines: list) -> list:
+    """The body lines after the layout limits for the graph's size (`layout.budget_lines`)."""
+    return budget_lines("".join(lines)) + lines
 
 
 def _picture_dot(root: Value, where: str, max_nodes, options: dict) -> str:
-    return _dot_text(_lines(root, where, dict(options, max_nodes=max_nodes)))
+    return _dot_text(_picture_lines(root, where, max_nodes, options)[0])
+
+
+def _picture_lines(root: Value, where: str, max_nodes, options: dict, view: Optional[View] = None) -> tuple:
+    """The DOT lines of a picture that a dot program lays out in a few seconds, and the
+    max_nodes they were drawn with.
+
+    Under a `max_nodes` limit, a graph whose edges reach so far back that its layout would pass
+    `layout.COST_LIMIT` is refused at once (GraphTooLargeError saying what to do), or with
+    `partial=True` drawn with fewer of the values nearest the output, until it fits.
+    `max_nodes=None` lays out anything (with the fastest limits, within the `timeout`).
+    """
+    lines = _lines(root, where, dict(options, max_nodes=max_nodes), view=view)
+    cost = layout_cost("".join(lines))
+    if max_nodes is None or cost <= COST_LIMIT:
+        return lines, max_nodes
+    if not options.get("partial"):
+        raise GraphTooLargeError(
+            f"{where}: this graph's edges reach far back, so dot would lay out about {cost:,} nodes "
+            f"(a long edge is routed through one per rank it crosses), more than the {COST_LIMIT:,} "
+            f"it lays out in a few seconds; pass partial=True (draws the values nearest the output that fit), "
+            f"collapse='neuron' for an nn model, or max_nodes=None to lay it all out anyway (slow)"
+        )
+    limit = max_nodes
+    while cost > COST_LIMIT and limit > 1:
+        limit = max(1, limit * 2 // 3)
+        lines = _lines(root, where, dict(options, max_nodes=limit))
+        cost = layout_cost("".join(lines))
+    return lines, limit
 
 
 def to_svg(root: Value, *, max_nodes: Optional[int] = DEFAULT_MAX_NODES, timeout: float = 30.0, **options) -> str:
@@ -112,7 +148,19 @@ def to_svg(root: Value, *, max_nodes: Optional[int] = DEFAULT_MAX_NODES, timeout
     True
     """
     text = _picture_dot(root, "to_svg", max_nodes, options)
-    return _backend.run(text, "svg", timeout=timeout, where="to_svg").decode("utf-8")
+    return _run(root, text, "svg", timeout, "to_svg", "to_svg").decode("utf-8")
+
+
+def _run(root: Value, text: str, fmt: str, timeout: float, where: str, caller: str) -> bytes:
+    """The picture's bytes from the backend; a timeout says what `caller` can do about it."""
+    check_real(where, "timeout", timeout, low=0.0)
+
+    def advice() -> str:
+        nn = ", or collapse='neuron' (one box per nn neuron)" if nn_neurons(root) else ""
+        return (f"draw less (max_nodes=... with partial=True draws the values nearest the output{nn}) "
+                f"or pass a larger timeout= to {caller} (it was {timeout:g} s)")
+
+    return _backend.run(text, fmt, timeout=timeout, where=where, advice=advice)
 
 
 def _format_for(path: str, format: Optional[str]) -> str:  # noqa: A002
@@ -157,9 +205,10 @@ def render(
     shown = os.fspath(path)
     fmt = _format_for(shown, format)
     where = f"render {shown}"
+    check_file_path(where, shown)  # before the layout, which may take a while
     text = _picture_dot(root, where, max_nodes, options)
-    data = text.encode("utf-8") if fmt == "dot" else _backend.run(text, fmt, timeout=timeout, where=where)
-    return write_atomically(path, data)
+    data = text.encode("utf-8") if fmt == "dot" else _run(root, text, fmt, timeout, where, "render")
+    return write_atomically(path, data, where=where)
 
 
 _picture_class = None
@@ -176,10 +225,11 @@ def _picture_type():
             """A graphviz.Digraph drawn by `autograd.render_backend()` (works with graphviz-pure alone)."""
 
             timeout = 30.0
+            root = None  # the Value drawn (for the advice on a timeout)
 
             def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *,  # noqa: A002
                      engine=None, encoding=None):
-                data = _backend.run(self.source, format or self.format, timeout=self.timeout, where="draw_dot")
+                data = _run(self.root, self.source, format or self.format, self.timeout, "draw_dot", "draw_dot")
                 return data.decode(encoding) if encoding else data
 
             def render(self, filename=None, directory=None, view=False, cleanup=False, format=None,  # noqa: A002
@@ -191,8 +241,9 @@ def _picture_type():
                 else:
                     source_path = self.save(filename, directory=directory)
                     target = f"{source_path}.{fmt}"
-                data = _backend.run(self.source, fmt, timeout=self.timeout, where=f"render {target}")
-                write_atomically(target, data)
+                where = f"render {target}"
+                check_file_path(where, target)
+                write_atomically(target, _run(self.root, self.source, fmt, self.timeout, where, "draw_dot"), where=where)
                 if cleanup and outfile is None:
                     os.remove(source_path)
                 return target
@@ -201,12 +252,13 @@ def _picture_type():
     return _picture_class
 
 
-def draw_dot(root: Value, *, max_nodes: Optional[int] = DEFAULT_MAX_NODES, **options):
+def draw_dot(root: Value, *, max_nodes: Optional[int] = DEFAULT_MAX_NODES, timeout: float = 30.0, **options):
     """root's graph as a `graphviz.Digraph` (displays itself in Jupyter; `.render()` writes files).
 
     It is drawn by `render_backend()`, so it works with the pip-installed graphviz-pure alone.
     Raises GraphTooLargeError above `max_nodes` values (pass `collapse="neuron"`,
-    `partial=True` or `max_nodes=None`). Takes the options of `to_dot`.
+    `partial=True` or `max_nodes=None`). The program runs with a `timeout` in seconds when the
+    picture is drawn. Takes the options of `to_dot`.
 
     >>> from autograd import Value
     >>> x = Value(3.0, label="x"); y = x.tanh(); y.backward()
@@ -214,16 +266,30 @@ def draw_dot(root: Value, *, max_nodes: Optional[int] = DEFAULT_MAX_NODES, **opt
     >>> g.source == to_dot(y, rankdir="TB")
     True
     """
-    lines = _lines(root, "draw_dot", dict(options, max_nodes=max_nodes))
-    return _picture_type()(name=_GRAPH_NAME, body=lines)
+    check_real("draw_dot", "timeout", timeout, low=0.0)
+    lines = _laid_out(_picture_lines(root, "draw_dot", max_nodes, options)[0])
+    picture = _picture_type()(name=_GRAPH_NAME, body=lines)
+    picture.root, picture.timeout = root, timeout
+    return picture
+
+
+# Inline display (Jupyter): a picture a learner reads, not a wall to scroll past.
+INLINE_VALUES = 100  # above this many values, a graph of nn neurons is shown collapsed
+INLINE_HEIGHT = 1600  # px (1200 pt): about two laptop screens; a taller picture is scaled down
+CELL_WIDTH = 1000  # px: about a notebook cell's width on a laptop
+DISPLAY_TIMEOUT = 20.0  # seconds a notebook waits for a Value's picture
 
 
 def repr_mimebundle(value: Value, include=None, exclude=None, *, max_nodes: int = DEFAULT_MAX_NODES) -> dict:
     """What Jupyter shows for a Value: always text/plain, plus the graph as SVG when it can.
 
-    A graph of more than `max_nodes` values is drawn in part (the values nearest the output,
-    each cut marked "+N uses/inputs not drawn") and the text says so. Without any dot program
-    the text says what to install. Never raises.
+    Never a wall: a graph of more than `INLINE_VALUES` values built by `nn` modules is drawn
+    collapsed (one box per neuron, or per layer when that is still too many); a graph of more
+    than `max_nodes` values, or one too slow to lay out, is drawn in part (the values nearest
+    the output, each cut marked "+N uses/inputs not drawn"); a picture taller than
+    `INLINE_HEIGHT` pixels (as shown in a cell about `CELL_WIDTH` wide) is scaled down. The picture says each of these in a line at its top
+    (the notebook shows the picture, not the text), with the call that draws everything.
+    Without any dot program the text says what to install. Never raises.
 
     >>> from autograd import Value
     >>> sorted(repr_mimebundle(Value(1.0)))[-1]
@@ -233,17 +299,76 @@ def repr_mimebundle(value: Value, include=None, exclude=None, *, max_nodes: int 
     if not _wanted("image/svg+xml", include, exclude):
         return bundle
     try:
-        view, _ = build_view(value, max_nodes=max_nodes, partial=True, where="display")  # built once
-        if view.cut:
-            bundle["text/plain"] += (
-                f"\n(graph of {view.values} values: the picture shows the {max_nodes} nearest the output; "
-                f"use autograd.draw_dot(v, collapse='neuron') or max_nodes=None for more)"
+        options, notes, view = _inline_view(value, max_nodes)
+        lines, drawn = _picture_lines(value, "display", max_nodes, options, view=view)
+        if drawn is not None and drawn < view.values:
+            notes.append(
+                f"graph of {view.values} values: the picture shows the {drawn} nearest the output; "
+                f"autograd.render(v, 'graph.svg', max_nodes=None) draws it all"
             )
-        text = _dot_text(_lines(value, "display", {}, view=view))
-        bundle["image/svg+xml"] = _backend.run(text, "svg", timeout=20.0, where="display").decode("utf-8")
+        advice = _display_advice(value)
+        svg, scale = _inline_svg(lines, notes, advice)
+        if scale < 1:  # drawn again with the note saying so: it changes the layout's height
+            notes.append(f"scaled to {scale:.0%} to fit; autograd.render(v, 'graph.svg'{_call(options)}) writes it full size")
+            svg, _ = _inline_svg(lines, notes, advice)
+        bundle["image/svg+xml"] = svg
+        if notes:
+            bundle["text/plain"] += "\n(" + "; ".join(notes) + ")"
     except Exception as error:  # a display hook must never break the notebook
         bundle["text/plain"] += f"\n(graph not drawn: {type(error).__name__}: {error})"
     return bundle
+
+
+def _inline_view(value: Value, max_nodes: int) -> tuple:
+    """The options of the inline picture (every value, or nn neurons or layers as boxes for a
+    big nn graph), its notes, and its view (built once)."""
+    view, _ = build_view(value, max_nodes=max_nodes, partial=True, where="display")
+    if view.values <= INLINE_VALUES:
+        return {"partial": True}, [], view
+    for collapse in ("neuron", "layer"):
+        boxes, _ = build_view(value, collapse=collapse, max_nodes=max_nodes, partial=True, where="display")
+        if not boxes.groups:
+            break
+        if boxes.values <= INLINE_VALUES or collapse == "layer":
+            note = (f"{view.values} values drawn as {boxes.values} boxes, one per nn {collapse}; "
+                    f"autograd.draw_dot(v) draws every value")
+            return {"partial": True, "collapse": collapse}, [note], boxes
+    return {"partial": True}, [], view
+
+
+def _call(options: dict) -> str:
+    return "".join(f", {k}={v!r}" for k, v in options.items() if k != "partial")
+
+
+def _display_advice(value: Value):
+    """What a notebook user can do when the inline picture takes too long."""
+    def advice() -> str:
+        nn = " or autograd.draw_dot(value, collapse='neuron') (one box per nn neuron)" if nn_neurons(value) else ""
+        return f"draw it with autograd.to_svg(value, timeout=120){nn}"
+
+    return advice
+
+
+def _inline_svg(lines: list, notes: list, advice=None) -> tuple:
+    """The SVG of the DOT lines with the notes as its title, scaled down to at most
+    `INLINE_HEIGHT` pixels tall (viewBox kept), and the scale used (1 when it fits)."""
+    import re
+
+    title = []
+    if notes:  # top left, in grey
+        text = "".join(escape(note) + '<BR ALIGN="LEFT"/>' for note in notes)
+        title = [f'\tlabel=<{text}> labelloc=t labeljust=l fontsize=10 fontcolor="{COLORS["muted"]}"\n']
+    svg = _backend.run(_dot_text(lines + title), "svg", timeout=DISPLAY_TIMEOUT, where="display", advice=advice).decode("utf-8")
+    match = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if match is None:
+        return svg, 1.0
+    width, height = float(match.group(1)) * 4 / 3, float(match.group(2)) * 4 / 3  # px
+    # A notebook shrinks a picture wider than the cell to its width: that height is the one seen.
+    if height * min(1.0, CELL_WIDTH / width) <= INLINE_HEIGHT:
+        return svg, 1.0
+    scale = INLINE_HEIGHT / height
+    sized = f'<svg width="{width * scale * 0.75:.0f}pt" height="{INLINE_HEIGHT * 0.75:.0f}pt"'
+    return svg[: match.start()] + sized + svg[match.end():], scale
 
 
 def _wanted(mime: str, include, exclude) -> bool:

@@ -14,7 +14,7 @@ import shutil
 import sys
 import sysconfig
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 __all__ = ["Backend", "GraphvizNotFoundError", "find_backend", "render_backend", "run"]
 
@@ -68,21 +68,62 @@ def _pip_candidates() -> list:
     return unique
 
 
-def _probe(path: str) -> Optional[Backend]:
-    """Run `path -V` and `path -T?`; None when the program does not run like dot."""
+# What a picture file starts with, to tell a dot program's output from anything else it printed.
+MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "pdf": b"%PDF-"}
+PROBE_TIMEOUT = 20.0  # seconds for `-V` and `-T?`
+
+
+class _Timeout(Exception):
+    """The program ran longer than its timeout (its whole process group was killed)."""
+
+
+def _call(args: list, data: bytes = b"", timeout: Optional[float] = None):
+    """Run a program; (returncode, stdout, stderr). On a timeout the program and every process
+    it started are killed (its own process group), and _Timeout is raised."""
     import subprocess  # only when drawing: keeps `import autograd` light
 
+    timeout = PROBE_TIMEOUT if timeout is None else timeout
+    group = os.name == "posix"
+    with subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          start_new_session=group) as process:
+        try:
+            out, err = process.communicate(data, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(process, group)
+            process.communicate()
+            raise _Timeout from None
+        except BaseException:  # KeyboardInterrupt included: leave nothing running
+            _kill(process, group)
+            raise
+    return process.returncode, out, err
+
+
+def _kill(process, group: bool) -> None:
+    if group:
+        import signal
+
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:  # already gone
+            pass
+    else:
+        process.kill()
+
+
+def _probe(path: str) -> Optional[Backend]:
+    """Run `path -V` and `path -T?`; None when the program does not run like dot. A program
+    that does not answer within PROBE_TIMEOUT raises _Timeout."""
     try:
-        version = subprocess.run([path, "-V"], capture_output=True, timeout=20, check=False)
-        listing = subprocess.run([path, "-T?"], capture_output=True, timeout=20, check=False)
-    except (OSError, subprocess.SubprocessError):
+        code, out, err = _call([path, "-V"])
+        _, listing_out, listing_err = _call([path, "-T?"])
+    except OSError:
         return None
-    text = (version.stderr + version.stdout).decode("utf-8", "replace")
+    text = (err + out).decode("utf-8", "replace")
     match = re.search(r"version\s+(\S+)", text)
-    if version.returncode != 0 or match is None:
+    if code != 0 or match is None:
         return None
     # dot answers an unknown -T with the list of the formats it can write.
-    listed = (listing.stderr + listing.stdout).decode("utf-8", "replace").partition("Use one of:")[2]
+    listed = (listing_err + listing_out).decode("utf-8", "replace").partition("Use one of:")[2]
     names = {word.split(":")[0] for word in listed.split()}
     formats = tuple(f for f in OFFERED if f == "dot" or f in names)
     name = os.path.basename(path)
@@ -99,22 +140,33 @@ def find_backend(where: str = "render") -> Backend:
     if chosen:
         # An explicit choice that does not work is an error, never a silent fallback.
         path = shutil.which(chosen)
-        backend = _probe(path) if path else None
+        try:
+            backend = _probe(path) if path else None
+        except _Timeout:
+            raise TimeoutError(
+                f"{where}: {ENV_VAR}={chosen!r} ({path}) did not answer '-V' within {PROBE_TIMEOUT:g} s "
+                f"(stopped); it does not run like Graphviz's dot: unset it or {INSTALL_HINT}"
+            ) from None
         if backend is None:
             raise GraphvizNotFoundError(
                 f"{where}: {ENV_VAR}={chosen!r} is not a program that runs like Graphviz's dot "
                 f"({'not found' if path is None else path + ' -V failed'}); unset it or {INSTALL_HINT}"
             )
     else:
-        backend = None
+        backend, hung = None, []
         for path in [shutil.which("dot")] + _pip_candidates():
-            backend = _probe(path) if path else None
+            try:
+                backend = _probe(path) if path else None
+            except _Timeout:
+                hung.append(path)
+                backend = None
             if backend is not None:
                 break
         if backend is None:
+            stuck = f" ({', '.join(hung)} did not answer '-V' within {PROBE_TIMEOUT:g} s)" if hung else ""
             raise GraphvizNotFoundError(
                 f"{where}: no program to draw the graph: neither Graphviz's 'dot' nor 'graphviz-pure' "
-                f"was found on PATH or next to {sys.executable}; {INSTALL_HINT}"
+                f"was found on PATH or next to {sys.executable}{stuck}; {INSTALL_HINT}"
             )
     _cache[key] = backend
     return backend
@@ -134,29 +186,51 @@ def render_backend() -> str:
     return find_backend("render_backend").describe()
 
 
-def run(dot_text: str, fmt: str, *, timeout: float, where: str) -> bytes:
+def run(dot_text: str, fmt: str, *, timeout: float, where: str, advice: Optional[Callable[[], str]] = None) -> bytes:
     """Run the backend on `dot_text`; the picture's bytes in format `fmt`.
 
-    `where` starts every error message (the operation and the user's file name).
+    The layout limits for the graph's size are added if the text lacks them, and the fonts
+    fitted to the format (`layout.py`). `where` starts every error message (the operation and
+    the user's file name). On a timeout the program and every process it started are stopped,
+    and the TimeoutError ends with `advice()`: what the caller can do (the options it has).
     """
-    import subprocess
+    from autograd.render import layout  # the limits (DOT text not made by to_dot: the explorer's) and fonts
 
     backend = find_backend(where)
+    dot_text = layout.fonts_for(layout.with_budget(dot_text), fmt, backend.name)
     if fmt not in backend.formats:
         raise ValueError(
             f"{where}: {backend.name} cannot write {fmt!r}; it writes {', '.join(backend.formats)}"
             + (" (for pdf install Graphviz: apt-get/brew/conda install graphviz)" if fmt == "pdf" else "")
         )
     try:
-        done = subprocess.run(
-            [backend.path, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(
-            f"{where}: {backend.name} took longer than {timeout} s; draw a smaller graph "
-            f"(collapse='neuron', max_nodes=...) or pass a larger timeout="
-        ) from None
-    if done.returncode != 0 or not done.stdout:
-        message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
+        code, out, err = _call([backend.path, f"-T{fmt}"], dot_text.encode("utf-8"), timeout)
+    except _Timeout:
+        what = advice() if advice is not None else "draw a smaller graph"
+        raise TimeoutError(f"{where}: {backend.name} took longer than {timeout:g} s to lay out the graph (stopped); {what}") from None
+    if code != 0 or not out:
+        message = err.decode("utf-8", "replace").strip() or f"exit status {code}"
         raise RuntimeError(f"{where}: {backend.name} {backend.version} failed: {message}")
-    return done.stdout
+    data = _checked(out, fmt, backend, where)
+    return layout.svg_fonts(data) if fmt == "svg" else data
+
+
+def _checked(data: bytes, fmt: str, backend: Backend, where: str) -> bytes:
+    """`data` if it looks like a `fmt` file (SVG: UTF-8 text with an <svg> element; PNG, JPEG,
+    PDF: their signature), else a RuntimeError: the program printed something else."""
+    if fmt == "svg":
+        try:
+            ok = "<svg" in data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise RuntimeError(
+                f"{where}: {backend.describe()} printed SVG that is not UTF-8 text (byte {data[error.start]:#04x} at "
+                f"position {error.start}); is it a dot program? (set by {ENV_VAR}, or found on PATH)"
+            ) from None
+    else:
+        ok = fmt not in MAGIC or data.startswith(MAGIC[fmt])
+    if not ok:
+        raise RuntimeError(
+            f"{where}: {backend.describe()} printed something that is not a {fmt} picture "
+            f"(it starts {data[:16]!r}); is it a dot program? (set by {ENV_VAR}, or found on PATH)"
+        )
+    return data

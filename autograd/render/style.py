@@ -18,11 +18,20 @@ import unicodedata
 from typing import Callable, Union
 
 __all__ = [
-    "COLORS", "FONT", "ROLES", "LABEL_LIMIT", "role", "op_symbol", "escape", "shorten",
+    "COLORS", "FONT", "SVG_FONT_FAMILY", "RASTER_FONT", "ROLES", "LABEL_LIMIT", "role", "op_symbol", "escape", "shorten",
+    "visible", "display_name",
     "natural_key", "number_formatter", "reader_formatter",
 ]
 
-FONT = "Helvetica"  # the font named in the DOT text (its metrics size the boxes)
+# The font named in the DOT text: its metrics size the boxes. An SVG is drawn with the viewer's
+# fonts, so it is laid out with the widest of the common sans fonts, DejaVu Sans (about 11% wider
+# than Helvetica, Arial and Liberation Sans, which then fit with room to spare), and names them
+# all (SVG_FONT_FAMILY). graphviz-pure draws a PNG with its own fonts and has no DejaVu Sans: it
+# would draw a serif face, so a raster picture it draws names RASTER_FONT, which it measures and
+# draws alike. (`autograd.render.layout.fonts_for` applies this.)
+FONT = "DejaVu Sans"
+SVG_FONT_FAMILY = "DejaVu Sans,Helvetica,Arial,Liberation Sans,sans-serif"
+RASTER_FONT = "Helvetica"
 
 # Inputs/parameters, constants, intermediates, the output and nn group boxes; op circles,
 # edges, highlighted paths, notes, and the two ends of the diverging gradient fill.
@@ -97,6 +106,12 @@ def visible(text) -> str:
     """`text` with control characters and lone surrogates written as \\x.. (for page text,
     which must encode as UTF-8)."""
     return "".join(ch if unicodedata.category(ch) not in ("Cc", "Cs") or ch == "\n" else f"\\x{ord(ch):02x}" for ch in str(text))
+
+
+def display_name(text) -> str:
+    """A name as text shows it (a table, a sentence, a page): shortened to LABEL_LIMIT like a
+    picture's label, control characters and lone surrogates made visible."""
+    return visible(shorten(text))
 
 
 def natural_key(name: str) -> list:

@@ -18,7 +18,7 @@ from autograd.render import neurons
 from autograd.render.style import natural_key
 from autograd.value import Value
 
-__all__ = ["View", "build_view", "GraphTooLargeError", "DEFAULT_MAX_NODES", "COLLAPSES"]
+__all__ = ["View", "build_view", "nn_neurons", "GraphTooLargeError", "DEFAULT_MAX_NODES", "COLLAPSES"]
 
 DEFAULT_MAX_NODES = 500
 COLLAPSES = (None, "neuron", "layer")
@@ -233,3 +233,14 @@ def _targets(root: Value, nodes: list, highlight, highlight_only: bool, where: s
     if highlight_only and not targets:
         raise ValueError(f"{where}: highlight_only=True needs highlight= (a Value or several)")
     return targets
+
+
+def nn_neurons(root: Value) -> int:
+    """How many nn neuron applications root's graph has (what `collapse="neuron"` would draw as
+    boxes): the advice for a graph too big or too slow suggests collapsing only when it helps.
+
+    >>> import nn
+    >>> nn_neurons((nn.MLP(2, [3, 1], seed=0)([1.0, 2.0]) - 1) ** 2), nn_neurons(Value(1.0) * 2)
+    (4, 0)
+    """
+    return len(build_view(root, collapse="neuron", where="nn_neurons")[0].groups)

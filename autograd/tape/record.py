@@ -86,14 +86,15 @@ def trace(fn: Callable, example: Sequence[float], params: Optional[Sequence[Valu
 
 def _slot(node, input_index, param_index, slots) -> Slot:
     """A node of the traced graph as a row of the tape (its parents as positions in `slots`)."""
-    label = node.label or (f"{node.op}(...)" if node.parents else repr(node.data))
+    parents = node.parents
+    label = node.label or (f"{node.op}(...)" if parents else repr(node.data))
     if node in input_index:
-        return Slot(INPUT, index=input_index[node], label=label)
+        return Slot(INPUT, input_index[node], 0.0, None, (), label)
     if node in param_index:
-        return Slot(PARAM, index=param_index[node], label=label)
-    if not node.parents:  # a constant, or a leaf that is not among params
-        return Slot(CONST, value=node.data, label=label)
-    return Slot(OP, op=node.op_entry, parents=tuple(slots[p] for p in node.parents), label=label)
+        return Slot(PARAM, param_index[node], 0.0, None, (), label)
+    if not parents:  # a constant, or a leaf that is not among params
+        return Slot(CONST, -1, node.data, None, (), label)
+    return Slot(OP, -1, 0.0, node.op_entry, tuple(map(slots.__getitem__, parents)), label)
 
 
 def _guard(slots, node, kind, other, result) -> Guard:

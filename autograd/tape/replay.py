@@ -23,7 +23,7 @@ from autograd import apply
 from autograd.engine import checked_rule
 from autograd.value import accumulate_grads
 from autograd.tape.arrays import array_forward as _array_forward
-from autograd.tape.schedule import COMPARISONS, CONST, INPUT, PARAM, Schedule
+from autograd.tape.schedule import COMPARISONS, CONST, INPUT, OP, PARAM, Schedule
 
 __all__ = ["Tape", "TraceError"]
 
@@ -42,7 +42,7 @@ class _Step:
 
     __slots__ = ("op", "forward", "rows", "out", "needed", "ins", "skip", "plans", "w", "w_shape", "w_plan", "x", "x_plan")
 
-    def __init__(self, step, slots):
+    def __init__(self, step, slots, wants):
         op = self.op = step.op
         self.forward = _array_forward(op) if step.shared is None else op.matrix_form[0]
         self.rows = list(step.rows)
@@ -51,7 +51,9 @@ class _Step:
         if step.shared is None:  # elementwise: ins[k] holds the rows of every node's k-th input
             positions = [list(position) for position in step.inputs]
             self.ins = [_index(position) for position in positions]
-            self.skip = [all(slots[p].kind == CONST for p in position) for position in positions]
+            # A position whose rows need no gradient (inputs, constants, nodes computed without a
+            # parameter, frozen nodes) runs no rule: its rule may be undefined there (d/dy x**y at x < 0).
+            self.skip = [not any(wants[p] for p in position) for position in positions]
             self.plans = [_scatter_plan(position) for position in positions]
             self.w = self.w_shape = self.w_plan = self.x = self.x_plan = None
         else:  # op.matrix_form: w (nodes, n) rows that do not vary with the sample, x the shared rows
@@ -59,6 +61,19 @@ class _Step:
             self.w, self.w_shape, self.w_plan = _index(weights), (len(self.rows), len(shared)), _scatter_plan(weights)
             self.x, self.x_plan = _index(shared), _scatter_plan(shared)
             self.ins = self.skip = self.plans = None
+
+
+def _wants_gradient(slots) -> list:
+    """Per row: does backward need its gradient? Only the parameters' gradients are read, so a
+    row needs one when a parameter is among it and its ancestors, through nodes that pass
+    gradients on (`needed`: not frozen, leading to an output)."""
+    wants = []
+    for slot in slots:
+        if slot.kind == PARAM:
+            wants.append(slot.needed)
+        else:
+            wants.append(slot.kind == OP and slot.needed and any(wants[p] for p in slot.parents))
+    return wants
 
 
 def _index(rows: list):
@@ -116,7 +131,8 @@ class Tape:
         self.params = params
         self.schedule = schedule  # public: what replay runs and the PyTorch export writes
         slots = schedule.slots
-        self._steps = [_Step(step, slots) for step in schedule.steps]  # the schedule, compiled for numpy
+        wants = _wants_gradient(slots)
+        self._steps = [_Step(step, slots, wants) for step in schedule.steps]  # the schedule, compiled for numpy
         self._input_rows = [(r, slots[r].index) for r in schedule.rows(INPUT)]
         param_rows = schedule.rows(PARAM)
         self._param_rows = _index(param_rows)
@@ -426,4 +442,14 @@ def _run_rule(op, rule, g, out, inputs, nary=False):
     except (TypeError, ValueError):  # e.g. `if x == 0` on an array, or math.* on an array
         if nary:
             raise TraceError(f"backward of {op.name}: its nary_rule does not run on arrays") from None
-        return np.vectorize(lambda *a: float(rule(*a)), otypes=[float])(g, out, *inputs)
+        return np.vectorize(lambda *a: _scalar_rule(op, rule, *a), otypes=[float])(g, out, *inputs)
+
+
+def _scalar_rule(op, rule, g, out, *inputs) -> float:
+    """One element of a rule run elementwise; its error names the op and the inputs, as the
+    scalar engine's does."""
+    try:
+        return float(rule(g, out, *inputs))
+    except (ArithmeticError, ValueError) as error:
+        at = ", ".join(repr(float(x)) for x in inputs)
+        raise type(error)(f"backward of {op.name}({at}): {error}") from None

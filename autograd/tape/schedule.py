@@ -3,7 +3,8 @@
 The schedule is made once, when a program is traced, and read by everything that runs the
 program: `Tape.forward`/`Tape.backward` compile its steps to numpy index arrays, and the PyTorch
 export (`autograd.tape.torch`) writes one line per step. One schedule, so replay and export
-cannot group, order or freeze nodes differently.
+cannot group, order or freeze nodes differently. Its parts are named tuples: immutable, and
+cheap to make for the thousands of rows of a traced model.
 
 - `Slot`: one row, parents first: an input (varies per sample), a parameter (shared by all
   samples), a constant, or an op applied to earlier rows. `static` says whether the row is the
@@ -26,8 +27,7 @@ cannot group, order or freeze nodes differently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any, Optional, Sequence, Union
+from typing import Any, NamedTuple, Optional, Sequence, Union
 
 __all__ = ["Slot", "Step", "Guard", "Schedule", "make_schedule", "INPUT", "PARAM", "CONST", "OP", "COMPARISONS"]
 
@@ -37,8 +37,7 @@ INPUT, PARAM, CONST, OP = "input", "param", "const", "op"
 COMPARISONS = ("<", "<=", ">", ">=", "==")
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):
     """One row of a tape. `index`: the input's or parameter's position (else -1); `value`: a
     constant's number; `op` and `parents` (rows): an op node's. `label` names the row in messages."""
 
@@ -52,8 +51,7 @@ class Slot:
     needed: bool = False  # backward passes a gradient through it (False: feeds guards only, or frozen)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """`op` applied to every row of `rows` at once, over the whole batch.
 
     `inputs[k]`: the rows of every node's k-th input. For a matrix product (`shared` is not None,
@@ -68,8 +66,7 @@ class Step:
     weights: Optional[tuple] = None
 
 
-@dataclass(frozen=True)
-class Guard:
+class Guard(NamedTuple):
     """A check of the traced path for every sample: `row` compared (`kind` in `COMPARISONS`)
     with the row `other_row` or the number `other_value`, or `bool()` of it ("bool"), or its
     number read by "float" or "detach"; `expected` is what it gave when traced."""
@@ -81,8 +78,7 @@ class Guard:
     other_value: Optional[float] = None
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(NamedTuple):
     """A traced program, parents first: `slots` (one per row), the `steps` that compute the op
     rows in order, the rows of the `outputs`, and the `guards`."""
 
@@ -118,16 +114,18 @@ def make_schedule(slots: Sequence[Slot], outputs: Sequence[int], guards: Sequenc
     groups = _groups(slots, needed, static)
     order = _layout(slots, groups)
     row = {slot: r for r, slot in enumerate(order)}
-    renumber = lambda positions: tuple(row[p] for p in positions)  # noqa: E731
+    renumber = lambda positions: tuple(map(row.__getitem__, positions))  # noqa: E731
     new_slots = tuple(
-        replace(slots[s], parents=renumber(slots[s].parents), static=static[s], needed=needed[s]) for s in order
+        Slot(slot.kind, slot.index, slot.value, slot.op, renumber(slot.parents), slot.label, static[s], needed[s])
+        for s in order for slot in [slots[s]]
     )
     steps = tuple(
         Step(op, renumber(members), tuple(renumber(position) for position in _positions(slots, members)), is_needed,
              renumber(shared) if shared else None, renumber(_weights(slots, members, shared)) if shared else None)
         for op, members, is_needed, shared in groups
     )
-    new_guards = tuple(replace(g, row=row[g.row], other_row=None if g.other_row is None else row[g.other_row]) for g in guards)
+    new_guards = tuple(Guard(row[g.row], g.kind, g.expected, None if g.other_row is None else row[g.other_row], g.other_value)
+                       for g in guards)
     return Schedule(new_slots, steps, renumber(outputs), new_guards)
 
 

@@ -1,7 +1,7 @@
 """The explorer's picture: DOT text for its boxes, laid out to SVG by the pictures' program.
 
 Both explorer views (every value, or one box per nn neuron or layer) are drawn from their node
-entries (`entries.py`) with the look of `autograd.render.style`; every box and edge carries an
+entries (`frames.value_entry`, `collapsed.group_entry`) with the look of `autograd.render.style`; every box and edge carries an
 id (`v3`, `op3`, `e3_0`, `o3`) that the player's JavaScript finds and animates.
 """
 
@@ -13,14 +13,28 @@ from typing import Optional
 from autograd.render import backend
 from autograd.render.dot import cluster_blocks
 from autograd.render.style import COLORS, FONT, escape, op_symbol
+from autograd.render.view import nn_neurons
 
-__all__ = ["svg_of", "header", "value_lines", "group_line", "edge_line", "clusters"]
+__all__ = ["svg_of", "timeout_advice", "header", "value_lines", "group_line", "edge_line", "clusters"]
 
 
-def svg_of(lines: list, *, timeout: float, where: str = "explore") -> str:
-    """The <svg> element for the DOT `lines` (the body of a `digraph explore`), ready to inline."""
+def svg_of(lines: list, root, *, timeout: float, collapsed: bool = False) -> str:
+    """The <svg> element for the DOT `lines` (the body of a `digraph explore` of root's graph),
+    ready to inline."""
     text = "\n".join(["digraph explore {"] + lines + ["}"]) + "\n"
-    return _inline_svg(backend.run(text, "svg", timeout=timeout, where=where).decode("utf-8"), where)
+    svg = backend.run(text, "svg", timeout=timeout, where="explore", advice=lambda: timeout_advice(root, timeout, collapsed))
+    return _inline_svg(svg.decode("utf-8"), "explore")
+
+
+def timeout_advice(root, timeout: float, collapsed: bool) -> str:
+    """What to do when the layout took too long, with the options explore has."""
+    if collapsed:
+        shrink = 'or fewer boxes: collapse="layer", or a smaller graph (one sample)'
+    else:
+        shrink = "or show less: explore(root, around=some_value, depth=1)"
+        if nn_neurons(root):
+            shrink += ', or one box per nn neuron: explore(root, collapse="neuron")'
+    return f"pass a larger timeout= to explore (it was {timeout:g} s), {shrink}"
 
 
 def header(rankdir: str, ranksep: float = 0.45, nodesep: float = 0.3, edge_width: float = 1.2) -> list:

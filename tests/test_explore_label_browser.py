@@ -1,0 +1,103 @@
+"""The explorer's flow label ("local × upstream = contribution") covers no box, the page follows
+`#frame=N`, and "fit" on a big graph offers a readable zoom that follows the step. In headless
+Chromium, as tests/test_explore_browser.py (whose browser fixture this reuses)."""
+
+import time
+
+import pytest
+
+from autograd import explore
+from benchmarks.render import long_range_dag
+from explore_graphs import tutorial_network
+from test_explore_browser import _open, _press, driver  # noqa: F401 - the browser fixture
+
+# For each frame asked for: move there through the address's hash (as a link or the user would),
+# wait for the player, then compare the label's box with every value box and op circle on screen.
+OVERLAPS = """
+const frames = arguments[0], done = arguments[arguments.length - 1];
+const root = document.querySelector('.dg-root');
+const shapes = Array.from(document.querySelectorAll('.dg-value, .dg-opnode'))
+  .map(g => [g.id, g.querySelector('path, polygon, ellipse')]).filter(([, s]) => s);
+const result = [];
+(async () => {
+  for (const f of frames) {
+    location.hash = '#frame=' + f;
+    for (let i = 0; i < 1000 && root.dataset.frame !== String(f); i++) await new Promise(r => setTimeout(r, 10));
+    const flow = document.querySelector('.dg-flow');
+    const shown = root.dataset.frame === String(f) && flow.style.display !== 'none';
+    const a = flow.querySelector('rect').getBoundingClientRect();
+    const hit = shapes.filter(([, s]) => {
+      const b = s.getBoundingClientRect();
+      return a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+    }).map(([id]) => id);
+    result.push([f, shown, hit, flow.dataset.placed]);
+  }
+  done(result);
+})();
+"""
+
+
+def _check_every_backward_frame(driver, ex, path):
+    _open(driver, path)
+    edges = [i for i, f in enumerate(ex.frames) if f["kind"] == "edge"]
+    driver.set_script_timeout(300)
+    result = driver.execute_async_script(OVERLAPS, edges)
+    assert [f for f, shown, _, _ in result if not shown] == []   # every backward step has its label
+    assert [(f, hit) for f, _, hit, _ in result if hit] == []     # and it covers no box
+    return result
+
+
+def test_the_flow_label_covers_no_box_at_any_backward_step_of_the_2_2_2_network(driver, tmp_path):
+    E, _ = tutorial_network()
+    ex = explore(E)
+    result = _check_every_backward_frame(driver, ex, ex.save_html(tmp_path / "network.html"))
+    # At w5's step the label used to hide out_h1, whose data 0.5933 is the local derivative.
+    w5 = next(i for i, f in enumerate(ex.frames) if f["kind"] == "edge" and f["parent_name"] == "w5")
+    assert ex.frames[w5]["local_text"] == "0.5933"
+    assert w5 in [f for f, *_ in result]
+
+
+def test_the_flow_label_covers_no_box_in_a_150_value_random_graph(driver, tmp_path):
+    root = long_range_dag(150)
+    ex = explore(root)
+    result = _check_every_backward_frame(driver, ex, ex.save_html(tmp_path / "random.html"))
+    assert len(result) > 200
+    assert [w for *_, w in result].count("beside") > len(result) // 4  # most sit right beside their edge
+
+
+def test_the_page_follows_hash_changes_and_writes_the_frame_into_the_address(driver, tmp_path):
+    E, _ = tutorial_network()
+    path = explore(E).save_html(tmp_path / "network.html")
+    _open(driver, path)
+    driver.execute_script("location.hash = '#frame=37'")
+    time.sleep(0.3)
+    assert driver.find_element("css selector", ".dg-root").get_attribute("data-frame") == "37"
+    _press(driver, "ARROW_RIGHT")
+    assert driver.execute_script("return location.hash") == "#frame=38"
+    assert driver.find_element("css selector", ".dg-root").get_attribute("data-frame") == "38"
+    driver.get("file://" + str(path) + "#frame=12")  # a shared link opens there
+    time.sleep(0.5)
+    assert driver.find_element("css selector", ".dg-root").get_attribute("data-frame") == "12"
+
+
+def test_fit_on_a_big_graph_offers_a_readable_zoom_that_follows_the_step(driver, tmp_path):
+    root = long_range_dag(150)
+    ex = explore(root)
+    _open(driver, ex.save_html(tmp_path / "random.html"))
+    follow = driver.find_element("css selector", ".dg-follow")
+    assert not follow.is_displayed()  # at the readable zoom the page opens with
+    driver.find_element("css selector", ".dg-zbtn[data-zoom='fit']").click()
+    assert float(driver.find_element("css selector", ".dg-root").get_attribute("data-zoom")) < 0.6
+    assert follow.is_displayed()
+    follow.click()
+    assert float(driver.find_element("css selector", ".dg-root").get_attribute("data-zoom")) >= 1
+    assert not follow.is_displayed()
+    edge = next(i for i, f in enumerate(ex.frames) if f["kind"] == "edge" and i > len(ex.frames) * 2 // 3)
+    driver.execute_script(f"location.hash = '#frame={edge}'")
+    time.sleep(0.3)
+    inside = driver.execute_script(
+        "const g = document.querySelector('.dg-value.dg-receiving'), s = document.querySelector('.dg-stage');"
+        "const r = g.getBoundingClientRect(), t = s.getBoundingClientRect();"
+        "return r.left >= t.left && r.right <= t.right && r.top >= t.top && r.bottom <= t.bottom;"
+    )
+    assert inside  # the value receiving the gradient is on screen at the readable zoom
