@@ -24,7 +24,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from autograd import OPS, Value, grad
-from autograd.testing.program import Case, Constant, Node, Program, _arguments
+from autograd.testing.program import Case, Constant, Node, Program
 from autograd.testing.strategies import programs_and_inputs
 
 __all__ = ["check_engine", "EngineMismatch"]
@@ -62,7 +62,7 @@ class _Engine:
     def run(self, program: Program, leaves: list) -> list:
         values = list(leaves)
         for node in program.nodes:
-            values.append(self.implementations[node.op.name](*_arguments(node, values)))
+            values.append(self.implementations[node.op.name](*node.arguments(values)))
         return values
 
 
@@ -244,7 +244,7 @@ def _blame(engine: _Engine, program: Program, values: list, rtol: float, atol: f
     """Which op or which accumulation is wrong: each op alone on fresh leaves of your engine,
     then each op under an upstream gradient other than 1, then the values used more than once."""
     for k, node in enumerate(program.nodes):
-        fault = _op_alone(engine, node, _arguments(node, values), rtol, atol, f"v{program.n_inputs + k}")
+        fault = _op_alone(engine, node, node.arguments(values), rtol, atol, f"v{program.n_inputs + k}")
         if fault:
             return fault
     uses = {}

@@ -57,6 +57,11 @@ class Node:
         """The indices among `args` (the values this node reads; constants left out)."""
         return tuple(a for a in self.args if not isinstance(a, Constant))
 
+    def arguments(self, values: Sequence) -> list:
+        """The node's arguments: the values at its indices (of `values`, a program's trace so
+        far), its constants as floats."""
+        return [a.value if isinstance(a, Constant) else values[a] for a in self.args]
+
 
 def _as_op(op: Union[str, Op]) -> Op:
     if isinstance(op, Op):
@@ -166,7 +171,7 @@ class Program:
         if not any(isinstance(x, Value) for x in values):
             values = [float(x) for x in values]
         for node in self.nodes:
-            values.append(apply(node.op, *_arguments(node, values)))
+            values.append(apply(node.op, *node.arguments(values)))
         return values
 
     def run(self, inputs: Sequence):
@@ -201,7 +206,7 @@ class Program:
                 implementation = implementations[node.op.name]
             except KeyError:
                 raise KeyError(f"Program.run_with: no implementation given for op {node.op.name!r}") from None
-            values.append(implementation(*_arguments(node, values)))
+            values.append(implementation(*node.arguments(values)))
         return values[-1]
 
     def admits(
@@ -227,12 +232,12 @@ class Program:
         """
         inputs = [float(x) for x in self._check_inputs(inputs)]
         node_domains = [domain_of(node.op, domains) for node in self.nodes]
-        center = self._safe_trace(inputs)
+        center = self.trace_or_none(inputs)
         if center is None or not all(math.isfinite(v) and abs(v) <= max_magnitude for v in center):
             return False
         signs = []
         for node, domain in zip(self.nodes, node_domains):
-            args = _arguments(node, center)
+            args = node.arguments(center)
             if not domain.admits(args, kink_margin if avoid_kinks else 0.0):
                 return False
             signs.append(domain.kink_signs(args) if avoid_kinks else ())
@@ -240,16 +245,17 @@ class Program:
             for step in (radius, -radius):
                 moved = list(inputs)
                 moved[i] += step
-                values = self._safe_trace(moved)
+                values = self.trace_or_none(moved)
                 if values is None or not all(math.isfinite(v) for v in values):
                     return False
                 for node, domain, sign in zip(self.nodes, node_domains, signs):
-                    args = _arguments(node, values)
+                    args = node.arguments(values)
                     if not domain.admits(args) or (avoid_kinks and domain.kink_signs(args) != sign):
                         return False
         return True
 
-    def _safe_trace(self, inputs):
+    def trace_or_none(self, inputs) -> Optional[list]:
+        """`trace(inputs)`, or None where an op fails (outside its domain) on the way."""
         try:
             return self.trace(inputs)
         except (ArithmeticError, ValueError, TypeError):  # TypeError: a user forward gave a complex
@@ -298,11 +304,6 @@ class Program:
 
     def __hash__(self):
         return hash(self._key())
-
-
-def _arguments(node: Node, values: list) -> list:
-    """The node's arguments: the values at its indices, its constants as floats."""
-    return [a.value if isinstance(a, Constant) else values[a] for a in node.args]
 
 
 def _expression(node: Node, args: list) -> str:

@@ -27,7 +27,7 @@ from hypothesis.errors import InvalidArgument
 
 from autograd.ops import OPS, Op
 from autograd.testing.domains import OpDomain, domain_of
-from autograd.testing.program import Case, Constant, Node, Program, _arguments
+from autograd.testing.program import Case, Constant, Node, Program
 
 __all__ = ["programs", "valid_inputs", "programs_and_inputs"]
 
@@ -329,11 +329,11 @@ _BISECTIONS = 200
 
 def _kink_quantity(program, inputs, node_index, domains):
     """The first kink quantity of node `node_index` at `inputs`, or None where the program fails."""
-    values = program._safe_trace(inputs)
+    values = program.trace_or_none(inputs)
     if values is None:
         return None
     node = program.nodes[node_index]
-    quantities = domain_of(node.op, domains).kinks(*_arguments(node, values))
+    quantities = domain_of(node.op, domains).kinks(*node.arguments(values))
     return float(quantities[0]) if quantities else None
 
 
@@ -497,7 +497,7 @@ def _recorded(case: Case) -> Case:
     for name in sorted(set(program.ops)):
         event(f"op {name}")
     for node in program.nodes:
-        args = _arguments(node, values)
+        args = node.arguments(values)
         for j, x in enumerate(args):
             where = "x" if len(args) == 1 else f"input {j}"
             event(f"{node.op.name}: {where} {'< 0' if x < 0 else ('= 0' if x == 0 else '> 0')}")
