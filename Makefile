@@ -9,7 +9,7 @@ WITH_TORCH ?=
 comma := ,
 TEST_EXTRAS := test$(if $(WITH_TORCH),$(comma)torch)
 
-.PHONY: demo test check bench notebooks docs docs-serve clean
+.PHONY: demo test test-versions check bench notebooks docs docs-serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ demo: $(VENV)/.demo-installed
 test: $(VENV)/.test-installed-$(TEST_EXTRAS)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest
 
+# The core packages' tests on Python 3.10 and 3.13 too (uv makes .venv-3.10, .venv-3.13).
+test-versions:
+	.ci/python-versions
+
 # Lint, formatting and types over autograd/ and nn/ (the rules and the strictness, with the
 # reasons, are in pyproject.toml: [tool.ruff], [tool.mypy]).
 check: $(VENV)/.check-installed
@@ -71,4 +75,4 @@ notebooks: $(VENV)/.notebooks-installed
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) out site dist .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-3.* out site dist .pytest_cache .hypothesis

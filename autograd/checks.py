@@ -20,7 +20,7 @@ import math
 import numbers
 from typing import Optional
 
-__all__ = ["check_integer", "check_real", "check_choice", "check_format_spec", "is_real"]
+__all__ = ["check_integer", "check_real", "check_choice", "check_format_spec", "is_real", "as_float", "too_large_for_float"]
 
 
 def is_real(value) -> bool:
@@ -39,6 +39,35 @@ def is_real(value) -> bool:
 def _is_real(value) -> bool:
     """A real number other than a bool (of Python's or numpy's)."""
     return is_real(value) and not isinstance(value, bool) and not (hasattr(value, "dtype") and value.dtype.kind == "b")
+
+
+def too_large_for_float(value) -> str:
+    """What a number too large for a float is, said without printing its hundreds of digits.
+
+    >>> too_large_for_float(10**400)
+    'an integer of 401 digits'
+    """
+    if isinstance(value, numbers.Integral):
+        try:
+            return f"an integer of {len(str(abs(int(value))))} digits"
+        except ValueError:  # more digits than Python converts to text (sys.get_int_max_str_digits)
+            return f"an integer of {int(value).bit_length()} bits"
+    return f"{type(value).__name__} {str(value)[:40]}"
+
+
+def as_float(where: str, value) -> float:
+    """`float(value)` for a real number; one too large for a float (an int of hundreds of digits)
+    is an OverflowError naming `where` and the number, not Python's bare "int too large".
+
+    >>> as_float("Value(data)", 10**400)
+    Traceback (most recent call last):
+    ...
+    OverflowError: Value(data): an integer of 401 digits is too large for a float
+    """
+    try:
+        return float(value)
+    except OverflowError:
+        raise OverflowError(f"{where}: {too_large_for_float(value)} is too large for a float") from None
 
 
 def check_integer(where: str, name: str, value, *, minimum: Optional[int] = None, allow_none: bool = False):
@@ -77,7 +106,7 @@ def check_real(
     except OverflowError:  # an int of hundreds of digits: too large for a float, so not finite
         number = math.inf if value > 0 else -math.inf
         if finite:
-            raise ValueError(f"{where}: {name} must be a finite number{none}, got an integer too large for a float") from None
+            raise ValueError(f"{where}: {name} must be a finite number{none}, got {too_large_for_float(value)}") from None
     if finite and not math.isfinite(number):
         raise ValueError(f"{where}: {name} must be a finite number{none}, got {value!r}")
     if number < low or number > high or (high_open and number == high):

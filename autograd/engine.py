@@ -5,8 +5,8 @@ fast: instead of a set of visited nodes and a dict of gradients, each node carri
 `_pass`, that a backward pass uses for both. Its states:
 
     state          meaning                                                   set by
-    _CONSTANT      requires_grad=False: never visited, gets no gradient      Value, _node, _method
-    _UNSEEN        no backward pass is using this node                       Value, _release
+    _CONSTANT      requires_grad=False: never visited, gets no gradient      Value, opcall (node made)
+    _UNSEEN        no backward pass is using this node                       Value, opcall, _release
     _EXPANDED      `_visit` has pushed its parents, not yet finished it     _visit
     None           finished by `_visit`: in the order, no gradient yet       _visit
     a number/Value the gradient so far (complete once the walk reaches it)   _backpropagate
@@ -25,6 +25,7 @@ import numbers
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from autograd import gradmode as _gradmode
+from autograd.checks import as_float
 from autograd.gradmode import is_recording, no_grad
 from autograd.value import _CONSTANT, _UNSEEN, Value
 
@@ -67,8 +68,8 @@ def _visit(root: Value) -> list[Value]:
             # (a chain is walked down in one inner loop).
             while True:
                 a, b = node._p0, node._p1
-                if a is not None:  # a unary or binary op: parents in slots, a number as a float
-                    a_unseen = type(a) is not number and a._pass is unseen
+                if a is not None:  # a unary or binary op: parents in slots, a number as a float in b
+                    a_unseen = a._pass is unseen
                     b_unseen = b is not None and type(b) is not number and b._pass is unseen
                     if a_unseen or b_unseen:
                         node._pass = expanded
@@ -80,7 +81,9 @@ def _visit(root: Value) -> list[Value]:
                         else:
                             node = b
                         continue
-                elif b:  # any other op: the tuple of its parents
+                elif b:  # any other op: the tuple of its parents (a number only first, as in `3 - x`)
+                    if type(b[0]) is number:
+                        b = b[1:]
                     unseen_parents = [p for p in reversed(b) if p._pass is unseen]
                     if unseen_parents:
                         node._pass = expanded
@@ -145,7 +148,8 @@ def _backpropagate(
 
     Walks the nodes in reverse topological order, so each node's gradient (held in its `_pass`
     slot while the pass runs) is complete before it is passed on to the parents through the
-    op's rules. With `create_graph` the rules run on Values and build a new graph.
+    op's rules: `_float_pass` for a first-order pass (the hot loop), `_general_pass` with
+    `create_graph` (the rules run on Values and build a new graph) or an `observer`.
 
     With `write_grad` each node's gradient goes to `.grad` once the whole pass has succeeded
     (leaves accumulate, interior nodes are overwritten; a pass that raises changes no `.grad`)
@@ -163,97 +167,26 @@ def _backpropagate(
     to `_explain_nonfinite`, which finds the first such rule, or accepts the result when the
     non-finite numbers came from the data (NaN and infinities propagate).
 
-    `observer` (the engine's side of the public `observe_backward`), if given, is called once per op
-    node, after its contributions were added, as `observer(node, grad, contributions,
+    `observer` (the engine's side of the public `observe_backward`), if given, is called once per
+    op node, after its contributions were added, as `observer(node, grad, contributions,
     totals)`: the node's complete upstream gradient, then per parent (in order, repeats kept)
     the contribution passed to it and the parent's running total right after adding it (None
-    for a constant parent). Observed nodes take the general path below; the fast path pays
-    one test of a local boolean per node for this.
+    for a constant parent).
     """
     if root._pass is _CONSTANT:
         return []
     order = _visit(root)
     root._pass = seed
-    node = root
-    constant, number = _CONSTANT, float
-    nonfinite = False
-    unobserved = observer is None  # one local test per node on the fast path
     try:
-        for node in reversed(order):
-            g = node._pass
-            op = node._op
-            if op is None:
-                # A non-finite gradient reaches some leaf (every rule multiplies by the upstream
-                # gradient, and inf * 0 is NaN), so checking the leaves is enough: the hot
-                # loop over interior nodes pays nothing.
-                if not create_graph and g - g:  # inf or nan give nan, which is truthy
-                    nonfinite = True
-                continue
-            a, b = node._p0, node._p1
-            # Hot cases first: one and two inputs (an op with rules; see `_node`) in slots,
-            # without building argument lists. A number input is a float in its slot: it is
-            # passed to the rules as it is and gets no gradient.
-            if a is not None and unobserved:
-                rules = op.rules
-                if b is None:  # one input, always a Value
-                    previous = a._pass
-                    if previous is not constant:
-                        if create_graph:
-                            contribution = rules[0](g, node, a)
-                        else:
-                            contribution = rules[0](g, node.data, a.data)
-                        a._pass = contribution if previous is None else previous + contribution
-                    continue
-                a_number, b_number = type(a) is number, type(b) is number
-                out = node if create_graph else node.data
-                x = a if a_number or create_graph else a.data
-                y = b if b_number or create_graph else b.data
-                if not a_number:
-                    previous = a._pass
-                    if previous is not constant:
-                        contribution = rules[0](g, out, x, y)
-                        a._pass = contribution if previous is None else previous + contribution
-                if not b_number:
-                    previous = b._pass  # read after a's update: `a * a` has b is a
-                    if previous is not constant:
-                        contribution = rules[1](g, out, x, y)
-                        b._pass = contribution if previous is None else previous + contribution
-            else:  # any other op (the tuple of its inputs in `_p1`), and every op when observed
-                parents, rules = (b if a is None else node.parents), op.rules
-                out = node if create_graph else node.data
-                inputs = parents if create_graph else [p.data for p in parents]
-                if rules is not None:
-                    contributions = [
-                        rule(g, out, *inputs) if p._pass is not constant else None for p, rule in zip(parents, rules)
-                    ]
-                else:
-                    contributions = op.nary_rule(g, out, inputs)
-                if unobserved:
-                    for parent, contribution in zip(parents, contributions):
-                        previous = parent._pass
-                        if previous is not constant:
-                            parent._pass = contribution if previous is None else previous + contribution
-                else:  # the same sums, each parent's running total noted after each one
-                    totals = []
-                    for parent, contribution in zip(parents, contributions):
-                        previous = parent._pass
-                        if previous is not constant:
-                            parent._pass = contribution if previous is None else previous + contribution
-                        totals.append(None if previous is constant else parent._pass)
-                    assert observer is not None  # (for type checkers: this branch runs when observed)
-                    observer(node, g, contributions, totals)
-    except BaseException as error:
-        _release(order)
-        if isinstance(error, (ArithmeticError, ValueError)) and node._op is not None:
-            at = ", ".join(repr(p.data) for p in node.parents)
-            raise type(error)(f"backward of {node._op.name}({at}): {_reason(error)}") from error
-        raise
-    if nonfinite:  # rare: find the rule that overflowed, or accept what came from the data
-        try:
+        if create_graph or observer is not None:
+            nonfinite = _general_pass(order, create_graph, observer)
+        else:
+            nonfinite = _float_pass(order)
+        if nonfinite:  # rare: find the rule that overflowed, or accept what came from the data
             _explain_nonfinite(order, root, seed)
-        except BaseException:
-            _release(order)
-            raise
+    except BaseException:
+        _release(order)
+        raise
     if not write_grad:
         return order
     unseen = _UNSEEN
@@ -265,6 +198,114 @@ def _backpropagate(
         else:
             node._grad += g
     return []
+
+
+def _float_pass(order: list[Value]) -> bool:
+    """`_backpropagate`'s hot loop: a first-order pass, every rule run on floats. True when a
+    non-finite gradient reached a leaf.
+
+    It runs once per node of every backward pass, so it is written for speed, not brevity: the
+    one- and two-input ops (inputs in the slots `_p0` and `_p1`, see `autograd.value.Value`)
+    come first and build no argument lists; locals replace globals. A number input is a float in
+    `_p1` (never in `_p0`): it is passed to the rule as it is and gets no gradient.
+    """
+    constant, number = _CONSTANT, float
+    nonfinite = False
+    node = None
+    try:
+        for node in reversed(order):
+            g = node._pass
+            op = node._op
+            if op is None:
+                # A non-finite gradient reaches some leaf (every rule multiplies by the upstream
+                # gradient, and inf * 0 is NaN), so checking the leaves is enough: the hot
+                # loop over interior nodes pays nothing.
+                if g - g:  # inf or nan give nan, which is truthy
+                    nonfinite = True
+                continue
+            a, b = node._p0, node._p1
+            if a is not None:
+                rules = op.rules
+                previous = a._pass
+                if b is None:  # one input
+                    if previous is not constant:
+                        contribution = rules[0](g, node.data, a.data)
+                        a._pass = contribution if previous is None else previous + contribution
+                    continue
+                out, x = node.data, a.data
+                if type(b) is number:  # a number second: a alone gets a gradient
+                    if previous is not constant:
+                        contribution = rules[0](g, out, x, b)
+                        a._pass = contribution if previous is None else previous + contribution
+                    continue
+                y = b.data
+                if previous is not constant:
+                    contribution = rules[0](g, out, x, y)
+                    a._pass = contribution if previous is None else previous + contribution
+                previous = b._pass  # read after a's update: `a * a` has b is a
+                if previous is not constant:
+                    contribution = rules[1](g, out, x, y)
+                    b._pass = contribution if previous is None else previous + contribution
+            elif op.rules is None:  # an n-ary op (sum, dot): the tuple of its inputs, all Values
+                contributions = op.nary_rule(g, node.data, [p.data for p in b])
+                for parent, contribution in zip(b, contributions):
+                    previous = parent._pass
+                    if previous is not constant:
+                        parent._pass = contribution if previous is None else previous + contribution
+            else:  # more inputs, or a number first (`3 - x`): not hot
+                _general_node(node, g, False, None)
+    except (ArithmeticError, ValueError) as error:
+        raise _backward_error(node, error) from error
+    return nonfinite
+
+
+def _general_pass(order: list[Value], create_graph: bool, observer: Optional[Observer]) -> bool:
+    """`_backpropagate` with `create_graph` (rules run on Values, building the gradients' graph)
+    or an `observer`: the same sums as `_float_pass`, node by node through `_general_node`."""
+    nonfinite = False
+    node = None
+    try:
+        for node in reversed(order):
+            g = node._pass
+            if node._op is None:
+                if not create_graph and g - g:  # see `_float_pass`
+                    nonfinite = True
+                continue
+            _general_node(node, g, create_graph, observer)
+    except (ArithmeticError, ValueError) as error:
+        raise _backward_error(node, error) from error
+    return nonfinite
+
+
+def _general_node(node: Value, g: Any, create_graph: bool, observer: Optional[Observer]) -> None:
+    """Pass `node`'s gradient `g` on to its parents, for any layout of its inputs (slots or
+    tuple, numbers as floats); with `observer`, tell it what was added where."""
+    a, b = node._p0, node._p1
+    inputs = b if a is None else ((a,) if b is None else (a, b))  # Values, and numbers as floats
+    op, number, constant = node._op, float, _CONSTANT
+    wanted = [type(p) is not number and p._pass is not constant for p in inputs]
+    out = node if create_graph else node.data
+    arguments = inputs if create_graph else [p if type(p) is number else p.data for p in inputs]
+    if op.rules is not None:
+        contributions = [rule(g, out, *arguments) if w else None for w, rule in zip(wanted, op.rules)]
+    else:
+        contributions = op.nary_rule(g, out, arguments)
+    totals = []
+    for parent, w, contribution in zip(inputs, wanted, contributions):
+        if w:
+            previous = parent._pass
+            parent._pass = contribution if previous is None else previous + contribution
+        totals.append(parent._pass if w else None)
+    if observer is not None:
+        observer(node, g, contributions, totals)
+
+
+def _backward_error(node: Optional[Value], error: Exception) -> Exception:
+    """A rule raised: the same kind of error, naming the op and its inputs."""
+    if node is None or node._op is None:
+        return error
+    at = ", ".join(repr(p.data) for p in node.parents)
+    return type(error)(f"backward of {node._op.name}({at}): {_reason(error)}")
 
 
 def _explain_nonfinite(order: list[Value], root: Value, seed: float) -> None:
@@ -346,7 +387,7 @@ def _check_seed(seed: Any, where: str) -> Union[Value, float]:
     if isinstance(seed, Value):
         return seed
     if isinstance(seed, numbers.Real) and not isinstance(seed, bool):
-        return float(seed)
+        return as_float(f"{where}: the seed gradient", seed)
     raise TypeError(f"{where}: the seed gradient must be a real number, got {type(seed).__name__}: {seed!r}")
 
 

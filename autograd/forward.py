@@ -18,6 +18,7 @@ import math
 import numbers
 from typing import Callable, Sequence
 
+from autograd.checks import as_float
 from autograd.engine import topological_order
 from autograd.value import Value
 
@@ -120,7 +121,7 @@ def _as_tangent(t, where: str, i: int):
     if type(t) is float or isinstance(t, Value):
         return t
     if isinstance(t, numbers.Real) and not isinstance(t, bool):
-        return float(t)
+        return as_float(f"{where}: tangents[{i}]", t)
     raise TypeError(f"{where}: tangents[{i}] must be a number or a Value, got {type(t).__name__}: {t!r}")
 
 
@@ -219,7 +220,7 @@ def jvp(f: Callable, inputs: Sequence, tangents: Sequence, *, create_graph=None)
     tangents = [_as_tangent(t, "jvp", i) for i, t in enumerate(tangents)]
     if create_graph is None:
         create_graph = any(isinstance(v, Value) for v in inputs + tangents)
-    leaves = [x if isinstance(x, Value) else Value(float(x)) for x in inputs]
+    leaves = [x if isinstance(x, Value) else Value(as_float(f"jvp: inputs[{i}]", x)) for i, x in enumerate(inputs)]
     out = f(*leaves)
     single = not isinstance(out, (list, tuple))
     outs = [out] if single else list(out)

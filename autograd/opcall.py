@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from autograd import gradmode as _gradmode
-from autograd.checks import is_real
+from autograd.checks import as_float, is_real
 from autograd.gradmode import _recording_here
 from autograd.tracing import tracing
 from autograd.value import _CONSTANT, _UNSEEN, Value
@@ -26,7 +26,7 @@ __all__ = ["apply"]
 def _number(x, op) -> float:
     """A number used in an op, as a float (how it is stored in the graph)."""
     if is_real(x):
-        return float(x)
+        return as_float(op.name, x)
     raise TypeError(f"{op.name}: unsupported operand of type {type(x).__name__}: {x!r}")
 
 
@@ -103,75 +103,82 @@ def _node(op, out: float, p0, p1, needs_grad: bool) -> Value:
     return node
 
 
-def _slots(op, parents: tuple) -> tuple:
-    """The parent slots `(_p0, _p1)` for `parents`. The engine reads the kind of rule from the
-    layout: an op with one or two rules keeps its inputs in `_p0`, `_p1` (a number as a float);
-    any other (n-ary, or more rules) has `_p0` None and the tuple of its inputs in `_p1`."""
+def _slots(op: Op, parents: tuple) -> tuple:
+    """The parent slots `(_p0, _p1)` for `parents` (Values). The engine reads the kind of rule
+    from the layout: an op with one or two rules keeps its inputs in `_p0`, `_p1` (a number as a
+    float, in `_p1` only); any other (n-ary, or more rules) has `_p0` None and the tuple of its
+    inputs in `_p1` (Values, but for a number first of two inputs, as in `3 - x`)."""
     if op.rules is not None and len(parents) <= 2:
         return (parents + (None,))[:2]
     return None, parents
 
 
-def _method(op, reflected: bool = False):
+def _method(op: Op, reflected: bool = False) -> Callable[..., Value]:
     """Value's method or operator for an op of one or two inputs: `x.tanh()`, `x * y`, and with
     `reflected` `2 * x` (which Python runs as `x.__rmul__(2)`). A number input is stored as a
-    float in the parent slot: it costs no node. Its signature is exact, `(self)` for one input
-    and `(self, other)` for two, so a call that help() would not show is Python's own TypeError.
+    float in the second parent slot: it costs no node. Its signature is exact, `(self)` for one
+    input and `(self, other)` for two, so a call that help() would not show is Python's own
+    TypeError.
 
-    It does what `apply(op, x, y)` does, with `_compute` (forward and error check) and `_node`
-    (the node) written out inline, here, for every such op and operator: it runs once per op
-    of every graph, and calling those two functions instead costs about 10% more per op of a
-    graph built and differentiated (callgrind: 9,450 instead of 8,620 instructions per op on a
-    random DAG; one merged call still costs 5%). Keep these copies in step:
-    tests/test_op_entry.py checks that every path makes the same node in every state.
+    Each does what `apply(op, x, y)` does, with `_compute` (forward and error check) and `_node`
+    (the node) written out inline, for every such op and operator: it runs once per op of every
+    graph, and calling those two functions instead costs about 10% more per op of a graph built
+    and differentiated (callgrind: 9,450 instead of 8,620 instructions per op on a random DAG;
+    one merged call still costs 5%). Keep these copies in step: tests/test_op_entry.py checks
+    that every path makes the same node in every state.
     """
-    forward = op.forward
     if op.arity == 1:
+        return _unary_method(op)
+    return _reflected_method(op) if reflected else _binary_method(op)
 
-        def unary(self):
-            a = self.data
-            # = _compute(op, inputs)
-            try:
-                out = forward(a)
-            except (ValueError, ArithmeticError, TypeError) as error:
-                raise _forward_error(op, (a,), error) from None
-            if out - out:  # inf or nan (see _compute)
-                _check_nonfinite(op, (a,), out)
-            # = _node(op, out, self, None, needs_grad)
-            node = _new(Value)
-            node.data = out
-            node._grad = None
-            if self._pass is not _CONSTANT and (not _gradmode._no_grad_blocks or _recording_here.get()):
-                node._pass = _UNSEEN
-                node._p0 = self
-                node._p1 = None
-                node._op = op
-            elif tracing.active and tracing.recorder is not None:
-                node._pass = _CONSTANT
-                node._p0 = self
-                node._p1 = None
-                node._op = op
-            else:
-                node._pass = _CONSTANT
-                node._p0 = node._p1 = None
-                node._op = None
-            return node
 
-        return unary
+def _unary_method(op: Op) -> Callable[[Value], Value]:
+    forward = op.forward
 
-    def binary(self, other):
-        # The parents p0 and p1 and the floats a and b that the forward runs on.
+    def unary(self: Value) -> Value:
+        a = self.data
+        # = _compute(op, inputs)
+        try:
+            out = forward(a)
+        except (ValueError, ArithmeticError, TypeError) as error:
+            raise _forward_error(op, (a,), error) from None
+        if out - out:  # inf or nan (see _compute)
+            _check_nonfinite(op, (a,), out)
+        # = _node(op, out, self, None, needs_grad)
+        node = _new(Value)
+        node.data = out
+        node._grad = None
+        if self._pass is not _CONSTANT and (not _gradmode._no_grad_blocks or _recording_here.get()):
+            node._pass = _UNSEEN
+            node._p0 = self
+            node._p1 = None
+            node._op = op
+        elif tracing.active and tracing.recorder is not None:
+            node._pass = _CONSTANT
+            node._p0 = self
+            node._p1 = None
+            node._op = op
+        else:
+            node._pass = _CONSTANT
+            node._p0 = node._p1 = None
+            node._op = None
+        return node
+
+    return unary
+
+
+def _binary_method(op: Op) -> Callable[[Value, Any], Value]:
+    forward = op.forward
+
+    def binary(self: Value, other: Any) -> Value:
+        # The parents self and other, and the floats a and b that the forward runs on.
+        a = self.data
         if isinstance(other, Value):
             needs_grad = self._pass is not _CONSTANT or other._pass is not _CONSTANT
             b = other.data
         else:
             needs_grad = self._pass is not _CONSTANT
             other = b = other if type(other) is float else _number(other, op)
-        if reflected:  # separate statements, not one conditional tuple: no tuple built per op
-            p0, p1, a = other, self, b
-            b = self.data
-        else:
-            p0, p1, a = self, other, self.data
         # = _compute(op, inputs)
         try:
             out = forward(a, b)
@@ -179,19 +186,19 @@ def _method(op, reflected: bool = False):
             raise _forward_error(op, (a, b), error) from None
         if out - out:  # inf or nan (see _compute)
             _check_nonfinite(op, (a, b), out)
-        # = _node(op, out, p0, p1, needs_grad)
+        # = _node(op, out, self, other, needs_grad)
         node = _new(Value)
         node.data = out
         node._grad = None
         if needs_grad and (not _gradmode._no_grad_blocks or _recording_here.get()):
             node._pass = _UNSEEN
-            node._p0 = p0
-            node._p1 = p1
+            node._p0 = self
+            node._p1 = other
             node._op = op
         elif tracing.active and tracing.recorder is not None:
             node._pass = _CONSTANT
-            node._p0 = p0
-            node._p1 = p1
+            node._p0 = self
+            node._p1 = other
             node._op = op
         else:
             node._pass = _CONSTANT
@@ -200,6 +207,18 @@ def _method(op, reflected: bool = False):
         return node
 
     return binary
+
+
+def _reflected_method(op: Op) -> Callable[[Value, Any], Value]:
+    """`other <op> self`, which Python runs as `self.__rop__(other)` when `other` is a number
+    (`2 * x`, `3 - x`). A number sits in the second parent slot only, so that the engine's hot
+    loop needs no check on the first: with a number first, the inputs keep their order in the
+    general layout, `_p1 = (2.0, x)` (see `_slots`). Not the hot path: `apply` does the work."""
+
+    def reflected(self: Value, other: Any) -> Value:
+        return apply(op, other, self)
+
+    return reflected
 
 
 def _named_method(op):
@@ -263,8 +282,11 @@ def apply(op: Op, *args: Any) -> Any:
     if converted:  # an int, a numpy scalar...: stored as the float it was computed with
         args = tuple(a if isinstance(a, Value) else x for a, x in zip(args, inputs))
     if op.rules is not None and len(args) <= 2:  # the parent slots (see `_slots`)
-        return _node(op, out, args[0], args[1] if len(args) == 2 else None, needs_grad)
-    # the tuple layout holds Values only: a number becomes a constant leaf
+        if type(args[0]) is not float:
+            return _node(op, out, args[0], args[1] if len(args) == 2 else None, needs_grad)
+        return _node(op, out, None, args, needs_grad)  # a number first (`2 * x`): in the tuple
+    # the tuple layout holds Values only (but for a number first of two inputs, above): a number
+    # becomes a constant leaf
     return _node(op, out, None, tuple(a if isinstance(a, Value) else Value(a, requires_grad=False) for a in args), needs_grad)
 
 

@@ -34,14 +34,14 @@ def reference_gradients(root: Value, create_graph: bool = False) -> dict[Value, 
     With `create_graph` the gradients are Values (rules run on Values), so they can be
     differentiated again.
     """
-    grads = {root: Value(1.0, requires_grad=False) if create_graph else 1.0}
+    grads: dict[Value, Any] = {root: Value(1.0, requires_grad=False) if create_graph else 1.0}
     for node in reversed(topological_order(root)):  # every node after all of its users
         if node not in grads or node.is_leaf:
             continue  # not on a path to root through nodes needing gradients, or nothing to pass on
         grad, op, parents = grads[node], node.op_entry, node.parents
         out, inputs = (node, parents) if create_graph else (node.data, [p.data for p in parents])
-        if op.rules is not None:
-            local = [rule(grad, out, *inputs) for rule in op.rules]
+        if op.rules is not None:  # no rule for a constant: it may be undefined there (x ** 3 at x < 0)
+            local = [rule(grad, out, *inputs) if p.requires_grad else None for p, rule in zip(parents, op.rules)]
         else:
             local = op.nary_rule(grad, out, inputs)
         for parent, contribution in zip(parents, local):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Union
 
-from autograd.checks import is_real
+from autograd.checks import as_float, is_real
 from autograd.tracing import tracing
 
 __all__ = ["Value", "apply", "accumulate_grads", "tracing"]
@@ -59,9 +59,9 @@ class Value:
     # `_UNSEEN` between passes (a per-node visit mark, cheaper than a set of visited nodes).
     # It is `_CONSTANT` for a node with requires_grad=False: the flag costs no slot of its own.
     # Parents live in slots, not a tuple: `_p0` and `_p1` hold the inputs of a unary or binary
-    # op with rules (a number input as a plain float: a number costs no node); any other op
-    # (n-ary, or more inputs) has `_p0` None and the tuple of its
-    # inputs in `_p1`. One tracked object per op instead of two halves the work of Python's
+    # op with rules, `_p0` always a Value and a number input as a plain float in `_p1` (a number
+    # costs no node); any other op (n-ary, more inputs, or a number first: `3 - x`) has `_p0`
+    # None and the tuple of its inputs in `_p1`. One tracked object per op instead of two halves the work of Python's
     # cycle collector while a graph is built (it dominated build time), and every slot costs it
     # time too, hence no more slots than these.
     __slots__ = ("data", "_grad", "_pass", "_p0", "_p1", "_op", "__weakref__")
@@ -164,8 +164,10 @@ class Value:
         """
         p0, p1 = self._p0, self._p1
         if p0 is None:
-            return () if p1 is None else p1
-        if type(p0) is float or type(p1) is float:
+            if p1 is None:
+                return ()
+            return _parents_with_constants(self) if type(p1[0]) is float else p1
+        if type(p1) is float:
             return _parents_with_constants(self)
         return (p0,) if p1 is None else (p0, p1)
 
@@ -324,7 +326,7 @@ def _as_float(data: Any) -> float:
     if type(data) is float:
         return data
     if is_real(data):
-        return float(data)
+        return as_float("Value(data)", data)
     if isinstance(data, Value):
         raise TypeError("Value(data): data is already a Value; use v.data or v.detach()")
     raise TypeError(f"Value(data): data must be a real number, got {type(data).__name__}: {data!r}")
@@ -398,7 +400,7 @@ _constants: weakref.WeakKeyDictionary[Value, tuple[Value, ...]] = weakref.WeakKe
 def _parents_with_constants(node: Value) -> tuple[Value, ...]:
     parents = _constants.get(node)
     if parents is None:
-        slots = (node._p0,) if node._p1 is None else (node._p0, node._p1)
+        slots = node._p1 if node._p0 is None else (node._p0, node._p1)
         parents = tuple(Value(p, requires_grad=False) if type(p) is float else p for p in slots)
         _constants[node] = parents
     return parents

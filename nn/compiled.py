@@ -9,7 +9,6 @@ from typing import Optional
 
 import autograd
 from autograd import no_grad
-
 from nn.evaluate import decide
 from nn.losses import LOSSES, SAMPLE_TERMS, l2_regularization
 from nn.module import Module
@@ -69,7 +68,11 @@ def compiled_path(compiled, model, loss_name, several_outputs: bool, X, y) -> Op
     if compiled not in (True, "auto"):
         raise ValueError(f"fit: compiled must be True, False or 'auto', got {compiled!r}")
     if loss_name not in SAMPLE_TERMS:
-        reason = f"loss {loss_name!r} is not one of {', '.join(map(repr, SAMPLE_TERMS))}" if loss_name else "a custom loss callable cannot be traced per sample"
+        reason = (
+            f"loss {loss_name!r} is not one of {', '.join(map(repr, SAMPLE_TERMS))}"
+            if loss_name
+            else "a custom loss callable cannot be traced per sample"
+        )
     elif several_outputs:
         reason = "the model has several outputs (the compiled path handles one)"
     elif not isinstance(model, Module):

@@ -33,7 +33,8 @@ DECISIONS = ("argmax", "sign", "logit", "probability")
 _LOSS_DECISIONS = {"hinge": "sign", "bce": "probability", "bce_with_logits": "logit", "cross_entropy": "argmax"}
 
 
-def _check_data(where: str, X, y=None) -> tuple:
+def check_data(where: str, X, y=None) -> tuple:
+    """X (and y) as lists, checked for `where` (outputs, accuracy, fit): not empty, as many targets as samples."""
     X = list(X)
     if not X:
         raise ValueError(f"{where}: X is empty")
@@ -45,7 +46,8 @@ def _check_data(where: str, X, y=None) -> tuple:
     return X, y
 
 
-def _as_floats(out):
+def as_floats(out):
+    """A model's output as a float, or a list of floats for several outputs."""
     if isinstance(out, (list, tuple)):
         return [float(v) for v in out]
     return float(out)
@@ -60,9 +62,9 @@ def outputs(model: Callable, X) -> list:
     >>> outputs(neuron, [[0.0], [1.0]])
     [1.0, 3.0]
     """
-    X, _ = _check_data("outputs", X)
+    X, _ = check_data("outputs", X)
     with no_grad():
-        return [_as_floats(model(x)) for x in X]
+        return [as_floats(model(x)) for x in X]
 
 
 def _infer_decision(model, sample_output, y) -> Optional[str]:
@@ -100,7 +102,8 @@ def decide(out, decision: str):
     return 1 if out > 0.5 else 0
 
 
-def _check_decision(where: str, decision) -> None:
+def check_decision(where: str, decision) -> None:
+    """A ValueError naming `where` unless `decision` is one of DECISIONS or None."""
     if decision is not None and decision not in DECISIONS:
         raise ValueError(f"{where}: decision must be one of {', '.join(map(repr, DECISIONS))} or None, got {decision!r}")
 
@@ -114,7 +117,7 @@ def predict(model: Callable, X, decision: Optional[str] = None) -> list:
     >>> predict(neuron, [[-2.0], [3.0]]), predict(neuron, [[-2.0], [3.0]], decision="logit")
     ([-1, 1], [0, 1])
     """
-    _check_decision("predict", decision)
+    check_decision("predict", decision)
     outs = outputs(model, X)
     if decision is None:
         decision = "argmax" if isinstance(outs[0], list) else "sign"
@@ -130,8 +133,8 @@ def accuracy(model: Callable, X, y, decision: Optional[str] = None) -> Optional[
     >>> accuracy(neuron, [[-2.0], [3.0], [1.0]], [-1, 1, -1])
     0.6666666666666666
     """
-    _check_decision("accuracy", decision)
-    X, y = _check_data("accuracy", X, y)
+    check_decision("accuracy", decision)
+    X, y = check_data("accuracy", X, y)
     outs = outputs(model, X)
     if decision is None:
         decision = _infer_decision(model, outs[0], y)
@@ -140,7 +143,7 @@ def accuracy(model: Callable, X, y, decision: Optional[str] = None) -> Optional[
     return sum(decide(out, decision) == target for out, target in zip(outs, y)) / len(y)
 
 
-def _decision_for_loss(model, sample_output, y, loss_name: Optional[str]) -> Optional[str]:
+def decision_for_loss(model, sample_output, y, loss_name: Optional[str]) -> Optional[str]:
     """The decision `fit` reports accuracy with when none is given: the named loss's own (one
     output), else the one inferred from the targets, where MSE onto 0/1 reads as a probability."""
     if loss_name in _LOSS_DECISIONS and not isinstance(sample_output, list):

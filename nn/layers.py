@@ -10,8 +10,9 @@ Conventions:
   is U(-a, a) with a = sqrt(3 / nin) (variance 1 / nin, for tanh/sigmoid), "he" is a = sqrt(6 / nin)
   (variance 2 / nin, for relu). `seed` (an int) or `rng` (a `random.Random`) makes the draw
   reproducible: two models built with the same seed are identical.
-- `shared_bias=True` gives a layer ONE bias Value used by all its neurons (tutorial 000's b1, b2):
-  it is the parameter `b` of the layer (`layers.0.b`) and its gradient sums over the neurons.
+- `shared_bias=True` gives a layer ONE bias Value used by all its neurons (b1 and b2 of Matt
+  Mazur's *A Step by Step Backpropagation Example*): it is the parameter `b` of the layer
+  (`layers.0.b`) and its gradient sums over the neurons.
 """
 
 from __future__ import annotations

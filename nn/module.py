@@ -20,6 +20,7 @@ import os
 from typing import Iterator, Union
 
 from autograd import Value, write_atomically
+from autograd.checks import too_large_for_float
 
 __all__ = ["Module", "ModelFileError", "load", "FORMAT", "FORMAT_VERSION"]
 
@@ -178,7 +179,7 @@ class Module:
             try:
                 number = float(number)
             except OverflowError:  # an int of hundreds of digits (a JSON file can hold one)
-                raise ValueError(f"{where}: {name} is {_too_large(number)}, too large for a float") from None
+                raise ValueError(f"{where}: {name} is {too_large_for_float(number)}, too large for a float") from None
             if not math.isfinite(number):
                 raise ValueError(f"{where}: {name} is {number!r}; parameters must be finite")
             numbers_by_name[name] = number
@@ -283,16 +284,6 @@ def _walk_item(item, name: str, seen: set) -> Iterator[tuple]:
 def _shorten(names: list, limit: int = 5) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
-
-
-def _too_large(number) -> str:
-    """A number too large for a float, described without printing hundreds of digits."""
-    if isinstance(number, numbers.Integral):
-        try:
-            return f"an integer of {len(str(abs(int(number))))} digits"
-        except ValueError:  # more digits than Python converts to text (sys.get_int_max_str_digits)
-            return f"an integer of {int(number).bit_length()} bits"
-    return repr(number)[:60]
 
 
 def _reject_constant(name: str):

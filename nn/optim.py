@@ -2,8 +2,8 @@
 
 Optimizers update each parameter's `.data` in place from its `.grad`, with PyTorch's formulas.
 As in PyTorch, a parameter that no backward pass reached since `zero_grad` (`has_grad` is
-False) is skipped entirely, weight decay included. To hold some parameters fixed (tutorial 000
-keeps its biases), simply leave them out of `params`.
+False) is skipped entirely, weight decay included. To hold some parameters fixed (Matt Mazur's
+*A Step by Step Backpropagation Example* keeps its biases fixed), simply leave them out of `params`.
 
 A schedule sets `optimizer.lr` from a step counter each time its `step()` is called (`nn.fit`
 calls it once per epoch).
@@ -20,7 +20,9 @@ from autograd.checks import check_integer, check_real
 __all__ = ["Optimizer", "SGD", "Adam", "LambdaLR", "LinearDecay"]
 
 
-def _check_number(where: str, name: str, value, low: float = 0.0, high: float = math.inf, high_open: bool = False) -> float:
+def _check_number(
+    where: str, name: str, value, low: float = 0.0, high: float = math.inf, high_open: bool = False
+) -> float:
     return check_real(where, name, value, low=low, high=high, high_open=high_open)
 
 
@@ -97,7 +99,11 @@ class Optimizer:
         >>> opt.state_dict()
         {'state': {0: {'momentum_buffer': 2.0}}, 'param_groups': [{'lr': 0.1, 'momentum': 0.9, 'weight_decay': 0.0, 'params': [0]}], 'steps': 1}
         """
-        group = {"lr": self.lr, **{name: getattr(self, name) for name in self.settings}, "params": list(range(len(self.params)))}
+        group = {
+            "lr": self.lr,
+            **{name: getattr(self, name) for name in self.settings},
+            "params": list(range(len(self.params))),
+        }
         state = {index: dict(entry) for index, entry in sorted(self._state.items())}
         return {"state": state, "param_groups": [group], "steps": self.steps}
 
@@ -114,7 +120,9 @@ class Optimizer:
         """
         where = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
-            raise TypeError(f"{where}: expected a dict with 'state' and 'param_groups' (from state_dict()), got {state_dict!r:.200}")
+            raise TypeError(
+                f"{where}: expected a dict with 'state' and 'param_groups' (from state_dict()), got {state_dict!r:.200}"
+            )
         settings = self._loaded_settings(where, state_dict["param_groups"])
         state = self._loaded_state(where, state_dict["state"])
         steps = check_integer(where, "steps", state_dict.get("steps", self.steps), minimum=0)
@@ -125,13 +133,19 @@ class Optimizer:
     def _loaded_settings(self, where: str, groups) -> dict:
         """The settings of the one parameter group, checked as the constructor checks them."""
         if not isinstance(groups, list) or len(groups) != 1 or not isinstance(groups[0], dict):
-            raise ValueError(f"{where}: param_groups must be a list of one dict (dagrad optimizers have one group), got {groups!r:.200}")
+            raise ValueError(
+                f"{where}: param_groups must be a list of one dict (dagrad optimizers have one group), got {groups!r:.200}"
+            )
         group = groups[0]
         expected = {"lr", *self.settings, "params"}
         if set(group) != expected:
-            raise ValueError(f"{where}: param_groups[0] must have the keys {sorted(expected)}, got {sorted(map(str, group))}")
+            raise ValueError(
+                f"{where}: param_groups[0] must have the keys {sorted(expected)}, got {sorted(map(str, group))}"
+            )
         if group["params"] != list(range(len(self.params))):
-            raise ValueError(f"{where}: the state is for parameters {group['params']!r:.200}, this optimizer has {len(self.params)}")
+            raise ValueError(
+                f"{where}: the state is for parameters {group['params']!r:.200}, this optimizer has {len(self.params)}"
+            )
         try:  # the constructor's checks
             checked = type(self)(self.params, **{name: group[name] for name in expected - {"params"}})
         except (TypeError, ValueError) as error:
@@ -146,10 +160,17 @@ class Optimizer:
         for key, entry in state.items():
             index = int(key) if isinstance(key, str) and key.isdigit() else key
             if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.params):
-                raise ValueError(f"{where}: state has an entry for parameter {key!r}; this optimizer has parameters 0..{len(self.params) - 1}")
+                raise ValueError(
+                    f"{where}: state has an entry for parameter {key!r}; this optimizer has parameters 0..{len(self.params) - 1}"
+                )
             if not isinstance(entry, dict) or set(entry) != set(self.state_keys):
-                raise ValueError(f"{where}: state[{key!r}] must have the keys {list(self.state_keys)}, got {entry!r:.200}")
-            loaded[index] = {name: self._state_number(where, f"state[{key!r}][{name!r}]", name, entry[name]) for name in self.state_keys}
+                raise ValueError(
+                    f"{where}: state[{key!r}] must have the keys {list(self.state_keys)}, got {entry!r:.200}"
+                )
+            loaded[index] = {
+                name: self._state_number(where, f"state[{key!r}][{name!r}]", name, entry[name])
+                for name in self.state_keys
+            }
         return loaded
 
     @staticmethod
@@ -223,7 +244,9 @@ class Adam(Optimizer):
         try:
             beta1, beta2 = betas
         except TypeError:
-            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {type(betas).__name__}: {betas!r}") from None
+            raise TypeError(
+                f"Adam: betas must be a pair (beta1, beta2), got {type(betas).__name__}: {betas!r}"
+            ) from None
         except ValueError:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}") from None
         self.betas = (

@@ -8,7 +8,8 @@ PyTorch with the same numbers:
 - `torch_loss(name)`: the PyTorch loss for each `nn.losses` loss; `torch_l2_regularization`.
 - `torch_optimizer(optimizer, params, model=)` (`optimizer.to_torch(...)`): `torch.optim.SGD` /
   `torch.optim.Adam` with the same settings, and with `model=` the same state (momentum
-  buffers, Adam's moments and step counts), so training continues where dagrad stopped.
+  buffers, Adam's moments and step counts, read from `optimizer.state_dict()`), so training
+  continues where dagrad stopped.
 - `torch_scheduler(schedule, torch_optimizer)`: `LambdaLR` / `LinearDecay` as a PyTorch
   `LambdaLR` that gives the same learning rates.
 
@@ -25,7 +26,8 @@ How the pieces map (dagrad -> PyTorch):
                                     copies then train apart)
     mse_loss (mean / sum)           MSELoss(reduction=...)
     mse_loss half_sum, "half_sse"   HalfSSELoss(): 0.5 * sum (o - t)^2
-    bce_loss                        BCELoss (log clamped at -100 in both)
+    bce_loss                        BCELoss (log clamped at -100 in both; its gradient differs
+                                    where p (1 - p) < 1e-12: see `torch_loss`)
     bce_with_logits_loss            BCEWithLogitsLoss
     hinge_loss                      HingeLoss(): relu(1 - t * s), mean or sum
     cross_entropy_loss              CrossEntropyLoss (targets: a long tensor of class indices)
@@ -49,7 +51,6 @@ import numbers
 from typing import Optional
 
 from autograd import Value
-
 from nn.losses import LOSSES, bce_loss, bce_with_logits_loss, cross_entropy_loss, hinge_loss, mse_loss
 from nn.module import Module
 
@@ -116,8 +117,14 @@ def _is_mlp(model) -> bool:
     """An `nn.MLP` by what the export reads (its public layers of neurons): this module does not
     import nn.layers, whose `MLP.to_torch` imports this module."""
     layers = getattr(model, "layers", None)
-    return isinstance(model, Module) and isinstance(layers, list) and all(
-        all(hasattr(layer, name) for name in ("neurons", "activation", "shared_bias", "nin", "nout")) for layer in layers)
+    return (
+        isinstance(model, Module)
+        and isinstance(layers, list)
+        and all(
+            all(hasattr(layer, name) for name in ("neurons", "activation", "shared_bias", "nin", "nout"))
+            for layer in layers
+        )
+    )
 
 
 def _tensor(rows, attribute: str, dtype, device=None):
@@ -126,7 +133,9 @@ def _tensor(rows, attribute: str, dtype, device=None):
     def number(v: Value) -> float:
         return v.grad if attribute == "grad" else v.data
 
-    data = [[number(v) for v in row] for row in rows] if rows and isinstance(rows[0], list) else [number(v) for v in rows]
+    data = (
+        [[number(v) for v in row] for row in rows] if rows and isinstance(rows[0], list) else [number(v) for v in rows]
+    )
     return torch.tensor(data, dtype=dtype, device=device)
 
 
@@ -215,7 +224,9 @@ def mlp_from_torch(module, cls):
     if isinstance(module, torch.nn.Linear):
         module = torch.nn.Sequential(module)
     if not isinstance(module, torch.nn.Sequential):
-        raise TypeError(f"{where}: expected a torch.nn.Sequential of Linear and activation layers, got {type(module).__name__}")
+        raise TypeError(
+            f"{where}: expected a torch.nn.Sequential of Linear and activation layers, got {type(module).__name__}"
+        )
     linears, activations = _linears_and_activations(module, where)
     hidden = set(activations[:-1])
     if len(hidden) > 1:
@@ -278,7 +289,7 @@ def _linears_and_activations(module, where: str) -> tuple:
 # -- losses ----------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _loss_classes():
     """The two losses PyTorch lacks, as torch.nn.Module classes (made when first asked for)."""
     torch = _torch()
@@ -314,8 +325,13 @@ def _loss_name(loss) -> str:
     for name, function in LOSSES.items():
         if loss is function:
             return name
-    by_function = {mse_loss: "mse", bce_loss: "bce", bce_with_logits_loss: "bce_with_logits",
-                   hinge_loss: "hinge", cross_entropy_loss: "cross_entropy"}
+    by_function = {
+        mse_loss: "mse",
+        bce_loss: "bce",
+        bce_with_logits_loss: "bce_with_logits",
+        hinge_loss: "hinge",
+        cross_entropy_loss: "cross_entropy",
+    }
     if loss in by_function:
         return by_function[loss]
     raise TypeError(f"torch_loss: expected a loss name or an nn.losses function, got {loss!r}")
@@ -353,8 +369,14 @@ def torch_loss(loss, reduction: Optional[str] = None):
     torch = _torch()
     name = _loss_name(loss)
     classes = _loss_classes()
-    reductions = {"mse": ("mean", "sum", "half_sum"), "half_sse": (None,), "bce": ("mean", "sum"),
-                  "bce_with_logits": ("mean", "sum"), "hinge": ("mean", "sum"), "cross_entropy": ("mean", "sum")}
+    reductions = {
+        "mse": ("mean", "sum", "half_sum"),
+        "half_sse": (None,),
+        "bce": ("mean", "sum"),
+        "bce_with_logits": ("mean", "sum"),
+        "hinge": ("mean", "sum"),
+        "cross_entropy": ("mean", "sum"),
+    }
     if name not in reductions:
         raise ValueError(f"torch_loss: unknown loss {name!r}; choose one of {', '.join(map(repr, reductions))}")
     if reduction is not None and reduction not in reductions[name]:
@@ -365,8 +387,12 @@ def torch_loss(loss, reduction: Optional[str] = None):
         return classes["HalfSSELoss"]()
     if name == "hinge":
         return classes["HingeLoss"](reduction)
-    constructor = {"mse": torch.nn.MSELoss, "bce": torch.nn.BCELoss, "bce_with_logits": torch.nn.BCEWithLogitsLoss,
-                   "cross_entropy": torch.nn.CrossEntropyLoss}[name]
+    constructor = {
+        "mse": torch.nn.MSELoss,
+        "bce": torch.nn.BCELoss,
+        "bce_with_logits": torch.nn.BCEWithLogitsLoss,
+        "cross_entropy": torch.nn.CrossEntropyLoss,
+    }[name]
     return constructor(reduction=reduction)
 
 
@@ -397,7 +423,9 @@ def _parameter_layout(source, where: str, untie_shared_bias: bool = False) -> li
         return _mlp_layout(source, where, untie_shared_bias)
     if hasattr(source, "params") and hasattr(source, "to_torch_source"):  # an autograd Tape
         return [("params", list(source.params))]
-    raise TypeError(f"{where}: model must be the nn.MLP or autograd Tape the module was exported from, got {type(source).__name__}")
+    raise TypeError(
+        f"{where}: model must be the nn.MLP or autograd Tape the module was exported from, got {type(source).__name__}"
+    )
 
 
 def _flat(rows) -> list:
@@ -445,7 +473,9 @@ def _tensors_and_states(optimizer, dagrad_state: dict, module, model) -> tuple:
     torch = _torch()
     where = f"{type(optimizer).__name__}.to_torch"
     if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"{where}: with model=, params must be the torch module exported from it, got {type(module).__name__}")
+        raise TypeError(
+            f"{where}: with model=, params must be the torch module exported from it, got {type(module).__name__}"
+        )
     named = dict(module.named_parameters())
     index = {v: i for i, v in enumerate(optimizer.params)}
     chosen, states = [], {}
@@ -454,7 +484,9 @@ def _tensors_and_states(optimizer, dagrad_state: dict, module, model) -> tuple:
             raise ValueError(f"{where}: the module has no parameter {name!r}; was it exported from this model?")
         tensor, values = named[name], _flat(rows)
         if tensor.numel() != len(values):
-            raise ValueError(f"{where}: {name} has {tensor.numel()} numbers but the model has {len(values)} Values for it")
+            raise ValueError(
+                f"{where}: {name} has {tensor.numel()} numbers but the model has {len(values)} Values for it"
+            )
         inside = [v in index for v in values]
         if not any(inside):
             continue
@@ -514,8 +546,11 @@ def torch_scheduler(schedule, optimizer):
     torch = _torch()
     # An nn.LambdaLR (or LinearDecay) by what the export reads: nn.optim is not imported here,
     # since its `to_torch` methods import this module.
-    if not (callable(getattr(schedule, "schedule", None)) and isinstance(getattr(schedule, "last_step", None), int)
-            and hasattr(schedule, "optimizer")):
+    if not (
+        callable(getattr(schedule, "schedule", None))
+        and isinstance(getattr(schedule, "last_step", None), int)
+        and hasattr(schedule, "optimizer")
+    ):
         raise TypeError(f"torch_scheduler: expected an nn.LambdaLR or nn.LinearDecay, got {type(schedule).__name__}")
     start, function = schedule.last_step, schedule.schedule
     for group in optimizer.param_groups:

@@ -21,11 +21,11 @@ from autograd.checks import check_integer, check_real
 from nn.compiled import CompiledPath, compiled_path
 from nn.evaluate import (
     DECISIONS,
-    _as_floats,
-    _check_data,
-    _check_decision,
-    _decision_for_loss,
     accuracy,
+    as_floats,
+    check_data,
+    check_decision,
+    decision_for_loss,
     loss_and_gradients,
     outputs,
     predict,
@@ -156,13 +156,13 @@ def fit(
     >>> history.stopped_by, history.accuracy[-1], history.decision
     ('all_correct', 1.0, 'logit')
     """
-    X, y = _check_data("fit", X, y)
+    X, y = check_data("fit", X, y)
     loss_fn, loss_name = _resolve_loss(loss)
     epochs = check_integer("fit", "epochs", epochs, minimum=1)
     batches = _Batches(len(X), check_integer("fit", "batch_size", batch_size, minimum=1, allow_none=True), shuffle, seed)
     stopping = Stopping(stop_when_all_correct, tol, patience, min_delta, callback)
     l2 = check_real("fit", "l2", l2, low=0.0, allow_none=True) or 0.0
-    _check_decision("fit", decision)
+    check_decision("fit", decision)
     params = model.parameters() if isinstance(model, Module) else []
     optimizer = optimizer if optimizer is not None else SGD(params, lr=lr)
     several_outputs, decision = _outputs_and_decision(model, X, y, loss_name, decision)
@@ -224,7 +224,7 @@ def _resolve_loss(loss) -> tuple:
 def _outputs_and_decision(model, X: list, y: list, loss_name: Optional[str], decision: Optional[str]) -> tuple:
     """(whether the model has several outputs, the decision fit reports accuracy with)."""
     with no_grad():
-        sample_output = _as_floats(model(X[0]))
+        sample_output = as_floats(model(X[0]))
     several_outputs = isinstance(sample_output, list)
     if loss_name == "cross_entropy" and not several_outputs:
         raise ValueError(
@@ -232,7 +232,7 @@ def _outputs_and_decision(model, X: list, y: list, loss_name: Optional[str], dec
             "one output; for two classes use one output with loss='bce_with_logits' (targets 0/1)"
         )
     if decision is None:
-        decision = _decision_for_loss(model, sample_output, y, loss_name)
+        decision = decision_for_loss(model, sample_output, y, loss_name)
     return several_outputs, decision
 
 
@@ -342,7 +342,7 @@ def _bad_sample(model, X_batch: list, batch: list) -> str:
             return f" at sample {index} (its input {x!r} is not finite)"
         try:
             with no_grad():
-                out = _as_floats(model(x))
+                out = as_floats(model(x))
         except ArithmeticError:
             return f" at sample {index} (input {x!r}; the model's forward fails there)"
         except ValueError:

@@ -46,11 +46,6 @@ CORE_FRIENDS = {
 # "explorer" and "testing" developers). {(module, private name): who removes it}. The lead
 # shrinks this to {} at the end; an entry that no longer occurs fails `test_temporary_list_is_not_stale`.
 TEMPORARY: dict[tuple[str, str], str] = {
-    # nn's private imports (the "tape" developer)
-    ("nn.train", "_as_floats"): "tape",
-    ("nn.train", "_check_data"): "tape",
-    ("nn.train", "_check_decision"): "tape",
-    ("nn.train", "_decision_for_loss"): "tape",
 }
 
 

@@ -86,6 +86,11 @@ def test_the_mlp_graph_size_is_stated_truly():
     assert "has 471\nvalues (337 parameters, 100 op results and 34 constants) and 100 ops" in pictures
     everything = "".join(open(p, encoding="utf-8").read() for p in PAGES)
     assert "1,000 values" not in everything
+    neurons = explore(loss, collapse="neuron")
+    kinds = [node["kind"] for node in neurons.data["nodes"]]
+    assert (len(kinds), kinds.count("neuron"), len(neurons.frames)) == (37, 33, 346)
+    explorer = open(os.path.join(ROOT, "docs", "guides", "explorer.md"), encoding="utf-8").read()
+    assert "471 values, 37 boxes (33 neurons;" in explorer and "346 frames" in explorer
 
 
 def _api_references():

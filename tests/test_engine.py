@@ -564,3 +564,22 @@ def test_grad_toward_an_interior_node_and_a_constant_input():
     h = x * 1.0
     c = Value(5.0, requires_grad=False)
     assert grad(h**y + c, [h, c, x]) == [12.0, 0.0, 12.0]
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Value(10**400), r"Value\(data\): an integer of 401 digits is too large for a float"),
+        (lambda: Value(2.0) * 10**400, r"mul: an integer of 401 digits is too large for a float"),
+        (lambda: 10**400 - Value(1.0), r"sub: an integer of 401 digits"),
+        (lambda: autograd.sum([Value(1.0), 10**400]), r"sum: an integer of 401 digits"),
+        (lambda: Value(1.0).leaky_relu(10**400), r"leaky_relu: an integer of 401 digits"),
+        (lambda: Value(1.0).backward(10**400), r"backward: the seed gradient: an integer of 401 digits"),
+        (lambda: autograd.jvp(lambda x: x, [10**400], [1.0]), r"jvp: inputs\[0\]: an integer of 401 digits"),
+        (lambda: autograd.jvp(lambda x: x, [1.0], [10**400]), r"jvp: tangents\[0\]: an integer of 401 digits"),
+    ],
+)
+def test_a_number_too_large_for_a_float_names_where_it_was_used(make, message):
+    # Python's own error says only "int too large to convert to float" (issue 21 item 20's class).
+    with pytest.raises(OverflowError, match=message):
+        make()

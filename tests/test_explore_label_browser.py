@@ -101,3 +101,21 @@ def test_fit_on_a_big_graph_offers_a_readable_zoom_that_follows_the_step(driver,
         "return r.left >= t.left && r.right <= t.right && r.top >= t.top && r.bottom <= t.bottom;"
     )
     assert inside  # the value receiving the gradient is on screen at the readable zoom
+
+
+def test_the_neuron_in_play_lights_up_its_own_weighted_edges(driver, tmp_path):
+    import nn
+
+    loss = (nn.MLP(2, [4, 4, 1], seed=0)([0.5, -0.3]) - 1.0) ** 2
+    ex = explore(loss, collapse="neuron")
+    _open(driver, ex.save_html(tmp_path / "neurons.html"))
+    edge = next(i for i, f in enumerate(ex.frames) if f["kind"] == "edge" and f["node_name"] == "layers.1.neurons.2")
+    driver.execute_script(f"location.hash = '#frame={edge}'")
+    time.sleep(0.3)
+    touching = driver.execute_script("return Array.from(document.querySelectorAll('.dg-edge.dg-touching')).map(g => g.id)")
+    box = ex.frames[edge]["node"]  # v<i>: its inputs are edges e<i>_k, its one use is an edge into layers.2
+    assert sorted(t for t in touching if t.startswith(f"e{box[1:]}_")) == [f"e{box[1:]}_{k}" for k in range(4)]
+    assert len(touching) == 4 + 1
+    faded = driver.execute_script(
+        "return getComputedStyle(document.querySelector('.dg-edge.dg-weight:not(.dg-touching):not(.dg-active)')).opacity")
+    assert float(faded) < 0.5

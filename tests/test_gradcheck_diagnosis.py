@@ -400,9 +400,23 @@ def test_a_rule_that_ignores_its_upstream_gradient_is_named():
     assert report.fault.analytic == pytest.approx(1.47) and report.fault.numeric == pytest.approx(-2 * 1.47)
 
 
+IGNORES_GRAD_POW = define_op(
+    "td_ignores_grad_pow", lambda x, y: x**y,
+    [lambda g, out, x, y: y * x ** (y - 1), lambda g, out, x, y: g * out * math.log(x)],  # the first: no g
+)
+
+
+def test_a_rule_that_ignores_its_upstream_gradient_is_named_where_another_input_has_no_derivative():
+    # At x = -2 the exponent's rule (log x) is undefined, but the exponent is a constant: the
+    # contract check runs the base's rule alone and names it (it gave up on the whole node before).
+    report = gradcheck(lambda x: IGNORES_GRAD_POW(x, 3.0) * 2.0, [-2.0], raise_exception=False)
+    assert not report.passed and report.fault.op == "td_ignores_grad_pow"
+    assert "ignores its upstream gradient" in report.fault.text
+
+
 @pytest.mark.parametrize("modes", [("fwd",), ("rev",), ("fwd", "rev")])
 def test_a_rule_that_ignores_its_upstream_gradient_fails_every_check_even_as_the_output(modes):
-    # As f's output its upstream gradient is 1 and forward mode calls rules with 1: the table
+    # As f's output its upstream gradient is 1, and forward mode calls its rule with x's tangent 1: the table
     # agrees, so only the rule contract (linear in grad) can catch it.
     for f in (IGNORES_GRAD, lambda x: IGNORES_GRAD(x).sin()):
         report = check_grads(f, [0.7], order=1, modes=modes, raise_exception=False)
@@ -414,6 +428,14 @@ def test_a_rule_that_ignores_its_upstream_gradient_fails_every_check_even_as_the
 def test_every_builtin_rule_is_linear_in_its_upstream_gradient():
     f = lambda x, y: (x * y + x.tanh() - y / x).exp().log() ** 2 + x.sigmoid().relu() + abs(y).sqrt()
     assert check_grads(f, [0.7, -1.3], order=1)
+
+
+def test_a_rule_rounding_in_the_subnormal_range_is_not_blamed():
+    # Found by hypothesis: pow's rule for the base at 2 ** 5e-324 is 5e-324 * 2 ** (5e-324 - 1),
+    # which rounds to 0 with grad=1 and to -5e-324 with grad=-2: rounding, not a missing `* grad`.
+    report = gradcheck(lambda x, y: x**y, [2.0, 5e-324], raise_exception=False)
+    assert report.passed and report.fault is None
+    assert report.rows[1].analytic == pytest.approx(math.log(2.0))
 
 
 ONE_PERCENT_CUBE = define_op(

@@ -75,3 +75,31 @@ def outcome(compute):
         return ["nan" if math.isnan(x) else x for x in compute()]
     except (ArithmeticError, ValueError) as error:
         return type(error)
+
+
+@settings(max_examples=100)
+@given(st.lists(st.tuples(st.sampled_from(["+", "-", "*", "/"]), st.booleans(), FINITE), min_size=1, max_size=8))
+def test_a_number_is_never_in_the_first_slot_and_reads_in_its_place(steps):
+    # The engine's hot loop takes the first slot to hold a Value; a number first (`2 * x`) keeps
+    # its place in the general layout, and `parents` shows the inputs in the order written.
+    import operator
+
+    from autograd.reference import reference_gradients
+
+    ops = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+    x = Value(1.5)
+    y = x
+    for symbol, number_on_the_left, c in steps:
+        if symbol == "/" and abs(y.data if number_on_the_left else c) < 0.1:
+            continue
+        previous = y
+        y = ops[symbol](c, y) if number_on_the_left else ops[symbol](y, c)
+        assert type(y._p0) is not float
+        first, second = y.parents
+        if number_on_the_left:
+            assert (first.data, first.requires_grad, second) == (c, False, previous)
+        else:
+            assert (first, second.data, second.requires_grad) == (previous, c, False)
+    if y is x:
+        return
+    assert grad(y, [x]) == [reference_gradients(y)[x]]

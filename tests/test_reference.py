@@ -61,3 +61,11 @@ def test_a_constant_gets_no_gradient_and_passes_none_on():
     frozen.requires_grad = False  # an interior node marked constant: x is cut off behind it
     y = frozen * x
     assert x not in reference_gradients(frozen * 1.0) and reference_gradients(y)[x] == 6.0 == grad(y, [x])[0]
+
+
+def test_no_rule_runs_for_a_constant_input():
+    # x ** 3 at -2: the exponent is a constant; its rule (x**y log x) is undefined there and never runs.
+    x = Value(-2.0)
+    assert reference_gradients(x**3)[x] == 12.0 == grad(x**3, [x])[0]
+    [d] = grad(x**3, [x], create_graph=True)
+    assert reference_gradients(d)[x] == -12.0

@@ -239,8 +239,8 @@ def test_collapsed_mlp_renders_fast_with_about_one_box_per_neuron(monkeypatch, t
     seconds = time.perf_counter() - started
     nodes = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "node"]
     # 33 neurons (the float inputs are constants inside them) + the loss's constant 1, the
-    # values 1 - y and relu(1 - y) and their two op circles
-    assert len(nodes) == 33 + 3 + 2
+    # values 1 - y and relu(1 - y) and their two op circles, and the legend of the edges' colours
+    assert len(nodes) == 33 + 3 + 2 + 1
     assert seconds < 2.0, f"collapse='neuron' took {seconds:.2f} s"
 
 

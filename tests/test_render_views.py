@@ -65,7 +65,7 @@ def test_one_box_per_neuron_with_its_data_grad_and_parameter_grads():
     picture = svg(score, collapse="neuron", number_format=".6g")
     found = boxes(picture)
     neuron_boxes = [t for t in found.values() if t[0].startswith("layers.")]
-    assert len(neuron_boxes) == 33 and len(found) == 33 + 2  # + x0 and x1; nothing else
+    assert len(neuron_boxes) == 33 and len(found) == 33 + 2 + 1  # + x0 and x1, and the legend of the edges; nothing else
     neuron = model.layers[1].neurons[4]
     out = neuron.forward([model.layers[0].neurons[k].forward(x) for k in range(16)])
     texts = box_with(picture, "layers.1.neurons.4")
@@ -88,7 +88,8 @@ def test_neuron_edges_follow_the_data():
     edges = re.findall(r"^\t(\w+) -> (\w+)", text, flags=re.M)
     # x0, x1 -> 3 first-layer neurons; 3 -> 2; 2 -> 1
     assert len(edges) == 2 * 3 + 3 * 2 + 2 * 1
-    assert "ordering=out" in text  # neurons stay in name order
+    # neurons stay in name order: each layer's boxes chained in one rank by invisible edges
+    assert "\t{rank=same; g0 -> g1 -> g2 [style=invis]}\n" in text and "\t{rank=same; g3 -> g4 [style=invis]}\n" in text
 
 
 def test_tanh_and_sigmoid_neurons_are_named_by_their_activation():

@@ -153,6 +153,25 @@ def test_from_torch_names_the_layer_it_cannot_read(torch, layers, message):
         nn.MLP.from_torch(torch.nn.Sequential(*layers(torch)))
 
 
+def test_mlp_from_torch_wants_a_module_class_to_build(torch):
+    from nn.torch_export import mlp_from_torch
+
+    module = torch.nn.Sequential(torch.nn.Linear(2, 1))
+    assert type(mlp_from_torch(module, nn.MLP)) is nn.MLP
+    with pytest.raises(TypeError, match="cls must be nn.MLP or a subclass, got <class 'object'>"):
+        mlp_from_torch(module, object)
+
+
+def test_a_schedule_or_optimizer_of_another_kind_is_refused(torch):
+    from nn.torch_export import torch_optimizer, torch_scheduler
+
+    t_opt = torch.optim.SGD([torch.zeros(1)], lr=1.0)
+    with pytest.raises(TypeError, match="expected an nn.LambdaLR or nn.LinearDecay, got SGD"):
+        torch_scheduler(nn.SGD([Value(1.0)], lr=0.1), t_opt)
+    with pytest.raises(TypeError, match="expected an nn.SGD or nn.Adam, got LambdaLR"):
+        torch_optimizer(nn.LambdaLR(nn.SGD([Value(1.0)], lr=0.1), lambda k: 1.0), [torch.zeros(1)])
+
+
 def test_from_torch_wants_a_sequential(torch):
     with pytest.raises(TypeError, match="expected a torch.nn.Sequential .* got Conv1d"):
         nn.MLP.from_torch(torch.nn.Conv1d(1, 1, 1))

@@ -9,11 +9,11 @@ and program; `player.py` holds the result (`Explorer`) and writes the page or th
 (anywidget, imported only when a widget is shown; `explorer.js` plays the frames).
 """
 
-from autograd.explorer.steps import BackwardStep, BackwardSteps, Contribution, backward_steps
+from autograd.explorer.build import explore
 from autograd.explorer.chain import Path, TooManyPathsError, count_paths, paths
 from autograd.explorer.page import offline_page, stylesheet
 from autograd.explorer.player import Explorer
-from autograd.explorer.build import explore
+from autograd.explorer.steps import BackwardStep, BackwardSteps, Contribution, backward_steps
 from autograd.render.view import GraphTooLargeError
 
 __all__ = [

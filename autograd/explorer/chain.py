@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from autograd.checks import check_integer
-from autograd.render.style import display_name
 from autograd.engine import topological_order
 from autograd.explorer.steps import local_derivatives, node_names
+from autograd.render.style import display_name
 from autograd.value import Value
 
 __all__ = ["paths", "count_paths", "Path", "TooManyPathsError"]

@@ -25,8 +25,8 @@ from typing import Optional
 from autograd.explorer import drawing, frames
 from autograd.explorer.player import Explorer
 from autograd.explorer.steps import backward_steps, node_names
-from autograd.render.neurons import euclidean, formula, summary
-from autograd.render.style import natural_key, reader_formatter
+from autograd.render.neurons import euclidean, formula, input_weights, layer_key, summary
+from autograd.render.style import natural_key, reader_formatter, strongest, weight_edge
 from autograd.render.view import GraphTooLargeError, build_view
 from autograd.value import Value
 
@@ -447,11 +447,9 @@ def group_entry(box: Box, root: Value, grads: dict, fmt) -> dict:
 
 def _dot_lines(graph: BoxGraph, entries: list, rankdir: str, collapse: str) -> list:
     lines = drawing.header(rankdir, ranksep=0.55 if collapse == "neuron" else 0.9, nodesep=0.25, edge_width=1.1)
-    # Value boxes first, then the neurons (layers) by name: "neurons.2" before "neurons.10", the
-    # order dot starts from when it places a layer's boxes (as the collapsed pictures do).
+    # Value boxes first, then the neurons (layers) by name: "neurons.2" before "neurons.10".
     drawn = sorted(zip(graph.boxes, entries), key=lambda be: (be[0].group is not None, natural_key(be[0].group.name) if be[0].group else [], be[0].index))
     rank = {box: n for n, (box, _) in enumerate(drawn)}
-    clustered: dict = {}
     edges: list = []
     for box, entry in drawn:
         i = box.index
@@ -461,10 +459,51 @@ def _dot_lines(graph: BoxGraph, entries: list, rankdir: str, collapse: str) -> l
             if ops:
                 edges += [drawing.edge_line(inp.index, f"op{i}", i, k) for k, inp in enumerate(box.inputs)]
             continue
-        cluster, short = None, box.group.name
-        if collapse == "neuron" and ".neurons." in short:
-            cluster, number = short.rsplit(".neurons.", 1)
-            short = f"neuron {number}"
-        (clustered.setdefault(cluster, []) if cluster else lines).append(drawing.group_line(entry, i, short))
-        edges += [drawing.edge_line(inp.index, f"v{i}", i, k) for k, inp in sorted(enumerate(box.inputs), key=lambda ki: rank[ki[1]])]
-    return lines + drawing.clusters(clustered, fontsize=11) + edges
+        lines.append(drawing.group_line(entry, i, box.group.name))
+        weights = _input_weights(graph, box)
+        largest = _largest_weight(graph)
+        for k, inp in sorted(enumerate(box.inputs), key=lambda ki: rank[ki[1]]):
+            if inp in weights:  # into a neuron: the weight's sign and size, as the pictures draw it
+                weight, strong = weights[inp]
+                edges.append(drawing.edge_line(inp.index, f"v{i}", i, k, attrs=weight_edge(weight, largest, strong), weight=True))
+            else:
+                edges.append(drawing.edge_line(inp.index, f"v{i}", i, k))
+    return lines + edges + _layer_order(graph)
+
+
+def _input_weights(graph: BoxGraph, box: Box) -> dict:
+    """Input box -> (summed weight, one of the strongest) for a neuron box; {} for others."""
+    if box.group is None or box.group.kind != "neuron":
+        return {}
+    pairs = input_weights(box.group)
+    strong = strongest(pairs)
+    found: dict = {}
+    for k, (x, w) in enumerate(pairs):
+        source = graph.node_box.get(x)
+        if source is None:
+            continue
+        weight, was_strong = found.get(source, (0.0, False))
+        found[source] = (weight + w.data, was_strong or k in strong)
+    return found
+
+
+def _largest_weight(graph: BoxGraph) -> float:
+    if not hasattr(graph, "largest_weight"):
+        graph.largest_weight = max((abs(w.data) for b in graph.groups if b.group.kind == "neuron"
+                                    for x, w in input_weights(b.group) if x in graph.node_box and math.isfinite(w.data)), default=0.0)
+    return graph.largest_weight
+
+
+def _layer_order(graph: BoxGraph) -> list:
+    """Each layer's neuron boxes (per sample) in numeric order, top to bottom: a same-rank chain of
+    invisible edges (dot keeps its order; it does not inside a cluster, so the boxes have none)."""
+    layers: dict = {}
+    for box in graph.groups:
+        if box.group.kind == "neuron":
+            layers.setdefault(layer_key(box.group), []).append(box)
+    lines = []
+    for boxes in layers.values():
+        if len(boxes) > 1:
+            boxes.sort(key=lambda b: natural_key(b.group.name))
+            lines.append("\t{rank=same; " + " -> ".join(f"v{b.index}" for b in boxes) + " [style=invis]}")
+    return lines

@@ -82,9 +82,11 @@ def group_line(entry: dict, i: int, name: str) -> str:
             f'fillcolor="{fill}" margin="0.2,0.06"]')
 
 
-def edge_line(source: int, target: str, i: int, k: int) -> str:
-    """The edge from box `v{source}` into `target` (an op circle or a box), the k-th input of box i."""
-    return f'\tv{source} -> {target} [id="e{i}_{k}" class="dg-edge"]'
+def edge_line(source: int, target: str, i: int, k: int, attrs: str = "", weight: bool = False) -> str:
+    """The edge from box `v{source}` into `target` (an op circle or a box), the k-th input of box i;
+    `weight`: it carries a neuron's weight (drawn with `attrs`, its colour and width)."""
+    kind = f"dg-edge dg-weight dg-from-v{source}" if weight else "dg-edge"
+    return f'\tv{source} -> {target} [id="e{i}_{k}" class="{kind}"{" " + attrs if attrs else ""}]'
 
 
 def clusters(grouped: dict, fontsize: int = 10) -> list:

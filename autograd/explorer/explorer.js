@@ -131,7 +131,13 @@ function dagradExplorer(el, data, options) {
     g._box = box;
     g.querySelectorAll("text").forEach((t) => { t.setAttribute("text-anchor", "middle"); t.setAttribute("x", String(box.x + box.width / 2)); });
   });
-  edgeEls.forEach((g) => g.classList.add("dg-edge"));
+  edgeEls.forEach((g) => {
+    g.classList.add("dg-edge");
+    // An edge into a neuron (collapsed view) carries its weight: its two ends, to light it up
+    // when either is the box in play.
+    const from = /dg-from-(v\d+)/.exec(g.getAttribute("class") || "");
+    if (from) { g._from = from[1]; g._to = "v" + g.getAttribute("id").slice(1).split("_")[0]; }
+  });
   const nodeBoxes = [];
   valueEls.forEach((g, id) => nodeBoxes.push(Object.assign({ id }, g._box)));
   opEls.forEach((g, id) => nodeBoxes.push(Object.assign({ id }, g._box)));
@@ -292,7 +298,10 @@ function dagradExplorer(el, data, options) {
         setClass(op, "dg-bwd", fr.kind === "edge" && current.includes(id));
       }
     });
+    const inPlay = data.collapse && current.length === 1 ? current[0] : null;
+    root.classList.toggle("dg-box-focus", !!inPlay);
     edgeEls.forEach((g) => {
+      if (g._from) setClass(g, "dg-touching", inPlay && (g._from === inPlay || g._to === inPlay));
       const id = g.getAttribute("id");
       const child = "v" + (id[0] === "o" ? id.slice(1) : id.slice(1).split("_")[0]);
       setClass(g, "dg-pending", !st.data.has(child));

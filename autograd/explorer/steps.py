@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from autograd.checks import check_format_spec
-from autograd.render.style import display_name
 from autograd.engine import observe_backward, topological_order
 from autograd.forward import local_partials
+from autograd.render.style import display_name
 from autograd.value import Value
 
 __all__ = ["backward_steps", "BackwardSteps", "BackwardStep", "Contribution", "local_derivatives", "node_names"]
@@ -148,7 +148,7 @@ def node_names(root: Value, order: Optional[list] = None) -> dict:
     """
     order = topological_order(root) if order is None else order
     names, seen = {}, {}
-    for i, node in enumerate(order):
+    for node in order:
         seen[node.label] = seen.get(node.label, 0) + 1
     for i, node in enumerate(order):
         label = node.label

@@ -18,10 +18,10 @@ from typing import Optional, Union
 from autograd.checks import check_real
 from autograd.files import check_file_path, write_atomically
 from autograd.render import backend as _backend
-from autograd.render.backend import GraphvizNotFoundError, render_backend
 from autograd.render import dot
-from autograd.render.style import COLORS, escape
+from autograd.render.backend import GraphvizNotFoundError, render_backend
 from autograd.render.layout import COST_LIMIT, budget_lines, layout_cost
+from autograd.render.style import COLORS, escape
 from autograd.render.view import DEFAULT_MAX_NODES, GraphTooLargeError, View, build_view, nn_neurons
 from autograd.value import Value
 

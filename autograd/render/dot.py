@@ -18,7 +18,19 @@ from typing import Callable, Mapping, Optional
 from autograd.checks import check_choice, check_format_spec
 from autograd.forward import local_partials
 from autograd.render import neurons
-from autograd.render.style import COLORS, FONT, escape, number_formatter, op_symbol, role, shorten
+from autograd.render.style import (
+    COLORS,
+    FONT,
+    STRONG_INPUTS,
+    escape,
+    natural_key,
+    number_formatter,
+    op_symbol,
+    role,
+    shorten,
+    strongest,
+    weight_edge,
+)
 from autograd.render.view import View
 from autograd.value import Value
 
@@ -86,8 +98,13 @@ def body(view: View, on_path: set, opts: Options) -> list:
             drawing.op_circle(box[1])
     lines += drawing.lines
     lines += drawing.group_edges()
+    lines += drawing.layer_order()
+    weights = drawing.weighted_edges > 0
     if opts.color == "grad":
-        lines.append(f'\tlegend [label={_legend(drawing.largest, opts.fmt)} shape=box style=rounded color="#d1d5db"]\n')
+        legend = _legend(drawing.largest, opts.fmt, neurons_drawn=bool(drawing.neuron_boxes), weights=weights)
+        lines.append(f'\tlegend [label={legend} shape=box style=rounded color="#d1d5db"]\n')
+    elif weights:
+        lines.append(f'\tlegend [label={_table([_row(_weight_note())])} shape=box style=rounded color="#d1d5db"]\n')
     lines += cluster_blocks(drawing.clustered, CLUSTER_STYLE, end="\n")
     return lines
 
@@ -103,6 +120,9 @@ class _Drawing:
         self.largest = _largest_grad(view) if opts.color == "grad" else 0.0
         self.lines: list = []
         self.clustered: dict = {}
+        self.neuron_boxes = [g for g, group in enumerate(view.groups) if group.kind == "neuron" and view.box_of.get(group.members[0])]
+        self.weighted_edges = 0
+        self.unclustered: list = []  # group boxes drawn outside any cluster (their order is kept)
 
     def box_id(self, box) -> str:
         return f"v{self.index[box[1]]}" if box[0] == "v" else f"g{box[1]}"
@@ -117,10 +137,6 @@ class _Drawing:
             f'\tnode [fontname="{FONT}" fontsize=11]\n',
             f'\tedge [fontname="{FONT}" fontsize=9 color="{COLORS["edge"]}" arrowsize=0.6]\n',
         ]
-        if self.view.groups:
-            # Keep a layer's neurons in name order (dot would otherwise rotate them: every order
-            # of a fully connected layer crosses as many edges).
-            lines.append("\tordering=out\n")
         return lines
 
     def fill(self, node: Optional[Value], kind: str) -> str:
@@ -176,17 +192,27 @@ class _Drawing:
         extra = _missing_rows(view, box)
         if saturated:
             extra.insert(0, _row(f"<B>{escape(saturated)}</B>", color=COLORS["saturated"]))
-        out = group.outputs[0] if len(group.outputs) == 1 else None
+        # A neuron is filled by the gradient of w·x + b, which its weights and bias get (and
+        # which its rows show): a dead relu is white next to "grad w [0, 0]", whatever its output's.
+        out = neurons.pre_activation(group) if group.kind == "neuron" else group.outputs[0] if len(group.outputs) == 1 else None
         border = self.border(any(m in self.on_path for m in group.members), saturated)
         cluster = _prefix_of(group.name, opts.cluster_depth) if opts.clusters == "prefix" else None
+        if cluster is None:
+            self.unclustered.append(box[1])
         self.emit(cluster, f'\t{self.box_id(box)} [label={_group_label(group, opts, extra)} '
                            f'shape=box style="rounded,filled" fillcolor="{self.fill(out, "group")}"{border}]\n')
 
     def group_edges(self) -> list:
-        """Edges into group boxes: one per source box, with the number of uses when more than one."""
+        """Edges into group boxes: one per source box, with the number of uses when more than
+        one. Into a neuron they carry its weights (`neuron_edges`)."""
         lines = []
+        largest = max((abs(w.data) for g in self.neuron_boxes for x, w in neurons.input_weights(self.view.groups[g])
+                       if self.view.box_of.get(x) is not None and math.isfinite(w.data)), default=0.0)
         for g, group in enumerate(self.view.groups):
             if self.view.box_of.get(group.members[0]) is None:
+                continue
+            if group.kind == "neuron":
+                lines += self.neuron_edges(g, group, largest)
                 continue
             counts: dict = {}
             for parent in self.view.inputs_of(("g", g)):
@@ -196,6 +222,45 @@ class _Drawing:
             for pbox, count in sorted(counts.items(), key=lambda item: self.box_id(item[0])):
                 label = f" [label=<×{count}>]" if count > 1 else ""
                 lines.append(f"\t{self.box_id(pbox)} -> g{g}{label}\n")
+        return lines
+
+    def neuron_edges(self, g: int, group, largest: float) -> list:
+        """One edge per source box into neuron box g, coloured by the sign of its weight and as
+        wide as |w| is large; only the STRONG_INPUTS largest |w| stand out, the rest are faint."""
+        pairs = neurons.input_weights(group)
+        strong = strongest(pairs)
+        edges: dict = {}  # source box -> [summed weight, uses, strong]
+        for k, (x, w) in enumerate(pairs):
+            pbox = self.view.box_of.get(x)
+            if pbox is None:
+                continue
+            edge = edges.setdefault(pbox, [0.0, 0, False])
+            edge[0] += w.data
+            edge[1] += 1
+            edge[2] = edge[2] or k in strong
+        lines = []
+        for pbox, (weight, uses, is_strong) in sorted(edges.items(), key=lambda item: self.box_id(item[0])):
+            attrs = [weight_edge(weight, largest, is_strong)]
+            if uses > 1:
+                attrs.append(f"label=<×{uses}>")
+            self.weighted_edges += 1
+            lines.append(f"\t{self.box_id(pbox)} -> g{g} [{' '.join(attrs)}]\n")
+        return lines
+
+    def layer_order(self) -> list:
+        """Each layer's neuron boxes (per sample) in numeric order, top to bottom (left to right
+        for rankdir=TB): a same-rank chain of invisible edges, whose order dot keeps (else it
+        places them in any order: every order of a fully connected layer crosses as many edges)."""
+        layers: dict = {}
+        for g in self.neuron_boxes:
+            if g in self.unclustered:
+                layers.setdefault(neurons.layer_key(self.view.groups[g]), []).append(g)
+        lines = []
+        for members in layers.values():
+            if len(members) > 1:
+                members.sort(key=lambda g: natural_key(self.view.groups[g].name))
+                chain = " -> ".join(f"g{g}" for g in members)
+                lines.append(f"\t{{rank=same; {chain} [style=invis]}}\n")
         return lines
 
 
@@ -360,6 +425,9 @@ def _neuron_rows(group, opts: Options) -> list:
     rows = [_row(escape(neurons.formula(group))), _row("data", escape(fmt(out.data)))]
     if opts.show_grads:
         rows.append(_row("grad", _grad_text(out, fmt)))
+        inner = neurons.pre_activation(group)
+        if inner is not out:
+            rows.append(_row("grad " + escape("w·x" + (" + b" if group.biases else "")), _grad_text(inner, fmt)))
         for params, name in ((group.weights, "w"), (group.biases, "b")):
             text = _grads_compact(params, fmt, name)
             if text:
@@ -390,7 +458,8 @@ def _largest_grad(view: View) -> float:
     """The largest finite |grad| shown (the scale of the gradient fill)."""
     largest = 0.0
     for box in view.boxes():
-        for node in view.outputs_of(box):
+        group = view.group(box)
+        for node in view.outputs_of(box) + ([neurons.pre_activation(group)] if group and group.kind == "neuron" else []):
             if node.requires_grad and node.has_grad and math.isfinite(node.grad):
                 largest = max(largest, abs(node.grad))
     return largest
@@ -407,9 +476,21 @@ def _shade(grad: float, largest: float) -> str:
     return "#{:02x}{:02x}{:02x}".format(*mix)
 
 
-def _legend(largest: float, fmt) -> str:
+def _weight_note() -> str:
+    return (f'edges into a neuron: <FONT COLOR="{COLORS["weight_positive"]}"><B>w &gt; 0</B></FONT>, '
+            f'<FONT COLOR="{COLORS["weight_negative"]}"><B>w &lt; 0</B></FONT>, as wide as |w|; '
+            f'the {STRONG_INPUTS} largest |w| of each neuron (the others faint)')
+
+
+def _legend(largest: float, fmt, neurons_drawn: bool = False, weights: bool = False) -> str:
+    extra = []
+    if neurons_drawn:
+        extra.append(escape("a neuron box: filled by the grad of w·x + b (what its w and b get)"))
+    if weights:
+        extra.append(_weight_note())
     if not largest > 0:  # before backward (or all grads 0) there is no scale to show
-        return _table([_row("<B>fill: grad</B>"), _row("no nonzero gradient yet: run backward()", color=COLORS["muted"])])
+        return _table([_row("<B>fill: grad</B>"), _row("no nonzero gradient yet: run backward()", color=COLORS["muted"])]
+                      + [_row(text) for text in extra])
     cells = []
     for value in (-largest, -largest / 100, 0.0, largest / 100, largest):
         cells.append(f'<TD BGCOLOR="{_shade(value, largest)}" BORDER="1">{escape(fmt(value))}</TD>')
@@ -419,5 +500,5 @@ def _legend(largest: float, fmt) -> str:
         '<TR><TD COLSPAN="5"><B>fill: grad (sign, log |grad|)</B></TD></TR>',
         "<TR>" + "".join(cells) + "</TR>",
         f'<TR><TD COLSPAN="5">{note}</TD></TR>',
-    ]
+    ] + [f'<TR><TD COLSPAN="5">{text}</TD></TR>' for text in extra]
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">' + "".join(rows) + "</TABLE>>"

@@ -36,9 +36,10 @@ __all__ = ["layout_cost", "budget", "budget_lines", "with_budget", "fonts_for", 
 FULL = 2_500
 LIMITED = 6_000
 MARKER = "// layout budget:"
-# Above this many nodes even the fast tier takes more than about a second of CPU (a 500-value
-# long-range DAG is 94,000, 1.8 s): pictures with a max_nodes limit refuse or draw less.
-COST_LIMIT = 50_000
+# Above this many nodes the fast tier takes more than about 0.7 s of CPU (a 300-value long-range
+# DAG is 33,800 and 0.65 s; a 500-value one 94,000 and 1.9 s), which on a busy 2-core machine
+# (load 10) is 5 s or more: pictures with a max_nodes limit refuse or draw less.
+COST_LIMIT = 35_000
 
 _TIERS = {
     "full": "",

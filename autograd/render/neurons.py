@@ -84,15 +84,8 @@ def find_layers(neurons: list) -> list:
     """Neuron applications grouped by layer: same layer name, same inputs (one sample)."""
     layers: dict = {}
     for neuron in neurons:
-        dot_node = neuron.members[0]
-        # Floats given to a model become a new constant per neuron: those match by value.
-        inputs = tuple(
-            id(x) if x.parents or x.requires_grad else ("constant", x.data)
-            for x in dot_node.parents[len(dot_node.parents) // 2:]
-        )
-        match = _NEURON_IN_LAYER.match(neuron.name + ".")
-        layer_name = (match.group("layer")[:-1] or "layer") if match else neuron.name
-        key = (layer_name, inputs)
+        key = layer_key(neuron)
+        layer_name = key[0]
         layer = layers.get(key)
         if layer is None:
             layer = layers[key] = Group("layer", layer_name, activation=neuron.activation, width=0)
@@ -104,6 +97,31 @@ def find_layers(neurons: list) -> list:
         if layer.activation != neuron.activation:
             layer.activation = "mixed"
     return list(layers.values())
+
+
+def layer_key(neuron: Group) -> tuple:
+    """What the neurons of one layer applied to one sample share: the layer's name and inputs."""
+    dot_node = neuron.members[0]
+    # Floats given to a model become a new constant per neuron: those match by value.
+    inputs = tuple(
+        id(x) if x.parents or x.requires_grad else ("constant", x.data)
+        for x in dot_node.parents[len(dot_node.parents) // 2:]
+    )
+    match = _NEURON_IN_LAYER.match(neuron.name + ".")
+    return ((match.group("layer")[:-1] or "layer") if match else neuron.name, inputs)
+
+
+def input_weights(neuron: Group) -> list:
+    """(input, weight) pairs of a neuron box, in order: x_k with the Value w_k it is multiplied by."""
+    dot_node = neuron.members[0]
+    half = len(dot_node.parents) // 2
+    return list(zip(dot_node.parents[half:], dot_node.parents[:half]))
+
+
+def pre_activation(neuron: Group):
+    """The node w·x + b of a neuron box (its output when linear): its gradient is what the
+    weights and the bias learn from (a dead relu's is 0, whatever its output's)."""
+    return neuron.members[-2] if neuron.activation != "linear" else neuron.outputs[0]
 
 
 def formula(group: Group) -> str:

@@ -20,7 +20,7 @@ from typing import Callable, Union
 __all__ = [
     "COLORS", "FONT", "SVG_FONT_FAMILY", "RASTER_FONT", "ROLES", "LABEL_LIMIT", "role", "op_symbol", "escape", "shorten",
     "visible", "display_name",
-    "natural_key", "number_formatter", "reader_formatter",
+    "natural_key", "number_formatter", "reader_formatter", "weight_edge", "strongest", "STRONG_INPUTS",
 ]
 
 # The font named in the DOT text: its metrics size the boxes. An SVG is drawn with the viewer's
@@ -48,6 +48,9 @@ COLORS = {
     "missing": "#b45309",
     "saturated": "#7c3aed",
     "cluster": "#9ca3af",
+    "weight_positive": "#0f766e",  # teal: a weight > 0 (edges of collapsed views; not the grad colours)
+    "weight_negative": "#ea580c",  # orange: a weight < 0
+    "weak": "#e5e7eb",  # the weaker inputs of a neuron, drawn faint
     "negative": (37, 99, 235),  # blue: grad < 0
     "positive": (220, 38, 38),  # red: grad > 0
     # the explorer's page (lighter lines: the active step is drawn over them)
@@ -62,6 +65,32 @@ ROLES = ("input", "constant", "intermediate", "output")
 # shows the start and an ellipsis (the Value keeps its whole label).
 LABEL_LIMIT = 200
 SYMBOL_LIMIT = 40  # an op circle's text (a define_op symbol may be any string)
+
+
+# A neuron box's inputs: the STRONG_INPUTS with the largest |w| are drawn in the weight's colour,
+# as wide as |w| is large; the others faint (a 16-wide layer's 256 edges are a grey band otherwise).
+STRONG_INPUTS = 3
+WIDEST = 4.0  # the penwidth of the largest |w| drawn
+
+
+def weight_edge(weight: float, largest: float, strong: bool) -> str:
+    """DOT attributes of an edge carrying `weight` into a neuron: colour by its sign, width by
+    |weight| / `largest`; a weak input thin and faint.
+
+    >>> weight_edge(-0.5, 1.0, True), weight_edge(0.1, 1.0, False)
+    ('color="#ea580c" penwidth=2.25', 'color="#e5e7eb" penwidth=0.6 arrowhead=none')
+    """
+    if not strong:
+        return f'color="{COLORS["weak"]}" penwidth=0.6 arrowhead=none'
+    color = COLORS["weight_positive" if weight >= 0 else "weight_negative"]
+    share = abs(weight) / largest if largest > 0 and math.isfinite(weight) else 0.0
+    return f'color="{color}" penwidth={0.5 + (WIDEST - 0.5) * min(1.0, share):.2f}'
+
+
+def strongest(pairs: list, count: int = STRONG_INPUTS) -> set:
+    """Indices of the `count` (input, weight) pairs with the largest |weight.data| (ties: first)."""
+    ranked = sorted(range(len(pairs)), key=lambda k: (-abs(pairs[k][1].data), k))
+    return set(ranked[:count])
 
 
 def role(node, root) -> str:

@@ -25,7 +25,7 @@ The tape is an extension, not part of the core: it reads the graph through publi
 """
 
 from autograd.tape import arrays as _arrays  # noqa: F401 - registers the array hook
-from autograd.tape.replay import Tape, TraceError
 from autograd.tape.record import trace
+from autograd.tape.replay import Tape, TraceError
 
 __all__ = ["trace", "Tape", "TraceError"]

@@ -21,9 +21,9 @@ import numpy as np
 
 from autograd import apply
 from autograd.engine import checked_rule
-from autograd.value import accumulate_grads
 from autograd.tape.arrays import array_forward as _array_forward
 from autograd.tape.schedule import COMPARISONS, CONST, INPUT, OP, PARAM, Schedule
+from autograd.value import accumulate_grads
 
 __all__ = ["Tape", "TraceError"]
 
@@ -40,7 +40,21 @@ class _Step:
     slice when the rows are consecutive, as the layout makes most of them; numpy then gives
     views, not copies), and how to scatter gradients into rows that repeat."""
 
-    __slots__ = ("op", "forward", "rows", "out", "needed", "ins", "skip", "plans", "w", "w_shape", "w_plan", "x", "x_plan")
+    __slots__ = (
+        "op",
+        "forward",
+        "rows",
+        "out",
+        "needed",
+        "ins",
+        "skip",
+        "plans",
+        "w",
+        "w_shape",
+        "w_plan",
+        "x",
+        "x_plan",
+    )
 
     def __init__(self, step, slots, wants):
         op = self.op = step.op
@@ -122,6 +136,8 @@ class Tape:
 
     Replay runs level by level: every node of one level with the same op is one numpy call over
     an array (nodes, batch), and a layer of dot nodes with shared inputs is one matrix product.
+    That plan is public, `tape.schedule` (an `autograd.tape.schedule.Schedule`), and the PyTorch
+    export writes the same one.
     """
 
     def __init__(self, n_inputs: int, params: list, schedule: Schedule):
@@ -149,8 +165,10 @@ class Tape:
 
     def __repr__(self) -> str:
         schedule = self.schedule
-        return (f"Tape({len(self)} ops in {len(schedule.steps)} steps, {self.n_inputs} inputs, {len(self.params)} params, "
-                f"{len(schedule.outputs)} outputs, {len(schedule.guards)} guards)")
+        return (
+            f"Tape({len(self)} ops in {len(schedule.steps)} steps, {self.n_inputs} inputs, {len(self.params)} params, "
+            f"{len(schedule.outputs)} outputs, {len(schedule.guards)} guards)"
+        )
 
     # -- export to PyTorch (autograd/tape/torch.py) -------------------------------------------
     def to_torch(self, dtype=None, device=None, *, torch_ops=None):
@@ -188,7 +206,9 @@ class Tape:
             hint = ""
             if A.ndim == 2 and A.shape[0] == n:
                 hint = "; rows are samples: for columns of inputs pass the transpose (X.T)"
-            raise ValueError(f"Tape.forward: X must have shape (batch, {n}) (one row per sample), got shape {A.shape}{hint}")
+            raise ValueError(
+                f"Tape.forward: X must have shape (batch, {n}) (one row per sample), got shape {A.shape}{hint}"
+            )
         if A.dtype != float:
             try:
                 A = A.astype(float)
@@ -292,8 +312,10 @@ class Tape:
             detail = f"bool({what}) was {expected} when traced but is {not expected} for sample {i} (value {xi!r})"
         else:
             detail = f"{kind}({what}) was {expected!r} when traced but is {xi!r} for sample {i}"
-        return (f"the traced program branches on data: {detail}. The tape cannot replay this sample; "
-                "use the scalar path (or trace without branching on Values)")
+        return (
+            f"the traced program branches on data: {detail}. The tape cannot replay this sample; "
+            "use the scalar path (or trace without branching on Values)"
+        )
 
     # -- backward ----------------------------------------------------------------------------
     def backward(self, seed=None, *, accumulate: bool = True) -> list:
@@ -370,7 +392,9 @@ class Tape:
                     continue
                 out, inputs = V[step.out], [V[rows] for rows in step.ins]
                 if op.rules is not None:
-                    contributions = [None if skip else _run_rule(op, rule, g, out, inputs) for rule, skip in zip(op.rules, step.skip)]
+                    contributions = [
+                        None if skip else _run_rule(op, rule, g, out, inputs) for rule, skip in zip(op.rules, step.skip)
+                    ]
                 else:
                     contributions = _run_rule(op, op.nary_rule, g, out, inputs, nary=True)
                 if careful:
@@ -393,7 +417,9 @@ class Tape:
         if reduction not in ("mean", "sum"):
             raise ValueError(f"Tape.loss_and_grad: reduction must be 'mean' or 'sum', got {reduction!r}")
         if len(self.schedule.outputs) != 1:
-            raise ValueError(f"Tape.loss_and_grad: needs one output, the traced function has {len(self.schedule.outputs)}")
+            raise ValueError(
+                f"Tape.loss_and_grad: needs one output, the traced function has {len(self.schedule.outputs)}"
+            )
         [out] = self.forward(X)
         weight = 1.0 / len(out) if reduction == "mean" else 1.0
         self.backward(weight, accumulate=accumulate)

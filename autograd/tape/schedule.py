@@ -92,8 +92,9 @@ class Schedule(NamedTuple):
         return [r for r, slot in enumerate(self.slots) if slot.kind == kind]
 
 
-def make_schedule(slots: Sequence[Slot], outputs: Sequence[int], guards: Sequence[Guard] = (),
-                  frozen: Sequence[int] = ()) -> Schedule:
+def make_schedule(
+    slots: Sequence[Slot], outputs: Sequence[int], guards: Sequence[Guard] = (), frozen: Sequence[int] = ()
+) -> Schedule:
     """Group `slots` (parents first; their `static`/`needed` are ignored) into steps and number
     the rows as the steps read and write them. `outputs`, `guards` and `frozen` (computed
     nodes that pass no gradient on: `requires_grad=False`) refer to positions in `slots`.
@@ -117,15 +118,24 @@ def make_schedule(slots: Sequence[Slot], outputs: Sequence[int], guards: Sequenc
     renumber = lambda positions: tuple(map(row.__getitem__, positions))  # noqa: E731
     new_slots = tuple(
         Slot(slot.kind, slot.index, slot.value, slot.op, renumber(slot.parents), slot.label, static[s], needed[s])
-        for s in order for slot in [slots[s]]
+        for s in order
+        for slot in [slots[s]]
     )
     steps = tuple(
-        Step(op, renumber(members), tuple(renumber(position) for position in _positions(slots, members)), is_needed,
-             renumber(shared) if shared else None, renumber(_weights(slots, members, shared)) if shared else None)
+        Step(
+            op,
+            renumber(members),
+            tuple(renumber(position) for position in _positions(slots, members)),
+            is_needed,
+            renumber(shared) if shared else None,
+            renumber(_weights(slots, members, shared)) if shared else None,
+        )
         for op, members, is_needed, shared in groups
     )
-    new_guards = tuple(Guard(row[g.row], g.kind, g.expected, None if g.other_row is None else row[g.other_row], g.other_value)
-                       for g in guards)
+    new_guards = tuple(
+        Guard(row[g.row], g.kind, g.expected, None if g.other_row is None else row[g.other_row], g.other_value)
+        for g in guards
+    )
     return Schedule(new_slots, steps, renumber(outputs), new_guards)
 
 
@@ -181,7 +191,12 @@ def _positions(slots, members) -> list:
 def _weights(slots, members, shared) -> list:
     """Every member's static half (the one that is not `shared`), member after member."""
     half = len(shared)
-    return [p for s in members for ps in [slots[s].parents] for p in (ps[:half] if tuple(ps[half:]) == shared else ps[half:])]
+    return [
+        p
+        for s in members
+        for ps in [slots[s].parents]
+        for p in (ps[:half] if tuple(ps[half:]) == shared else ps[half:])
+    ]
 
 
 def _layout(slots, groups) -> list:

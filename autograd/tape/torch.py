@@ -63,8 +63,11 @@ TORCH_EXPRESSIONS = {
     "tanh": lambda a: f"torch.tanh({a})",
     "sigmoid": lambda a: f"torch.sigmoid({a})",
     "relu": lambda a: f"torch.relu({a})",
-    "leaky_relu": lambda a, slope: (f"torch.nn.functional.leaky_relu({a}, {slope})" if _is_number(slope)
-                                    else f"torch.where({a} > 0, {a}, {slope} * {a})"),
+    "leaky_relu": lambda a, slope: (
+        f"torch.nn.functional.leaky_relu({a}, {slope})"
+        if _is_number(slope)
+        else f"torch.where({a} > 0, {a}, {slope} * {a})"
+    ),
     "sin": lambda a: f"torch.sin({a})",
     "cos": lambda a: f"torch.cos({a})",
     # relu's derivative as a node (1 for x > 0, else 0; its own derivative is 0: no gradient)
@@ -88,8 +91,16 @@ def log_softmax_term(first, others):
 """
 
 # Names the generated module defines itself: a class_name among them would replace one.
-_MODULE_NAMES = {"torch", "TORCH_OPS", "TraceError", "check_guard", "log_softmax_term", "PARAMS", "PARAM_LABELS",
-                 "CONSTANTS"}
+_MODULE_NAMES = {
+    "torch",
+    "TORCH_OPS",
+    "TraceError",
+    "check_guard",
+    "log_softmax_term",
+    "PARAMS",
+    "PARAM_LABELS",
+    "CONSTANTS",
+}
 
 _counter = itertools.count(1)
 
@@ -214,8 +225,11 @@ class _Writer:
             # numbered: nothing of a name (any string) reaches the code outside literals and comments
             identifier = self.user_ops.setdefault(op.name, f"torch_op{len(self.user_ops) + 1}")
             operands = [self.gather(list(position), literal=False) for position in step.inputs]
-            return (f"{identifier}({', '.join(t for t, _ in operands)})", all(s for _, s in operands),
-                    f"{_shown(op.name)} (torch_ops)")
+            return (
+                f"{identifier}({', '.join(t for t, _ in operands)})",
+                all(s for _, s in operands),
+                f"{_shown(op.name)} (torch_ops)",
+            )
         if op.builtin and op.name in NARY_OPS:
             return self._nary(step)
         template = TORCH_EXPRESSIONS.get(op.name) if op.builtin else None
@@ -256,7 +270,11 @@ class _Writer:
             self.helpers.add("log_softmax")
             first, first_static = self.gather(list(step.inputs[0]), literal=False)
             others, static = self.gather([p for ps in parents for p in ps[1:]], literal=False)
-            return f"log_softmax_term({first}, {others}.unflatten(-1, ({m}, {arity - 1})))", static and first_static, name
+            return (
+                f"log_softmax_term({first}, {others}.unflatten(-1, ({m}, {arity - 1})))",
+                static and first_static,
+                name,
+            )
         flat, static = self.gather([p for ps in parents for p in ps], literal=False)
         if name == "logsumexp":  # log sum_i e^(x_i), over each node's inputs
             if m == 1:
@@ -388,8 +406,14 @@ class _Writer:
 def _check_class_name(class_name) -> str:
     """A name the generated module can define its class by and `to_torch` can find it by."""
     name = class_name if isinstance(class_name, str) else None
-    if (name is None or not name.isidentifier() or keyword.iskeyword(name) or name in _MODULE_NAMES
-            or re.fullmatch(r"INDEX[0-9]+|torch_op[0-9]+", name) or unicodedata.normalize("NFKC", name) != name):
+    if (
+        name is None
+        or not name.isidentifier()
+        or keyword.iskeyword(name)
+        or name in _MODULE_NAMES
+        or re.fullmatch(r"INDEX[0-9]+|torch_op[0-9]+", name)
+        or unicodedata.normalize("NFKC", name) != name
+    ):
         raise ValueError(
             "to_torch_source: class_name must be a Python identifier (not a keyword, in NFKC form) that the "
             f"generated module does not use itself ({', '.join(sorted(_MODULE_NAMES))}, INDEX<i>, torch_op<i>), "
@@ -457,8 +481,10 @@ def to_torch(tape, dtype=None, device=None, *, torch_ops=None, class_name: str =
     try:
         import torch
     except ImportError:
-        raise ImportError("Tape.to_torch needs PyTorch, which is not installed: pip install torch "
-                          "(`pip install -e '.[torch]'` installs the tested version)") from None
+        raise ImportError(
+            "Tape.to_torch needs PyTorch, which is not installed: pip install torch "
+            "(`pip install -e '.[torch]'` installs the tested version)"
+        ) from None
     source = to_torch_source(tape, torch_ops=torch_ops, class_name=class_name)
     filename = f"<dagrad traced program {next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the lines

@@ -3,7 +3,8 @@
 Two checks per node. First the rule contract: a rule is `rule(grad, out, *inputs)` and must be
 linear in its upstream gradient `grad` (called with grad=-2 it must give -2 times what it gives
 with grad=1), which no finite difference of f can see when the op is f's output (its upstream
-gradient is then 1) and forward mode never sees (it calls rules with grad=1). Then the op alone
+gradient is then 1) and forward mode sees only where an input's tangent is not 1 (it calls a
+rule with the input's tangent as its upstream gradient). Then the op alone
 against finite differences, weighted by the gradient f's output has with respect to the node,
 so a rule 1% off where the op's own derivative is below atol is still named when f amplifies it.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 __tracebackhide__ = True
 
 import math
+import sys
 from typing import Optional
 
 from autograd import apply, grad
@@ -27,6 +29,7 @@ _MAX_FAULTS = 5
 # A power of two, so a rule that multiplies by grad gives exactly -2 times its value at grad=1
 # (scaling by 2 is exact in binary floating point); negative to catch abs(grad) too.
 _UPSTREAM = -2.0
+_SUBNORMAL = 4 * sys.float_info.min
 
 
 def find_faults(f, points, names, order, mode, eps, atol, rtol, where) -> tuple:
@@ -86,9 +89,9 @@ def _adjoints(out, nodes) -> dict:
     return {node: max(1.0, abs(g)) for node, g in zip(interior, gradients) if math.isfinite(g)}
 
 
-def _rule_values(op, upstream, out, inputs) -> list:
-    if op.rules is not None:
-        return [float(rule(upstream, out, *inputs)) for rule in op.rules]
+def _rule_values(op, upstream, out, inputs, wanted) -> list:
+    if op.rules is not None:  # only the rules of inputs needing a gradient: another may be undefined here
+        return [float(rule(upstream, out, *inputs)) if w else 0.0 for rule, w in zip(op.rules, wanted)]
     return [float(g) for g in op.nary_rule(upstream, out, list(inputs))]
 
 
@@ -97,13 +100,16 @@ def upstream_fault(node, namer) -> Optional[Fault]:
     op, parents = node.op_entry, node.parents
     inputs = tuple(p.data for p in parents)
     try:
-        at_one = _rule_values(op, 1.0, node.data, inputs)
-        at_other = _rule_values(op, _UPSTREAM, node.data, inputs)
+        wanted = [p.requires_grad for p in parents]
+        at_one = _rule_values(op, 1.0, node.data, inputs, wanted)
+        at_other = _rule_values(op, _UPSTREAM, node.data, inputs, wanted)
     except (ArithmeticError, ValueError, TypeError):
         return None  # the rule cannot run on floats here; the finite differences will judge it
     for k, (one, other) in enumerate(zip(at_one, at_other)):
         expected = _UPSTREAM * one
-        if not parents[k].requires_grad or math.isclose(other, expected, rel_tol=1e-9, abs_tol=0.0):
+        # abs_tol: below the normal floats (2.2e-308) products round to multiples of 5e-324, so a
+        # rule that does multiply by grad can still differ there (2 ** 5e-324's rule: 0 then -5e-324).
+        if not parents[k].requires_grad or math.isclose(other, expected, rel_tol=1e-9, abs_tol=_SUBNORMAL):
             continue
         if not (math.isfinite(one) and math.isfinite(other)):
             continue
@@ -113,7 +119,7 @@ def upstream_fault(node, namer) -> Optional[Fault]:
             f"upstream gradient: called as rule(grad, out, *inputs) with grad=1 it gives {one:.10g}, with "
             f"grad={_UPSTREAM:g} it gives {other:.10g}, where a rule must give {expected:.10g} ({_UPSTREAM:g} times "
             "as much; multiply by grad). f's derivatives come out right only where the op's upstream gradient "
-            "is 1 (the op is f's output, or in forward mode)"
+            "is 1 (the op is f's output, or its input's tangent is 1 in forward mode)"
         )
         error = abs(other - expected)
         return Fault(op.name, namer.name(node), node.label, inputs, k, 1, "rev", other, expected, error,
