@@ -294,8 +294,9 @@ def _blame(engine: _Engine, program: Program, values: list, rtol: float, atol: f
     shared = [f"{_name(a, program)} ({count} uses)" for a, count in sorted(uses.items()) if count > 1]
     if shared:
         return (
-            "accumulation at fault: every op alone is right, but " + ", ".join(shared) + " feed(s) more than one "
-            "use; a value's gradient is the sum over its uses, so each rule must add to it (grad += ...), "
+            "accumulation at fault: every op alone is right, and a value is used more than once: "
+            + ", ".join(shared)
+            + ". A value's gradient is the sum over its uses, so each rule must add to it (grad += ...), "
             "not overwrite it (grad = ...)"
         )
     return (
