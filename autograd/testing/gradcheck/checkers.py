@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# pytest leaves this module's frames out of a failing test's traceback: the failure is the
+# report, not the checker's code (`--fulltrace` shows them).
+__tracebackhide__ = True
+
 import random
 from typing import Callable
 

@@ -3,6 +3,10 @@ differences refused."""
 
 from __future__ import annotations
 
+# pytest leaves this module's frames out of a failing test's traceback: the failure is the
+# report, not the checker's code (`--fulltrace` shows them).
+__tracebackhide__ = True
+
 from autograd.testing.gradcheck.derivatives import data_of, make_leaves, partials
 from autograd.testing.gradcheck.differences import (
     error_sizes,

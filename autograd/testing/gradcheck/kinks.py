@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# pytest leaves this module's frames out of a failing test's traceback: the failure is the
+# report, not the checker's code (`--fulltrace` shows them).
+__tracebackhide__ = True
+
 from dataclasses import replace
 from typing import Optional
 

@@ -60,7 +60,8 @@ def failure_message(where, f, rows, order, mode, show_mode, eps, atol, rtol, fau
         lines.append(
             f"no node at fault: each of the {checked} ops in f's graph, checked alone at the inputs it saw, agrees with "
             "finite differences. The mismatch comes from outside the op table: f may read .data or float() of a Value "
-            "(cutting the graph), branch on a value, or be ill-conditioned at this point."
+            "(cutting the graph), branch on a value, or be ill-conditioned at this point. To check a function written "
+            "on plain floats against a gradient you wrote, use check_vjp(f, grad_f, inputs)."
         )
     lines += _notes(rows, eps)
     lines.append(_table(rows))
