@@ -16,7 +16,6 @@ import tempfile
 import time
 
 import pytest
-
 from test_explore_browser import _browser_missing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,20 +44,43 @@ def lab(tmp_path):
         if os.environ.get("CI"):
             pytest.fail(f"the JupyterLab test must run in CI: {missing}")
         pytest.skip(missing)
-    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": s}
-                          for i, s in enumerate(CELLS)],
-                "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}},
-                "nbformat": 4, "nbformat_minor": 5}
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": s}
+            for i, s in enumerate(CELLS)
+        ],
+        "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (tmp_path / "live.ipynb").write_text(json.dumps(notebook))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_DATA_DIR=str(tmp_path / "data"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), IPYTHONDIR=str(tmp_path / "ipython"))
-    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "jupyter"), "lab", "--no-browser", f"--port={port}",
-                               "--ip=127.0.0.1", "--IdentityProvider.token=live", f"--ServerApp.root_dir={tmp_path}",
-                               "--LabApp.expose_app_in_browser=True", "--allow-root"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path, env=env)
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        JUPYTER_DATA_DIR=str(tmp_path / "data"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        IPYTHONDIR=str(tmp_path / "ipython"),
+    )
+    server = subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "jupyter"),
+            "lab",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--IdentityProvider.token=live",
+            f"--ServerApp.root_dir={tmp_path}",
+            "--LabApp.expose_app_in_browser=True",
+            "--allow-root",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        env=env,
+    )
     try:
         for _ in range(120):
             try:
@@ -88,14 +110,23 @@ def _wait(driver, script, seconds=90):
 def test_the_live_view_updates_while_training_and_its_buttons_pause_step_and_stop(lab):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-
     from test_explore_browser import CHROMEDRIVER, CHROMIUM
 
     profile = tempfile.mkdtemp(prefix="dagrad-lab-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
-                "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}", "--window-size=1400,1000"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
@@ -106,7 +137,9 @@ def test_the_live_view_updates_while_training_and_its_buttons_pause_step_and_sto
         driver.get(lab)
         _wait(driver, "return !!(window.jupyterapp && document.querySelector('.jp-Notebook'))")
         time.sleep(2)
-        driver.execute_script("const b = document.querySelector('.jp-Dialog .jp-mod-accept'); if (b) b.click()")  # a kernel prompt
+        driver.execute_script(
+            "const b = document.querySelector('.jp-Dialog .jp-mod-accept'); if (b) b.click()"
+        )  # a kernel prompt
         _wait(driver, "return !!document.querySelector('.jp-Notebook-ExecutionIndicator[data-status=\"idle\"]')", 60)
         # Only the training cell: an execute request queued behind it would wait for it anyway.
         driver.execute_script("window.jupyterapp.commands.execute('notebook:run-cell-and-select-next')")
@@ -127,9 +160,15 @@ def test_the_live_view_updates_while_training_and_its_buttons_pause_step_and_sto
         driver.execute_script(click, "stop")
         _wait(driver, state + " === 'stopped'")
         driver.execute_script("window.jupyterapp.commands.execute('notebook:run-cell-and-select-next')")
-        text = _wait(driver, "const o = Array.from(document.querySelectorAll('.jp-OutputArea-output')).map(e => e.textContent)"
-                             ".find(t => t.includes('RESULT')); return o || ''")
-        _, stopped_by, epochs, frames = text.split("RESULT")[1].split()[:4] and ["", *text.split("RESULT")[1].split()[:3]]
+        text = _wait(
+            driver,
+            "const o = Array.from(document.querySelectorAll('.jp-OutputArea-output')).map(e => e.textContent)"
+            ".find(t => t.includes('RESULT')); return o || ''",
+        )
+        _, stopped_by, epochs, frames = text.split("RESULT")[1].split()[:4] and [
+            "",
+            *text.split("RESULT")[1].split()[:3],
+        ]
         assert stopped_by == "stopped" and held + 3 < int(epochs) < 5000 and int(frames) >= 1
         assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "dagrad" in e["message"]] == []
     except BaseException:
