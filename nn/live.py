@@ -340,7 +340,8 @@ class LiveView:
         StopTraining when stopped."""
         self.poll()
         while not self.controls.may_run(batch_starts_epoch):
-            self._show("paused")
+            if self.status["state"] != "paused":  # once: the view needs no resend while it waits
+                self._show("paused")
             time.sleep(0.05)
             self.poll()
         if self.status["state"] != "running":
