@@ -29,8 +29,17 @@ def train(epochs: int, with_view: bool):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "no Jupyter kernel here"
         began = time.perf_counter()
-        history = nn.fit(model, X, nn.datasets.to_signed(labels), loss="hinge", optimizer=optimizer, epochs=epochs,
-                         l2=1e-4, progress=False, live=with_view)
+        history = nn.fit(
+            model,
+            X,
+            nn.datasets.to_signed(labels),
+            loss="hinge",
+            optimizer=optimizer,
+            epochs=epochs,
+            l2=1e-4,
+            progress=False,
+            live=with_view,
+        )
     return time.perf_counter() - began, history
 
 
@@ -61,9 +70,15 @@ def main(argv=None) -> None:
     print(f"make demo's network, {epochs} epochs, medians of {runs} runs")
     print(f"  fit without the view      {base:8.3f} s")
     print(f"  fit(live=True), recording {with_view:8.3f} s   ratio {with_view / base:.3f}")
-    print(f"  of which frames           {recorded:8.3f} s   ({100 * recorded / base:.1f}% of training), {len(recordings[-1].frames)} frames")
-    print(f"  sending in Jupyter (est.) {sending:8.3f} s   ({100 * sending / base:.1f}%): {updates:.0f} updates of {1000 * update_seconds(recordings[-1]):.2f} ms")
-    print(f"  live view in all          {recorded + sending:8.3f} s   ({100 * (recorded + sending) / base:.1f}% of training; the budget is 10%)")
+    print(
+        f"  of which frames           {recorded:8.3f} s   ({100 * recorded / base:.1f}% of training), {len(recordings[-1].frames)} frames"
+    )
+    print(
+        f"  sending in Jupyter (est.) {sending:8.3f} s   ({100 * sending / base:.1f}%): {updates:.0f} updates of {1000 * update_seconds(recordings[-1]):.2f} ms"
+    )
+    print(
+        f"  live view in all          {recorded + sending:8.3f} s   ({100 * (recorded + sending) / base:.1f}% of training; the budget is 10%)"
+    )
 
 
 if __name__ == "__main__":

@@ -122,7 +122,9 @@ class Recording:
         """Record epoch `epoch` (1-based) and, within the time budget, a frame; True if one was."""
         norms = [math.sqrt(sum(p.grad * p.grad for p in params)) for _, params in self.groups]
         for key, value in zip(("epoch", "loss", "accuracy", "lr", "grad_norm"), (epoch, loss, accuracy, lr, norms)):
-            self.series[key].append(_finite_or_none(value) if key != "grad_norm" else [_finite_or_none(v) for v in value])
+            self.series[key].append(
+                _finite_or_none(value) if key != "grad_norm" else [_finite_or_none(v) for v in value]
+            )
         if not (force or self._frame_due(epoch)):
             return False
         began = time.perf_counter()
@@ -148,8 +150,12 @@ class Recording:
         frame = {"epoch": epoch, "loss": _finite_or_none(loss), "accuracy": accuracy, "layers": [], "dead": None}
         if not self.layers:
             return frame
-        weights = [([[w.data for w in n.w] for n in neurons], [n.b.data for n in neurons]) for _, neurons in self.layers]
-        frame["layers"] = [{"w": [[_round(v) for v in row] for row in w], "b": [_round(v) for v in b]} for w, b in weights]
+        weights = [
+            ([[w.data for w in n.w] for n in neurons], [n.b.data for n in neurons]) for _, neurons in self.layers
+        ]
+        frame["layers"] = [
+            {"w": [[_round(v) for v in row] for row in w], "b": [_round(v) for v in b]} for w, b in weights
+        ]
         if self.numpy is not None:
             frame.update(self._computed(weights))
         return frame
@@ -158,7 +164,9 @@ class Recording:
         np = self.numpy
         out: dict = {}
         with np.errstate(all="ignore"):
-            data = self._forward(weights, np.asarray([x if isinstance(x, (list, tuple)) else [x] for x in self.X], dtype=float))
+            data = self._forward(
+                weights, np.asarray([x if isinstance(x, (list, tuple)) else [x] for x in self.X], dtype=float)
+            )
             out["dead_units"] = [
                 [layer, int(j)]
                 for layer, ((act, _), a) in enumerate(zip(self.layers, data))
@@ -184,7 +192,10 @@ class Recording:
         """The model's decision over the plane: for one output a score in [-1, 1] whose sign is
         the class (so the boundary is where the colour turns); for several, the class index."""
         if out.shape[1] > 1:
-            return {"classes": out.shape[1], "data": base64.b64encode(np.argmax(out, axis=1).astype(np.uint8).tobytes()).decode("ascii")}
+            return {
+                "classes": out.shape[1],
+                "data": base64.b64encode(np.argmax(out, axis=1).astype(np.uint8).tobytes()).decode("ascii"),
+            }
         s = out[:, 0]
         score = {"logit": np.tanh(0.5 * s), "probability": 2.0 * s - 1.0}.get(self.decision, np.tanh(s))
         return {"classes": 0, "data": _encode(np, score)}
@@ -329,7 +340,8 @@ class LiveView:
         StopTraining when stopped."""
         self.poll()
         while not self.controls.may_run(batch_starts_epoch):
-            self._show("paused")
+            if self.status["state"] != "paused":  # once: the view needs no resend while it waits
+                self._show("paused")
             time.sleep(0.05)
             self.poll()
         if self.status["state"] != "running":
@@ -470,12 +482,13 @@ def replay_page(recording: Recording, title: Optional[str] = None) -> str:
     """One self-contained offline page (no network request; a strict Content-Security-Policy)
     that scrubs through a recorded run epoch by epoch."""
     from autograd.explorer import offline_page
+    from autograd.render.style import visible
 
     data = recording.data()
     if title:
-        data["meta"] = dict(data["meta"], title=title)
+        data["meta"] = dict(data["meta"], title=visible(title))  # a lone surrogate is written, not a crash
     return offline_page(
-        title or data["meta"]["title"],
+        data["meta"]["title"],
         script=_asset("live.js") + "\n" + _asset("live_page.js"),
         style=_style() + _PAGE_STYLE,
         data=data,

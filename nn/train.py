@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import random
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
@@ -17,7 +18,6 @@ from typing import Callable, Optional, Union
 import autograd
 from autograd import no_grad, write_atomically
 from autograd.checks import check_integer, check_real
-
 from nn.compiled import CompiledPath, compiled_path
 from nn.evaluate import (
     DECISIONS,
@@ -30,7 +30,7 @@ from nn.evaluate import (
     outputs,
     predict,
 )
-from nn.live import LiveView, Recording, StopTraining, open_view
+from nn.live import Recording, StopTraining, open_view
 from nn.losses import LOSSES
 from nn.module import Module
 from nn.optim import SGD, Optimizer
@@ -69,10 +69,18 @@ class History:
             last += f", final accuracy {self.accuracy[-1]:.4g}"
         return f"History({self.epochs} epochs{last}, stopped_by={self.stopped_by!r})"
 
+    def to_html(self, title: Optional[str] = None) -> str:
+        """The run recorded by `fit(..., live=True)` as one self-contained offline page that
+        scrubs through it epoch by epoch (the live view's network, decision plane, curves and
+        gradient norms); `save_html` writes it to a file."""
+        if self.recording is None:
+            raise ValueError("History.to_html: this run recorded no frames; train with nn.fit(..., live=True) to record one")
+        from nn.live import replay_page
+
+        return replay_page(self.recording, title)
+
     def save_html(self, path, title: Optional[str] = None) -> str:
-        """Write the run recorded by `fit(..., live=True)` as one self-contained offline page
-        that scrubs through it epoch by epoch (the live view's network, decision plane, curves
-        and gradient norms); atomically; return the path.
+        """Write `to_html()` to `path` atomically; return the path.
 
         >>> import os, tempfile, warnings, nn
         >>> X, y = nn.datasets.xor()
@@ -83,11 +91,7 @@ class History:
         >>> len(history.recording.frames), "default-src 'none'" in open(page, encoding="utf-8").read()
         (3, True)
         """
-        if self.recording is None:
-            raise ValueError("History.save_html: this run recorded no frames; train with nn.fit(..., live=True) to record one")
-        from nn.live import replay_page
-
-        return write_atomically(path, replay_page(self.recording, title))
+        return write_atomically(path, self.to_html(title), where=f"History.save_html {os.fspath(path)}")
 
     def append(self, loss: float, accuracy: Optional[float], lr: float) -> None:
         """Record one epoch."""

@@ -46,7 +46,6 @@ CORE_FRIENDS = {
 # "explorer" and "testing" developers). {(module, private name): who removes it}. The lead
 # shrinks this to {} at the end; an entry that no longer occurs fails `test_temporary_list_is_not_stale`.
 TEMPORARY: dict[tuple[str, str], str] = {
-    ("autograd.testing.strategies", "_safe_trace"): "testing",
 }
 
 

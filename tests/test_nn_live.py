@@ -74,7 +74,7 @@ def test_a_run_records_every_epoch_and_frames_whose_last_loss_is_the_historys():
     model = _xor_model()
     _quiet_fit(model, X, y, loss="bce_with_logits", epochs=30)
     assert rec.frames[-1]["layers"][0]["w"][2] == [float(f"{w.data:.5g}") for w in model.layers[0].neurons[2].w]
-    norm = math.sqrt(sum(p.grad ** 2 for n in model.layers[1].neurons for p in (*n.w, n.b)))
+    norm = math.sqrt(sum(p.grad**2 for n in model.layers[1].neurons for p in (*n.w, n.b)))
     assert rec.series["grad_norm"][-1][1] == pytest.approx(norm, rel=1e-12)
 
 
@@ -93,7 +93,11 @@ def test_the_decision_plane_agrees_with_predict_at_its_grid_points():
     plane = np.frombuffer(base64.b64decode(frame["decision_plane"]["data"]), dtype=np.uint8)
     points = plane_points(np, history.recording.meta["plane"]["extent"])
     predicted = nn.predict(model, points.tolist(), decision="sign")
-    agree = [(byte > 127) == (p > 0) for byte, p, s in zip(plane, predicted, nn.outputs(model, points.tolist())) if abs(s) > 0.02]
+    agree = [
+        (byte > 127) == (p > 0)
+        for byte, p, s in zip(plane, predicted, nn.outputs(model, points.tolist()))
+        if abs(s) > 0.02
+    ]
     assert len(plane) == GRID * GRID and len(agree) > GRID * GRID // 2 and all(agree)
 
 
@@ -105,10 +109,12 @@ def test_dead_relus_are_those_whose_output_is_zero_on_every_training_input():
     expected = []  # by the engine, neuron by neuron
     for layer_index, layer in enumerate(model.layers[:-1]):
         for j in range(len(layer.neurons)):
-            def out_of(x, j=j, layer_index=layer_index):
-                for layer_ in model.layers[:layer_index]:
-                    x = layer_(x)
+
+            def out_of(x, j=j, layer_index=layer_index, layer=layer):
+                for earlier in model.layers[:layer_index]:
+                    x = earlier(x)
                 return layer.neurons[j](x).data
+
             if all(out_of(x) <= 0.0 for x in X):
                 expected.append([layer_index, j])
     assert dead == expected and history.recording.frames[-1]["dead"] == len(expected)
@@ -122,10 +128,14 @@ def test_pause_step_epoch_and_stop_act_through_the_buttons_messages(monkeypatch)
     X, y = nn.datasets.xor()
     X, y = X * 2, y * 2
     model = _xor_model()
-    history = nn.fit(model, X, y, loss="bce_with_logits", epochs=50, batch_size=2, shuffle=False, live=True, progress=False)
+    history = nn.fit(
+        model, X, y, loss="bce_with_logits", epochs=50, batch_size=2, shuffle=False, live=True, progress=False
+    )
     assert history.stopped_by == "stopped" and history.epochs == 1
     reference = _xor_model()
-    reference_history = nn.fit(reference, X, y, loss="bce_with_logits", epochs=1, batch_size=2, shuffle=False, progress=False)
+    reference_history = nn.fit(
+        reference, X, y, loss="bce_with_logits", epochs=1, batch_size=2, shuffle=False, progress=False
+    )
     assert history.loss == reference_history.loss
     assert [p.data for p in model.parameters()] == [p.data for p in reference.parameters()]
     states = [u["status"]["state"] for u in widget.updates]
@@ -137,7 +147,9 @@ def test_stop_in_the_middle_of_an_epoch_keeps_the_steps_taken_and_records_the_pa
     _scripted(monkeypatch, lambda n, w: w.click(clicks[n]) if n in clicks else None)
     X, y = nn.datasets.xor()
     model = _xor_model()
-    history = nn.fit(model, X, y, loss="bce_with_logits", epochs=5, batch_size=1, shuffle=False, live=True, progress=False)
+    history = nn.fit(
+        model, X, y, loss="bce_with_logits", epochs=5, batch_size=1, shuffle=False, live=True, progress=False
+    )
     assert history.stopped_by == "stopped" and history.epochs == 1
     reference = _xor_model()
     optimizer = nn.SGD(reference.parameters(), lr=0.1)
@@ -152,9 +164,14 @@ def test_stop_in_the_middle_of_an_epoch_keeps_the_steps_taken_and_records_the_pa
 
 def test_the_speed_control_clamps_its_delay_and_ignores_nonsense():
     c = Controls()
-    for message, delay in [({"control": "speed", "delay": 0.2}, 0.2), ({"control": "speed", "delay": 99}, 5.0),
-                           ({"control": "speed", "delay": float("nan")}, 5.0), ({"control": "speed", "delay": -1}, 0.0),
-                           ("junk", 0.0), ({"control": "launch"}, 0.0)]:
+    for message, delay in [
+        ({"control": "speed", "delay": 0.2}, 0.2),
+        ({"control": "speed", "delay": 99}, 5.0),
+        ({"control": "speed", "delay": float("nan")}, 5.0),
+        ({"control": "speed", "delay": -1}, 0.0),
+        ("junk", 0.0),
+        ({"control": "launch"}, 0.0),
+    ]:
         c.handle(message)
         assert c.delay == delay and c.state == "running"
 
@@ -189,7 +206,10 @@ def test_live_works_on_the_compiled_path_with_the_same_numbers():
 def test_a_model_that_is_not_an_mlp_gets_curves_and_norms_per_attribute():
     class Affine(nn.Module):
         def __init__(self):
-            self.scale, self.shift = nn.Neuron(1, activation="linear", seed=0), nn.Neuron(1, activation="linear", seed=1)
+            self.scale, self.shift = (
+                nn.Neuron(1, activation="linear", seed=0),
+                nn.Neuron(1, activation="linear", seed=1),
+            )
 
         def forward(self, x):
             return self.shift([self.scale(x)])
@@ -210,6 +230,18 @@ def test_a_history_with_its_recording_copies_and_pickles():
 def test_save_html_without_a_recording_says_how_to_get_one(tmp_path):
     X, y = nn.datasets.xor()
     history = _quiet_fit(_xor_model(), X, y, loss="bce_with_logits", epochs=2)
-    with pytest.raises(ValueError, match=r"live=True"):
+    with pytest.raises(ValueError, match=r"History.to_html: .*live=True"):
         history.save_html(tmp_path / "run.html")
     assert not (tmp_path / "run.html").exists()
+
+
+def test_save_html_onto_a_directory_names_save_html_and_a_strange_title_still_writes(tmp_path):
+    X, y = nn.datasets.xor()
+    history = _quiet_fit(_xor_model(), X, y, loss="bce_with_logits", epochs=2, live=True)
+    with pytest.raises(IsADirectoryError, match="History.save_html"):
+        history.save_html(tmp_path)
+    page = history.save_html(tmp_path / "run.html", title="run \udc80 </script><!--")
+    text = open(page, encoding="utf-8").read()
+    assert (
+        "</script><!--" not in text.split("<body>")[1].split('<script type="application/json"')[1].split("</script>")[0]
+    )

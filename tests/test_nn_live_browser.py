@@ -6,10 +6,9 @@ import time
 import warnings
 
 import pytest
+from test_explore_browser import driver  # noqa: F401 - the shared headless Chromium fixture
 
 import nn
-
-from test_explore_browser import driver  # noqa: F401 - the shared headless Chromium fixture
 
 pytest.importorskip("numpy")
 
@@ -20,17 +19,25 @@ def moons_run():
     model = nn.MLP(2, [8, 8, 1], activation="relu", seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        history = nn.fit(model, X, nn.datasets.to_signed(labels), loss="hinge", optimizer=nn.Adam(model.parameters(), lr=0.05),
-                         epochs=25, live=True, progress=False)
+        history = nn.fit(
+            model,
+            X,
+            nn.datasets.to_signed(labels),
+            loss="hinge",
+            optimizer=nn.Adam(model.parameters(), lr=0.05),
+            epochs=25,
+            live=True,
+            progress=False,
+        )
     return history
 
 
-def _wait(driver, script, seconds=10):
+def _wait(browser, script, seconds=10):
     for _ in range(int(seconds * 10)):
-        if driver.execute_script(script):
+        if browser.execute_script(script):
             return
         time.sleep(0.1)
-    raise AssertionError("timed out: " + script + " " + repr(driver.get_log("browser")))
+    raise AssertionError("timed out: " + script + " " + repr(browser.get_log("browser")))
 
 
 def test_the_replay_page_scrubs_every_recorded_frame_offline(driver, moons_run, tmp_path):  # noqa: F811
@@ -47,18 +54,26 @@ def test_the_replay_page_scrubs_every_recorded_frame_offline(driver, moons_run, 
     assert float(root.get_attribute("data-loss")) == moons_run.loss[-1]
     images = "return Array.from(document.querySelectorAll('.dg-live-neuron[data-layer=\"1\"] image')).map(i => i.getAttribute('href'))"
     last = driver.execute_script(images)
-    driver.execute_script("const s = document.querySelector('.dg-slider'); s.value = 0; s.dispatchEvent(new Event('input'))")
+    driver.execute_script(
+        "const s = document.querySelector('.dg-slider'); s.value = 0; s.dispatchEvent(new Event('input'))"
+    )
     assert root.get_attribute("data-epoch") == "1"
     first = driver.execute_script(images)
     assert len(first) == len(last) == 8 and sum(a != b for a, b in zip(first, last)) >= 4  # the heatmaps moved
     # the edges: one per weight, coloured by the sign of the weight they carry
-    signs = driver.execute_script("return Array.from(document.querySelectorAll('.dg-live-edge')).map(e => [e.classList.contains('dg-pos'), +e.dataset.weight])")
+    signs = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.dg-live-edge')).map(e => [e.classList.contains('dg-pos'), +e.dataset.weight])"
+    )
     assert len(signs) == 2 * 8 + 8 * 8 + 8 and all(pos == (w >= 0) for pos, w in signs)
     driver.execute_script("location.hash = 'frame=10'")
     _wait(driver, "return document.querySelector('.dg-live').dataset.frame === '10'")
-    assert driver.find_element("css selector", ".dg-phase").text.lower() == "replay"  # the end state shows on the last frame only
+    assert (
+        driver.find_element("css selector", ".dg-phase").text.lower() == "replay"
+    )  # the end state shows on the last frame only
     driver.get("file://" + str(path) + "#frame=0")  # a link to the first frame opens at it
-    _wait(driver, "return document.querySelector('.dg-live') && document.querySelector('.dg-live').dataset.epoch === '1'")
+    _wait(
+        driver, "return document.querySelector('.dg-live') && document.querySelector('.dg-live').dataset.epoch === '1'"
+    )
 
 
 def test_the_widget_module_sends_the_buttons_controls_and_follows_the_kernel(driver, moons_run, tmp_path):  # noqa: F811
@@ -69,7 +84,9 @@ def test_the_widget_module_sends_the_buttons_controls_and_follows_the_kernel(dri
     rec = moons_run.recording
     page = tmp_path / "widget.html"
     page.write_text(
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>" + w._css + "</style></head><body><div id='out'></div>"
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>"
+        + w._css
+        + "</style></head><body><div id='out'></div>"
         "<script type='application/json' id='esm'>" + json.dumps(w._esm).replace("<", "\\u003c") + "</script>"
         "<script type='application/json' id='meta'>" + json.dumps(w.meta).replace("<", "\\u003c") + "</script>"
         "<script type='module'>"
@@ -104,6 +121,8 @@ def test_the_widget_module_sends_the_buttons_controls_and_follows_the_kernel(dri
     assert root.get_attribute("data-epoch") == "25" and root.get_attribute("data-state") == "paused"
     assert driver.find_element("css selector", ".dg-live-pause").text == "▶ Resume"
     assert len(driver.find_elements("css selector", ".dg-live-neuron image")) == 2 + 8 + 8 + 1
-    driver.execute_script("window.kernelSets('status', {state: 'error', epoch: 25, message: 'FloatingPointError: fit: the loss became nan'})")
+    driver.execute_script(
+        "window.kernelSets('status', {state: 'error', epoch: 25, message: 'FloatingPointError: fit: the loss became nan'})"
+    )
     assert "the loss became nan" in driver.find_element("css selector", ".dg-live-message").text
     assert driver.find_element("css selector", ".dg-live-stop").get_attribute("disabled") == "true"

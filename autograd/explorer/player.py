@@ -10,15 +10,13 @@ request.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
-import json
 import math
 import os
 from importlib import resources
 from typing import Optional, Union
 
+from autograd.explorer.page import offline_page, stylesheet
 from autograd.files import check_file_path, write_atomically
 from autograd.render.style import visible
 from autograd.value import Value
@@ -167,29 +165,9 @@ def _asset(name: str) -> str:
     return resources.files("autograd.explorer").joinpath(name).read_text(encoding="utf-8")
 
 
-def _json_for_script(data: dict) -> str:
-    # Inside <script type="application/json">: no "</script>" or "<!--" can end it early.
-    return json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def _csp_hash(source: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
-
-
 def _page(data: dict, title: str) -> str:
     script = _asset("explorer.js") + "\n" + _asset("page.js")
-    style = _asset("explorer.css") + "\n" + _asset("page.css")
-    # Nothing may load from anywhere: only this script (by its hash) and this style run.
-    csp = f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(style)} 'unsafe-inline'; img-src data:"
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{style}</style>\n</head>\n<body>\n"
-        '<main id="dagrad-explorer"></main>\n'
-        f'<script type="application/json" id="dagrad-data">{_json_for_script(data)}</script>\n'
-        f"<script>{script}</script>\n</body>\n</html>\n"
-    )
+    return offline_page(title, script=script, style=stylesheet() + "\n" + _asset("page.css"), data=data, root_id="dagrad-explorer")
 
 
 _WIDGET_CLASS = None

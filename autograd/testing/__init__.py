@@ -22,19 +22,22 @@ from autograd.testing.gradcheck import (
     GradcheckReport,
     Kink,
     check_grads,
+    check_vjp,
     gradcheck,
     gradgradcheck,
     numerical_grad,
 )
-from autograd.testing.program import Node, Program
+from autograd.testing.program import Case, Constant, Node, Program
 
 _STRATEGIES = ("programs", "valid_inputs", "programs_and_inputs")
 _STATEFUL = ("graph_machine", "GraphMachine")
+_ORACLE = ("check_engine", "EngineMismatch")
 
 __all__ = [
     "gradcheck",
     "gradgradcheck",
     "check_grads",
+    "check_vjp",
     "numerical_grad",
     "GradcheckError",
     "FiniteDifferenceError",
@@ -44,12 +47,15 @@ __all__ = [
     "Kink",
     "Program",
     "Node",
+    "Constant",
+    "Case",
     "OpDomain",
     "DOMAINS",
     "register_domain",
     "domain_of",
     *_STRATEGIES,
     *_STATEFUL,
+    *_ORACLE,
 ]
 
 
@@ -63,8 +69,12 @@ def __getattr__(name):
         from autograd.testing import stateful
 
         return getattr(stateful, name)
+    if name in _ORACLE:
+        from autograd.testing import oracle
+
+        return getattr(oracle, name)
     raise AttributeError(f"module 'autograd.testing' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_STRATEGIES) | set(_STATEFUL))
+    return sorted(set(globals()) | set(_STRATEGIES) | set(_STATEFUL) | set(_ORACLE))

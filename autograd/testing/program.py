@@ -1,8 +1,9 @@
 """`Program`: a straight-line program over the op table, runnable on floats, Values or anything.
 
 Values 0..n_inputs-1 are the inputs x0, x1, ...; node k computes value n_inputs + k by applying
-one op to earlier values (any of them, repeats allowed, so shared sub-expressions make DAGs).
-The last node is the output. The strategies in `autograd.testing.strategies` generate programs;
+one op to earlier values (any of them, repeats allowed, so shared sub-expressions make DAGs)
+and to numbers written in the program (`Constant`s: `x0 ** 2.0`, `2.0 * x0`). The last node is
+the output. The strategies in `autograd.testing.strategies` generate programs;
 `repr(program)` is Python source, so a failing example reads as code.
 """
 
@@ -17,15 +18,49 @@ from autograd.ops import OPS, Op
 from autograd.testing.domains import domain_of
 from autograd.value import Value, apply
 
-__all__ = ["Node", "Program"]
+__all__ = ["Case", "Constant", "Node", "Program"]
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A number written in a program, as an argument of a node: the `2.0` of `x0 ** 2.0`.
+
+    >>> from autograd.testing import Constant, Program
+    >>> Program(1, [("pow", 0, Constant(2.0)), ("mul", Constant(3.0), 1)])
+    def program(x0):
+        v1 = x0 ** 2.0
+        v2 = 3.0 * v1
+        return v2
+    """
+
+    value: float
+
+    def __post_init__(self):
+        if isinstance(self.value, bool) or not isinstance(self.value, numbers.Real) or not math.isfinite(self.value):
+            raise ValueError(f"Constant: value must be a finite real number, got {self.value!r}")
+        object.__setattr__(self, "value", float(self.value))
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
 
 @dataclass(frozen=True)
 class Node:
-    """One step of a program: `op` applied to the values at indices `args`."""
+    """One step of a program: `op` applied to `args`, each the index of an earlier value (an
+    int: inputs first, then one value per node) or a `Constant`."""
 
     op: Op
     args: tuple
+
+    @property
+    def indices(self) -> tuple:
+        """The indices among `args` (the values this node reads; constants left out)."""
+        return tuple(a for a in self.args if not isinstance(a, Constant))
+
+    def arguments(self, values: Sequence) -> list:
+        """The node's arguments: the values at its indices (of `values`, a program's trace so
+        far), its constants as floats."""
+        return [a.value if isinstance(a, Constant) else values[a] for a in self.args]
 
 
 def _as_op(op: Union[str, Op]) -> Op:
@@ -39,10 +74,15 @@ def _as_op(op: Union[str, Op]) -> Op:
 
 
 class Program:
-    """A straight-line program: `n_inputs` inputs, then `nodes`, each `(op, *arg indices)`.
+    """A straight-line program: `n_inputs` inputs x0, x1, ..., then `nodes`.
+
+    Fields: `n_inputs` (an int >= 1) and `nodes`, a tuple of `Node`s (`node.op`, an `Op`;
+    `node.args`, indices of earlier values or `Constant`s). The constructor also takes each node
+    as a tuple `(op, *args)`: the op by name or `Op`, an int arg an index, a float (or
+    `Constant`) a number written in the program.
 
     Call it (or `run`) on floats to get a float, on Values to get a Value (so it can be passed
-    to `gradcheck` directly); `trace` returns every intermediate value.
+    to `gradcheck` directly); `trace` returns every intermediate value; `repr` is its source.
 
     >>> from autograd.testing import Program
     >>> p = Program(2, [("mul", 0, 1), ("tanh", 2), ("add", 3, 2)])
@@ -70,10 +110,18 @@ class Program:
                 op, args = node.op, node.args
             else:
                 op, *args = node
-            op, args = _as_op(op), tuple(args)
+            op, args = _as_op(op), tuple(Constant(a) if isinstance(a, float) else a for a in args)
             available = n_inputs + k
-            if not all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a < available for a in args):
-                raise ValueError(f"Program: node {k} ({op.name}) args {args} must be indices of earlier values (0..{available - 1})")
+            if not all(
+                isinstance(a, Constant) or (isinstance(a, int) and not isinstance(a, bool) and 0 <= a < available)
+                for a in args
+            ):
+                raise ValueError(
+                    f"Program: node {k} ({op.name}) args {args} must be indices of earlier values (0..{available - 1}) "
+                    "or Constants (floats)"
+                )
+            if args and all(isinstance(a, Constant) for a in args):
+                raise ValueError(f"Program: node {k} ({op.name}) reads no value, only constants {args}")
             if op.arity is not None and len(args) != op.arity:
                 raise ValueError(f"Program: node {k}: {op.name} takes {op.arity} inputs, got {len(args)}")
             if not args:
@@ -123,7 +171,7 @@ class Program:
         if not any(isinstance(x, Value) for x in values):
             values = [float(x) for x in values]
         for node in self.nodes:
-            values.append(apply(node.op, *[values[a] for a in node.args]))
+            values.append(apply(node.op, *node.arguments(values)))
         return values
 
     def run(self, inputs: Sequence):
@@ -158,7 +206,7 @@ class Program:
                 implementation = implementations[node.op.name]
             except KeyError:
                 raise KeyError(f"Program.run_with: no implementation given for op {node.op.name!r}") from None
-            values.append(implementation(*[values[a] for a in node.args]))
+            values.append(implementation(*node.arguments(values)))
         return values[-1]
 
     def admits(
@@ -184,12 +232,12 @@ class Program:
         """
         inputs = [float(x) for x in self._check_inputs(inputs)]
         node_domains = [domain_of(node.op, domains) for node in self.nodes]
-        center = self._safe_trace(inputs)
+        center = self.trace_or_none(inputs)
         if center is None or not all(math.isfinite(v) and abs(v) <= max_magnitude for v in center):
             return False
         signs = []
         for node, domain in zip(self.nodes, node_domains):
-            args = [center[a] for a in node.args]
+            args = node.arguments(center)
             if not domain.admits(args, kink_margin if avoid_kinks else 0.0):
                 return False
             signs.append(domain.kink_signs(args) if avoid_kinks else ())
@@ -197,16 +245,17 @@ class Program:
             for step in (radius, -radius):
                 moved = list(inputs)
                 moved[i] += step
-                values = self._safe_trace(moved)
+                values = self.trace_or_none(moved)
                 if values is None or not all(math.isfinite(v) for v in values):
                     return False
                 for node, domain, sign in zip(self.nodes, node_domains, signs):
-                    args = [values[a] for a in node.args]
+                    args = node.arguments(values)
                     if not domain.admits(args) or (avoid_kinks and domain.kink_signs(args) != sign):
                         return False
         return True
 
-    def _safe_trace(self, inputs):
+    def trace_or_none(self, inputs) -> Optional[list]:
+        """`trace(inputs)`, or None where an op fails (outside its domain) on the way."""
         try:
             return self.trace(inputs)
         except (ArithmeticError, ValueError, TypeError):  # TypeError: a user forward gave a complex
@@ -229,12 +278,25 @@ class Program:
         lines = [f"def program({', '.join(names)}):"]
         for node in self.nodes:
             name = f"v{len(names)}"
-            lines.append(f"    {name} = {_expression(node, [names[a] for a in node.args])}")
+            lines.append(
+                f"    {name} = {_expression(node, [repr(a) if isinstance(a, Constant) else names[a] for a in node.args])}"
+            )
             names.append(name)
         lines.append(f"    return {names[-1]}")
         return "\n".join(lines)
 
     __repr__ = __str__ = lambda self: self.source
+
+    @property
+    def imports(self) -> list:
+        """The import lines the source needs beyond a Value: `import autograd` for n-ary ops,
+        `from autograd import OPS` for ops written `OPS['name'](...)` (user ops)."""
+        lines = []
+        if any("autograd." in _expression(node, ["x"] * len(node.args)) for node in self.nodes):
+            lines.append("import autograd")
+        if any("OPS[" in _expression(node, ["x"] * len(node.args)) for node in self.nodes):
+            lines.append("from autograd import OPS")
+        return lines
 
     def _key(self):
         return (self.n_inputs, tuple((node.op.name, node.args) for node in self.nodes))
@@ -254,8 +316,47 @@ def _expression(node: Node, args: list) -> str:
         return f"abs({args[0]})"
     if op.operator:
         return f"{op.operator}{args[0]}" if len(args) == 1 else f"{args[0]} {op.operator} {args[1]}"
-    if op.method:
+    if op.method and not isinstance(node.args[0], Constant):
         return f"{args[0]}.{op.method}({', '.join(args[1:])})"
     if op.source is not None:
         return op.source(args)
     return f"OPS[{op.name!r}]({', '.join(args)})"
+
+
+class Case(tuple):
+    """A program and the inputs to run it at, as the strategies draw them: unpacks as
+    `program, inputs = case`, and prints as runnable source and the call, so a shrunk failure
+    can be pasted into a file and run.
+
+    >>> from autograd.testing import Case, Program
+    >>> Case(Program(1, [("exp", 0), ("mul", 1, 0)]), [0.5])
+    def program(x0):
+        v1 = x0.exp()
+        v2 = v1 * x0
+        return v2
+    program(0.5)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, program: Program, inputs: Sequence):
+        return super().__new__(cls, (program, tuple(inputs)))
+
+    @property
+    def program(self) -> Program:
+        return self[0]
+
+    @property
+    def inputs(self) -> tuple:
+        return self[1]
+
+    def __repr__(self) -> str:
+        call = f"program({', '.join(repr(float(x)) for x in self.inputs)})"
+        return "\n".join([*self.program.imports, self.program.source, call])
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        # Hypothesis's pretty printer: one line per source line, indented under "case=".
+        for k, line in enumerate(repr(self).split("\n")):
+            if k:
+                printer.break_()
+            printer.text(line)

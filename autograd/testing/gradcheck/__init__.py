@@ -26,7 +26,8 @@ The package follows the check's steps, one module each: `arguments` (validating 
 own arguments), `derivatives` (the analytic side, any order, either mode), `differences` (the
 numeric side), `compare` (one order of one mode, row by row), `graphs`, `kinks` and `faults`
 (explaining a failure), `fast` (a random projection), `messages` (the table) and `report`
-(what is returned or raised); `checkers` holds the public functions. Only the names below are
+(what is returned or raised); `checkers` holds the public functions, `vjp` the check of a
+plain-float function against its hand-written gradient. Only the names below are
 public; the modules are the layout, not the API.
 """
 
@@ -39,6 +40,7 @@ from autograd.testing.gradcheck.report import (
     GradcheckReport,
     Kink,
 )
+from autograd.testing.gradcheck.vjp import check_vjp
 
 __all__ = [
     "GradcheckError",
@@ -50,11 +52,23 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "check_grads",
+    "check_vjp",
     "numerical_grad",
 ]
 
 # Tracebacks, reprs and the API docs name each public object where users import it from.
-for _public in (GradcheckError, FiniteDifferenceError, GradcheckReport, DerivativeRow, Kink, Fault,
-                gradcheck, gradgradcheck, check_grads, numerical_grad):
+for _public in (
+    GradcheckError,
+    FiniteDifferenceError,
+    GradcheckReport,
+    DerivativeRow,
+    Kink,
+    Fault,
+    gradcheck,
+    gradgradcheck,
+    check_grads,
+    check_vjp,
+    numerical_grad,
+):
     _public.__module__ = __name__
 del _public

@@ -3,6 +3,10 @@ differences refused."""
 
 from __future__ import annotations
 
+# pytest leaves this module's frames out of a failing test's traceback: the failure is the
+# report, not the checker's code (`--fulltrace` shows them).
+__tracebackhide__ = True
+
 from autograd.testing.gradcheck.derivatives import data_of, make_leaves, partials
 from autograd.testing.gradcheck.differences import (
     error_sizes,
@@ -33,8 +37,19 @@ def compare_level(f, points, names, order, eps, atol, rtol, where, mode="rev", k
         abs_error, rel_error = error_sizes(a, num)
         failed = not abs_error <= atol + rtol * abs(num)  # like numpy.allclose(a, num)
         rows.append(
-            DerivativeRow(wrt, _derivative_name(wrt, names), names[i], points[i], a, num, abs_error, rel_error,
-                          failed, mode, differences.steps[i])
+            DerivativeRow(
+                wrt,
+                _derivative_name(wrt, names),
+                names[i],
+                points[i],
+                a,
+                num,
+                abs_error,
+                rel_error,
+                failed,
+                mode,
+                differences.steps[i],
+            )
         )
     if kinks and any(row.failed for row in rows):
         rows = explain_kinks(f, points, names, order, rows, differences, atol, rtol, where, mode)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# pytest leaves this module's frames out of a failing test's traceback: the failure is the
+# report, not the checker's code (`--fulltrace` shows them).
+__tracebackhide__ = True
+
 from autograd import Value, grad
 from autograd.forward import push_forward
 
@@ -15,7 +19,8 @@ def call_f(f, leaves, where):
     if not isinstance(out, Value):
         raise TypeError(
             f"{where}: f must return a Value computed from its inputs, got {type(out).__name__}: {out!r}"
-            " (a float carries no graph to differentiate)"
+            " (a float carries no graph to differentiate; to check a plain-float function against a gradient "
+            "you wrote, use check_vjp(f, grad_f, inputs))"
         )
     return out
 

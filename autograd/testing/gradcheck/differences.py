@@ -3,15 +3,18 @@ relative to |x| and errors that say when a point is too close to the edge of f's
 
 from __future__ import annotations
 
+# pytest leaves this module's frames out of a failing test's traceback: the failure is the
+# report, not the checker's code (`--fulltrace` shows them).
+__tracebackhide__ = True
+
 import math
 import numbers
 from dataclasses import dataclass
 
+from autograd import Value
 from autograd.testing.gradcheck.derivatives import data_of, make_leaves, partials
 from autograd.testing.gradcheck.messages import describe, indented
 from autograd.testing.gradcheck.report import FiniteDifferenceError
-
-from autograd import Value
 
 
 def partials_at(f, points, names, order, where, perturbed, step, center, mode="rev"):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import math
+# pytest leaves this module's frames out of a failing test's traceback: the failure is the
+# report, not the checker's code (`--fulltrace` shows them).
+__tracebackhide__ = True
 
-from autograd.testing.gradcheck.derivatives import as_node, call_f, data_of, make_leaves
-from autograd.testing.gradcheck.differences import error_sizes
-from autograd.testing.gradcheck.report import DerivativeRow, FiniteDifferenceError
+import math
 
 from autograd import grad
 from autograd.forward import push_forward
+from autograd.testing.gradcheck.derivatives import as_node, call_f, data_of, make_leaves
+from autograd.testing.gradcheck.differences import error_sizes
+from autograd.testing.gradcheck.report import DerivativeRow, FiniteDifferenceError
 
 
 def _direction(rng, points):

@@ -11,6 +11,10 @@ so a rule 1% off where the op's own derivative is below atol is still named when
 
 from __future__ import annotations
 
+# pytest leaves this module's frames out of a failing test's traceback: the failure is the
+# report, not the checker's code (`--fulltrace` shows them).
+__tracebackhide__ = True
+
 import math
 import sys
 from typing import Optional
@@ -118,8 +122,20 @@ def upstream_fault(node, namer) -> Optional[Fault]:
             "is 1 (the op is f's output, or its input's tangent is 1 in forward mode)"
         )
         error = abs(other - expected)
-        return Fault(op.name, namer.name(node), node.label, inputs, k, 1, "rev", other, expected, error,
-                     error / abs(expected) if expected else math.inf, text)
+        return Fault(
+            op.name,
+            namer.name(node),
+            node.label,
+            inputs,
+            k,
+            1,
+            "rev",
+            other,
+            expected,
+            error,
+            error / abs(expected) if expected else math.inf,
+            text,
+        )
     return None
 
 
@@ -165,7 +181,8 @@ def _node_fault(node, namer, moving, level, mode, row, weight) -> Fault:
     wrt = " ".join(f"d{namer.name(parents[moving[j]])}" for j in row.wrt)
     amplified = (
         f"; f's output changes {weight:.6g} times as fast as {namer.name(node)}, so this error matters to f"
-        if weight > 1.0 else ""
+        if weight > 1.0
+        else ""
     )
     text = (
         f"node at fault: {namer.describe(node)}, node {namer.name(node)[1:]} of {namer.interior} in f's graph: "
@@ -174,5 +191,6 @@ def _node_fault(node, namer, moving, level, mode, row, weight) -> Fault:
         f"difference of {op.name} alone at the inputs it saw {inputs!r} gives {numeric:.10g} "
         f"(abs error {abs_error:.3g}, rel error {row.rel_error:.3g}, {MODE_NAMES[mode]}{amplified})"
     )
-    return Fault(op.name, namer.name(node), node.label, inputs, k, level, mode, analytic, numeric,
-                 abs_error, row.rel_error, text)
+    return Fault(
+        op.name, namer.name(node), node.label, inputs, k, level, mode, analytic, numeric, abs_error, row.rel_error, text
+    )
