@@ -205,7 +205,7 @@ function dagradExplorer(el, data, options) {
     const key = (g.classList.contains("dg-has-grad") ? "b|" : "r|") + line.getAttribute("class") + "|" + line.textContent;
     let width = textWidths.get(key);
     if (width === undefined) { width = line.getComputedTextLength(); textWidths.set(key, width); }
-    const room = g._box.width - 8;
+    const room = g._box.width - 12; // clear of a thick border (the value in play)
     if (width > room) { line.setAttribute("textLength", String(room)); line.setAttribute("lengthAdjust", "spacingAndGlyphs"); }
   }
 
@@ -277,6 +277,7 @@ function dagradExplorer(el, data, options) {
   }
 
   function show(f, fromModel) {
+    visible(); // lays out once the player is on the page: the lines below are measured
     frame = Math.max(0, Math.min(last, f | 0));
     const fr = frames[frame];
     const st = stateAt(frame);
