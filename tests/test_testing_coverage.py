@@ -147,7 +147,7 @@ def test_the_hypothesis_entry_point_is_declared():
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     text = open(os.path.join(root, "pyproject.toml"), encoding="utf-8").read()
-    assert '[project.entry-points.hypothesis]\ndagrad = "autograd.testing.strategies:_hypothesis_setup_hook"' in text
+    assert '[project.entry-points.hypothesis]\ndagrad = "autograd.testing.hypothesis_hook:register"' in text
 
 
 def test_program_docstring_describes_its_fields():
