@@ -11,6 +11,11 @@ parsed.
    The PyTorch notebook needs PyTorch: without it, it is shown unexecuted, with a note in the
    build log (as docs/pictures.py skips the screenshot without Chromium). DAGRAD_DOCS_EXECUTE=0
    shows every notebook unexecuted (CI does that: the test suite has already run them).
+
+3. Nothing is fetched from the network when a page is viewed: on a notebook page with saved
+   widget state, nbconvert's template adds a script that loads Jupyter's widget manager from
+   unpkg.com (to replay the state, which our anywidget player cannot use in a static page
+   anyway); it is removed.
 """
 
 import importlib.util
@@ -52,6 +57,7 @@ class DoctestFences(Extension):
 
 LOG = logging.getLogger("mkdocs.hooks.dagrad")
 NEEDS_TORCH = ["notebooks/07_outgrow_to_pytorch.ipynb"]
+WIDGET_LOADER = re.compile(r"<script>\s*\(function\(\) \{\s*function addWidgetsRenderer\(\).*?</script>", re.S)
 
 
 def on_config(config):
@@ -65,3 +71,11 @@ def on_config(config):
             jupyter.config["execute_ignore"] = list(jupyter.config["execute_ignore"]) + NEEDS_TORCH
             LOG.info("PyTorch is not installed: %s shown without running it (pip install torch)", NEEDS_TORCH[0])
     return config
+
+
+def on_post_page(output, page, config):
+    if page.file.src_uri.endswith(".ipynb"):
+        output = WIDGET_LOADER.sub("", output)  # present when the notebook saved widget state
+        if "unpkg.com" in output:
+            raise RuntimeError(f"{page.file.src_uri}: the widget loader of nbconvert's template changed; update docs/hooks.py")
+    return output

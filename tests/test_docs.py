@@ -119,3 +119,14 @@ def test_api_reference_names_exist(target, members):
         break
     missing = [name for name in members if not hasattr(obj, name)]
     assert not missing, f"{target} has no {missing}"
+
+
+def test_the_readmes_links_lead_somewhere():
+    # The docs pages' links are checked by the strict site build; the README is not part of the
+    # site, so its relative links (docs pages, notebooks, pictures, source files) are checked here.
+    readme = open(PAGES[0], encoding="utf-8").read()
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    local = [t for t in targets if not re.match(r"[a-z]+:", t)]
+    assert len(local) >= 20
+    missing = [t for t in local if not os.path.exists(os.path.join(ROOT, t))]
+    assert not missing, f"README.md links to missing files: {missing}"

@@ -229,8 +229,10 @@ function dagradExplorer(el, data, options) {
     // 2. else the free spot nearest the edge's middle (a grid over the drawing), with a leader line
     let lead = false;
     if (!placed) {
-      const mid = points[0], GX = 12, GY = 8; // square rings of grid spots around the middle, nearest first
-      const rings = Math.ceil(Math.max((maxX - minX) / GX, (maxY - minY + BAND) / GY));
+      // Square rings of grid spots around the middle, nearest first, within RINGS (a search over a
+      // whole big drawing would stall the player); past them the band above the drawing.
+      const mid = points[0], GX = 12, GY = 8, RINGS = 40;
+      const rings = Math.min(RINGS, Math.ceil(Math.max((maxX - minX) / GX, (maxY - minY + BAND) / GY)));
       for (let r = 1; r <= rings && !placed; r++) {
         let best = Infinity;
         for (let i = -r; i <= r; i++) {

@@ -477,7 +477,8 @@ def _shade(grad: float, largest: float) -> str:
 
 
 def _weight_note() -> str:
-    return (f'edges into a neuron: <FONT COLOR="{COLORS["weight_positive"]}"><B>w &gt; 0</B></FONT>, '
+    # &#160;: graphviz-pure drops a plain space just before a <FONT> tag
+    return (f'edges into a neuron:&#160;<FONT COLOR="{COLORS["weight_positive"]}"><B>w &gt; 0</B></FONT>, '
             f'<FONT COLOR="{COLORS["weight_negative"]}"><B>w &lt; 0</B></FONT>, as wide as |w|; '
             f'the {STRONG_INPUTS} largest |w| of each neuron (the others faint)')
 

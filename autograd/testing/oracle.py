@@ -33,8 +33,13 @@ __all__ = ["check_engine", "EngineMismatch"]
 __tracebackhide__ = True
 
 _OPERATORS = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
-    "pow": operator.pow, "neg": operator.neg, "abs": abs,
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "pow": operator.pow,
+    "neg": operator.neg,
+    "abs": abs,
 }
 
 
@@ -76,7 +81,9 @@ def _implementations(ops) -> dict:
                 raise TypeError(f"check_engine: ops[{name!r}] must be callable, got {function!r}")
         return dict(ops)
     if isinstance(ops, str) or not isinstance(ops, Sequence) or not ops:
-        raise TypeError(f"check_engine: ops must be a list of dagrad op names or a mapping name -> function, got {ops!r}")
+        raise TypeError(
+            f"check_engine: ops must be a list of dagrad op names or a mapping name -> function, got {ops!r}"
+        )
     found = {}
     for name in ops:
         if name not in OPS:
@@ -86,7 +93,9 @@ def _implementations(ops) -> dict:
         elif OPS[name].method:
             found[name] = (lambda method: lambda a, *rest: getattr(a, method)(*rest))(OPS[name].method)
         else:
-            raise ValueError(f"check_engine: {name!r} has no Python operator or method; give ops={{{name!r}: your_function}}")
+            raise ValueError(
+                f"check_engine: {name!r} has no Python operator or method; give ops={{{name!r}: your_function}}"
+            )
     return found
 
 
@@ -160,15 +169,25 @@ def check_engine(
     """
     engine = _Engine(leaf, backward, grad_of, ops, data, differentiate)
     names = list(engine.implementations)
-    options = dict(ops=names, constants=True, constant_args=constant_args, min_value=min_value, max_value=max_value)
+    options = {
+        "ops": names,
+        "constants": True,
+        "constant_args": constant_args,
+        "min_value": min_value,
+        "max_value": max_value,
+    }
     cases = st.one_of(
         programs_and_inputs(max_nodes=max_nodes, **options),
-        programs_and_inputs(min_inputs=1, max_inputs=2, min_nodes=1, max_nodes=deep_nodes,
-                            **options),
+        programs_and_inputs(min_inputs=1, max_inputs=2, min_nodes=1, max_nodes=deep_nodes, **options),
     )
 
-    @settings(max_examples=max_examples, database=None, deadline=None, print_blob=False,
-              suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        print_blob=False,
+        suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(case=cases)
     def against_dagrad(case):
         _check_case(engine, case, rtol, atol)
@@ -201,7 +220,13 @@ def _check_case(engine: _Engine, case: Case, rtol: float, atol: float) -> None:
     for i, leaf in enumerate(leaves):
         got = engine.number(engine.read_grad(leaf))
         if not _close(got, expected_grads[i], rtol, atol):
-            _fail(case, f"the gradient of x{i}", got, expected_grads[i], _blame(engine, program, expected_values, rtol, atol))
+            _fail(
+                case,
+                f"the gradient of x{i}",
+                got,
+                expected_grads[i],
+                _blame(engine, program, expected_values, rtol, atol),
+            )
     if engine.differentiate is not None:
         _check_second_order(engine, case, rtol, atol)
 
@@ -213,7 +238,10 @@ def _run(engine, program, leaves, case) -> list:
         raise EngineMismatch(
             f"check_engine: your engine raised {type(error).__name__}: {error}\nwhile running:\n{case!r}\n"
             "(if your engine does not support this form, leave the op out of ops, or pass constant_args)",
-            case, "running the program", error, None,
+            case,
+            "running the program",
+            error,
+            None,
         ) from error
 
 
@@ -224,19 +252,31 @@ def _check_second_order(engine, case, rtol, atol) -> None:
     leaves = [engine.leaf(x) for x in inputs]
     derivatives = engine.differentiate(engine.run(program, leaves)[-1], leaves)
     for i, (d, expected_d) in enumerate(zip(derivatives, first)):
-        row = grad(expected_d, dagrad_leaves, allow_constant=True) if isinstance(expected_d, Value) else [0.0] * len(leaves)
+        row = (
+            grad(expected_d, dagrad_leaves, allow_constant=True)
+            if isinstance(expected_d, Value)
+            else [0.0] * len(leaves)
+        )
         got_row = engine.differentiate(d, leaves)
         for j, (got, expected) in enumerate(zip(got_row, row)):
             if not _close(engine.number(got), expected, rtol, atol):
-                _fail(case, f"the second derivative d2/dx{i} dx{j}", engine.number(got), expected,
-                      "a rule that is right at first order but not differentiable again (it reads .data or float())")
+                _fail(
+                    case,
+                    f"the second derivative d2/dx{i} dx{j}",
+                    engine.number(got),
+                    expected,
+                    "a rule that is right at first order but not differentiable again (it reads .data or float())",
+                )
 
 
 def _fail(case: Case, what: str, got: float, expected: float, fault: str):
     raise EngineMismatch(
         f"check_engine: {what}: your engine gives {got!r}, dagrad {expected!r}\n{fault}\n"
         f"the program (shrunk by Hypothesis; it runs on dagrad as written):\n{case!r}",
-        case, what, got, expected,
+        case,
+        what,
+        got,
+        expected,
     )
 
 
@@ -254,12 +294,15 @@ def _blame(engine: _Engine, program: Program, values: list, rtol: float, atol: f
     shared = [f"{_name(a, program)} ({count} uses)" for a, count in sorted(uses.items()) if count > 1]
     if shared:
         return (
-            "accumulation at fault: every op alone is right, but " + ", ".join(shared) + " feed(s) more than one "
-            "use; a value's gradient is the sum over its uses, so each rule must add to it (grad += ...), "
+            "accumulation at fault: every op alone is right, and a value is used more than once: "
+            + ", ".join(shared)
+            + ". A value's gradient is the sum over its uses, so each rule must add to it (grad += ...), "
             "not overwrite it (grad = ...)"
         )
-    return ("no single op and no shared value explains it: check the order of your backward pass (reverse "
-            "topological order: every use of a value before the value)")
+    return (
+        "no single op and no shared value explains it: check the order of your backward pass (reverse "
+        "topological order: every use of a value before the value)"
+    )
 
 
 def _name(index: int, program: Program) -> str:
@@ -280,11 +323,15 @@ def _op_alone(engine, node: Node, args: list, rtol, atol, label) -> str:
             if not _close(got, expected, rtol, atol):
                 shown = ", ".join(repr(a) for a in args)
                 if scale is None:
-                    return (f"op at fault: {node.op.name} ({label}): alone on your engine at ({shown}), the gradient "
-                            f"of its input {j} is {got!r} where dagrad gives {expected!r}")
-                return (f"op at fault: {node.op.name} ({label}) ignores its upstream gradient: alone its gradients "
-                        f"are right, but with its output times 2.0 the gradient of input {j} is {got!r}, not "
-                        f"{expected!r} (a rule must multiply by out.grad)")
+                    return (
+                        f"op at fault: {node.op.name} ({label}): alone on your engine at ({shown}), the gradient "
+                        f"of its input {j} is {got!r} where dagrad gives {expected!r}"
+                    )
+                return (
+                    f"op at fault: {node.op.name} ({label}) ignores its upstream gradient: alone its gradients "
+                    f"are right, but with its output times 2.0 the gradient of input {j} is {got!r}, not "
+                    f"{expected!r} (a rule must multiply by out.grad)"
+                )
     return ""
 
 

@@ -278,7 +278,9 @@ class Program:
         lines = [f"def program({', '.join(names)}):"]
         for node in self.nodes:
             name = f"v{len(names)}"
-            lines.append(f"    {name} = {_expression(node, [repr(a) if isinstance(a, Constant) else names[a] for a in node.args])}")
+            lines.append(
+                f"    {name} = {_expression(node, [repr(a) if isinstance(a, Constant) else names[a] for a in node.args])}"
+            )
             names.append(name)
         lines.append(f"    return {names[-1]}")
         return "\n".join(lines)

@@ -123,7 +123,9 @@ class GraphMachine(RuleBasedStateMachine):
         recipes = [a.recipe for a in args]
         if under_no_grad or not value.requires_grad:
             return _Node(value, lambda env, out=out: out, frozenset())
-        node = _Node(value, lambda env: op.forward(*[r(env) for r in recipes]), frozenset().union(*(a.leaves for a in args)))
+        node = _Node(
+            value, lambda env: op.forward(*[r(env) for r in recipes]), frozenset().union(*(a.leaves for a in args))
+        )
         self._check_second_order(node)
         return node
 
@@ -133,7 +135,9 @@ class GraphMachine(RuleBasedStateMachine):
         arity = op.arity or data.draw(st.sampled_from(domain_of(op).arities or (2,)), label="arity")
         args = [a, b]
         if arity > 2:  # an n-ary op: its further inputs repeat a and b
-            args += data.draw(st.lists(st.sampled_from([a, b]), min_size=arity - 2, max_size=arity - 2), label="more inputs")
+            args += data.draw(
+                st.lists(st.sampled_from([a, b]), min_size=arity - 2, max_size=arity - 2), label="more inputs"
+            )
         return self._apply(op, args[:arity])
 
     @rule(target=nodes, a=nodes, b=nodes)
@@ -161,7 +165,9 @@ class GraphMachine(RuleBasedStateMachine):
         assume(a.value.requires_grad and a.leaves and _depth(a) == 0)
         i = min(a.leaves)
         [d] = grad(a.value, [self.leaves[i]], create_graph=True)
-        self._check(d.data, _central_difference(a.recipe, self._env(), i), f"grad(create_graph=True) of {a!r} w.r.t. x{i}", [a])
+        self._check(
+            d.data, _central_difference(a.recipe, self._env(), i), f"grad(create_graph=True) of {a!r} w.r.t. x{i}", [a]
+        )
         self._check_second_order(a, [i])
         assume(abs(d.data) <= _MAX)
         recipe = a.recipe
@@ -208,12 +214,17 @@ class GraphMachine(RuleBasedStateMachine):
         copied = copy.deepcopy(a.value, memo)
         assert copied is not a.value and copied.data == a.value.data and copied.op == a.value.op
         assert copied.requires_grad == a.value.requires_grad and copied.label == a.value.label
-        for i, leaf in enumerate(self.leaves):
+        for leaf in self.leaves:
             twin = memo.get(id(leaf))
             if twin is None:
                 continue
             assert (twin.data, twin.grad, twin.has_grad, twin.requires_grad, twin.label) == (
-                leaf.data, leaf.grad, leaf.has_grad, leaf.requires_grad, leaf.label)
+                leaf.data,
+                leaf.grad,
+                leaf.has_grad,
+                leaf.requires_grad,
+                leaf.label,
+            )
         if copied.requires_grad:  # the copy trains on its own: its backward leaves the originals alone
             before = [(leaf.has_grad, leaf.grad) for leaf in self.leaves]
             twins = {i: memo[id(leaf)] for i, leaf in enumerate(self.leaves) if id(leaf) in memo}
@@ -224,8 +235,13 @@ class GraphMachine(RuleBasedStateMachine):
             env = self._env()
             for i in a.leaves:
                 if i in twins:
-                    self._check(twins[i].grad, _central_difference(a.recipe, env, i, step=_step_for(a)),
-                                f"the deepcopy of {a!r}: d/dx{i}", [a], loose=_depth(a) > 0)
+                    self._check(
+                        twins[i].grad,
+                        _central_difference(a.recipe, env, i, step=_step_for(a)),
+                        f"the deepcopy of {a!r}: d/dx{i}",
+                        [a],
+                        loose=_depth(a) > 0,
+                    )
 
     # -- the invariant -------------------------------------------------------------------------
     @invariant()
@@ -250,9 +266,13 @@ class GraphMachine(RuleBasedStateMachine):
             [d] = grad(a.value, [self.leaves[i]], create_graph=True)
             second = grad(d, [self.leaves[j] for j in targets], allow_constant=True)
             for j, g in zip(targets, second):
-                self._check(g, _second_difference(a.recipe, env, i, j),
-                            f"the second derivative d2/dx{i} dx{j} of {a!r} (grad of a create_graph gradient)",
-                            [a], loose=True)
+                self._check(
+                    g,
+                    _second_difference(a.recipe, env, i, j),
+                    f"the second derivative d2/dx{i} dx{j} of {a!r} (grad of a create_graph gradient)",
+                    [a],
+                    loose=True,
+                )
 
     def _check(self, got: float, expected: float, what: str, suspects, loose: bool = False) -> None:
         """got must match expected; when it does not, the op at fault among the suspects' graphs
@@ -275,8 +295,13 @@ class GraphMachine(RuleBasedStateMachine):
             if not source.value.requires_grad or not leaves:
                 continue
             try:
-                report = check_grads(_replay(source.value, leaves), [leaf.data for leaf in leaves],
-                                     order=1 + node.depth + 1, modes=("rev",), raise_exception=False)
+                report = check_grads(
+                    _replay(source.value, leaves),
+                    [leaf.data for leaf in leaves],
+                    order=1 + node.depth + 1,
+                    modes=("rev",),
+                    raise_exception=False,
+                )
             except (ArithmeticError, ValueError, TypeError):
                 continue
             if report.fault is not None:

@@ -181,8 +181,9 @@ def _check_constant_args(constant_args, op_list) -> dict:
         positions = tuple(positions)
         arity = names[name].arity
         if not all(isinstance(k, int) and 0 <= k < (arity or 99) for k in positions) or len(positions) >= (arity or 99):
-            raise InvalidArgument(f"constant_args[{name!r}]={positions!r}: positions of {name}'s inputs, "
-                                  "leaving at least one for a value")
+            raise InvalidArgument(
+                f"constant_args[{name!r}]={positions!r}: positions of {name}'s inputs, leaving at least one for a value"
+            )
         forced[name] = positions
     return forced
 
@@ -257,7 +258,7 @@ def _on_the_output_path(nodes, n_inputs, op) -> list:
     args = list(nodes[later].args)
     first = next(j for j, a in enumerate(args) if not isinstance(a, Constant))
     args[first] = n_inputs + k
-    return nodes[:later] + [Node(nodes[later].op, tuple(args))] + nodes[later + 1:]
+    return nodes[:later] + [Node(nodes[later].op, tuple(args))] + nodes[later + 1 :]
 
 
 def _ancestors(nodes, n_inputs) -> set:
@@ -448,18 +449,37 @@ def programs_and_inputs(
     (1.0,)
     """
     program_strategy = programs(
-        ops=ops, min_inputs=min_inputs, max_inputs=max_inputs, min_nodes=min_nodes, max_nodes=max_nodes,
-        domains=domains, constants=constants, constant_args=constant_args, required_ops=required_ops,
+        ops=ops,
+        min_inputs=min_inputs,
+        max_inputs=max_inputs,
+        min_nodes=min_nodes,
+        max_nodes=max_nodes,
+        domains=domains,
+        constants=constants,
+        constant_args=constant_args,
+        required_ops=required_ops,
     )
     # Validate the input options now, not at the first draw.
-    valid_inputs(Program(1, [("neg", 0)]), min_value=min_value, max_value=max_value,
-                 max_magnitude=max_magnitude, kink_margin=kink_margin, domains=domains, kinks=kinks)
+    valid_inputs(
+        Program(1, [("neg", 0)]),
+        min_value=min_value,
+        max_value=max_value,
+        max_magnitude=max_magnitude,
+        kink_margin=kink_margin,
+        domains=domains,
+        kinks=kinks,
+    )
     for op in _resolve_ops(ops):
         _check_reachable(op, domains, min_value, max_value, kink_margin)
     return program_strategy.flatmap(
         lambda program: valid_inputs(
-            program, min_value=min_value, max_value=max_value, max_magnitude=max_magnitude,
-            kink_margin=kink_margin, domains=domains, kinks=kinks,
+            program,
+            min_value=min_value,
+            max_value=max_value,
+            max_magnitude=max_magnitude,
+            kink_margin=kink_margin,
+            domains=domains,
+            kinks=kinks,
         ).map(lambda inputs: _recorded(Case(program, inputs)))
     )
 

@@ -32,7 +32,6 @@ public; the modules are the layout, not the API.
 """
 
 from autograd.testing.gradcheck.checkers import check_grads, gradcheck, gradgradcheck, numerical_grad
-from autograd.testing.gradcheck.vjp import check_vjp
 from autograd.testing.gradcheck.report import (
     DerivativeRow,
     Fault,
@@ -41,6 +40,7 @@ from autograd.testing.gradcheck.report import (
     GradcheckReport,
     Kink,
 )
+from autograd.testing.gradcheck.vjp import check_vjp
 
 __all__ = [
     "GradcheckError",
@@ -57,7 +57,18 @@ __all__ = [
 ]
 
 # Tracebacks, reprs and the API docs name each public object where users import it from.
-for _public in (GradcheckError, FiniteDifferenceError, GradcheckReport, DerivativeRow, Kink, Fault,
-                gradcheck, gradgradcheck, check_grads, check_vjp, numerical_grad):
+for _public in (
+    GradcheckError,
+    FiniteDifferenceError,
+    GradcheckReport,
+    DerivativeRow,
+    Kink,
+    Fault,
+    gradcheck,
+    gradgradcheck,
+    check_grads,
+    check_vjp,
+    numerical_grad,
+):
     _public.__module__ = __name__
 del _public

@@ -23,7 +23,9 @@ def check_arguments(f, inputs, eps, atol, rtol, where: str):
     if isinstance(inputs, (Value, numbers.Real)) and not isinstance(inputs, bool):
         inputs = [inputs]
     elif isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__iter__"):
-        raise TypeError(f"{where}: inputs must be a sequence of numbers or Values, got {type(inputs).__name__}: {inputs!r}")
+        raise TypeError(
+            f"{where}: inputs must be a sequence of numbers or Values, got {type(inputs).__name__}: {inputs!r}"
+        )
     points, names = [], []
     for i, x in enumerate(inputs):
         if isinstance(x, Value):
@@ -56,9 +58,13 @@ def check_order(order, where):
 
 def check_modes(modes, where):
     if isinstance(modes, str):
-        raise TypeError(f"{where}: modes must be a sequence of mode names such as ('fwd', 'rev'), got the string {modes!r}")
+        raise TypeError(
+            f"{where}: modes must be a sequence of mode names such as ('fwd', 'rev'), got the string {modes!r}"
+        )
     if not hasattr(modes, "__iter__"):
-        raise TypeError(f"{where}: modes must be a sequence of 'fwd' and/or 'rev', got {type(modes).__name__}: {modes!r}")
+        raise TypeError(
+            f"{where}: modes must be a sequence of 'fwd' and/or 'rev', got {type(modes).__name__}: {modes!r}"
+        )
     checked = []
     for mode in modes:
         if not isinstance(mode, str):
@@ -83,5 +89,7 @@ def check_directions(directions, fast, where):
     if directions < 1:
         raise ValueError(f"{where}: directions must be an int >= 1, got {directions!r}")
     if directions != 1 and not fast:
-        raise ValueError(f"{where}: directions={directions!r} counts fast mode's random projections; pass fast=True "
-                         "too (without it every entry is checked)")
+        raise ValueError(
+            f"{where}: directions={directions!r} counts fast mode's random projections; pass fast=True "
+            "too (without it every entry is checked)"
+        )

@@ -11,10 +11,10 @@ from typing import Callable
 
 from autograd.testing.gradcheck.arguments import (
     check_arguments,
+    check_directions,
     check_flag,
     check_modes,
     check_order,
-    check_directions,
     check_seed,
 )
 from autograd.testing.gradcheck.compare import compare_level
@@ -41,7 +41,9 @@ def run_checks(
     for order in orders:
         for mode in modes:
             rows, fast_row = (
-                _fast_rows(f, points, names, order, mode, eps, atol, rtol, where, rng, directions) if fast else ([], None)
+                _fast_rows(f, points, names, order, mode, eps, atol, rtol, where, rng, directions)
+                if fast
+                else ([], None)
             )
             if not rows:
                 rows = compare_level(f, points, names, order, eps, atol, rtol, where, mode)
@@ -49,14 +51,17 @@ def run_checks(
             levels.append((order, mode, rows))
             if any(row.failed for row in rows):
                 faults, checked = find_faults(f, points, names, order, mode, eps, atol, rtol, where)
-                message = failure_message(where, f, rows, order, mode, show_mode, eps, atol, rtol, faults, checked, fast_row)
+                message = failure_message(
+                    where, f, rows, order, mode, show_mode, eps, atol, rtol, faults, checked, fast_row
+                )
                 return _failed(message, order, mode, rows, all_rows, faults, where, raise_exception)
     faults = upstream_faults(f, points, names)
     if faults:
         message = upstream_message(where, f, levels, eps, atol, rtol, show_mode, faults)
         return _failed(message, 1, "rev", [], all_rows, faults, where, raise_exception)
-    report = GradcheckReport(True, all_rows, passed_message(where, levels, eps, atol, rtol, show_mode),
-                             orders[-1], modes[-1], (), where)
+    report = GradcheckReport(
+        True, all_rows, passed_message(where, levels, eps, atol, rtol, show_mode), orders[-1], modes[-1], (), where
+    )
     return True if raise_exception else report
 
 
@@ -82,7 +87,15 @@ def _failed(message, order, mode, rows, all_rows, faults, where, raise_exception
 
 
 def gradcheck(
-    f: Callable, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, fast=False, seed=None,
+    f: Callable,
+    inputs,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    fast=False,
+    seed=None,
     directions=1,
 ):
     """Check `autograd.grad` of `f` at `inputs` against central finite differences.
@@ -136,12 +149,21 @@ def gradcheck(
     >>> gradcheck(lambda *xs: autograd.sum([x.tanh() for x in xs]), [0.01 * k for k in range(1000)], fast=True)
     True
     """
-    return run_checks(f, inputs, (1,), eps, atol, rtol, raise_exception, "gradcheck", fast=fast, seed=seed,
-                      directions=directions)
+    return run_checks(
+        f, inputs, (1,), eps, atol, rtol, raise_exception, "gradcheck", fast=fast, seed=seed, directions=directions
+    )
 
 
 def gradgradcheck(
-    f: Callable, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, fast=False, seed=None,
+    f: Callable,
+    inputs,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    fast=False,
+    seed=None,
     directions=1,
 ):
     """Check the second derivatives of `f` (the Hessian of the gradient built with
@@ -154,13 +176,24 @@ def gradgradcheck(
     >>> gradgradcheck(lambda x, y: x * y.sin() + (x * x).log(), [1.5, 0.3])
     True
     """
-    return run_checks(f, inputs, (2,), eps, atol, rtol, raise_exception, "gradgradcheck", fast=fast, seed=seed,
-                      directions=directions)
+    return run_checks(
+        f, inputs, (2,), eps, atol, rtol, raise_exception, "gradgradcheck", fast=fast, seed=seed, directions=directions
+    )
 
 
 def check_grads(
-    f: Callable, inputs, order: int = 2, modes=("fwd", "rev"), *, eps=1e-6, atol=1e-5, rtol=1e-3,
-    raise_exception=True, fast=False, seed=None, directions=1,
+    f: Callable,
+    inputs,
+    order: int = 2,
+    modes=("fwd", "rev"),
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    fast=False,
+    seed=None,
+    directions=1,
 ):
     """Check every derivative of `f` of order 1, 2, ..., `order`, in forward mode (`autograd.jvp`)
     and/or reverse mode (`autograd.grad`), like `jax.test_util.check_grads`.
@@ -184,8 +217,20 @@ def check_grads(
     """
     order = check_order(order, "check_grads")
     modes = check_modes(modes, "check_grads")
-    return run_checks(f, inputs, tuple(range(1, order + 1)), eps, atol, rtol, raise_exception, "check_grads", modes, fast, seed,
-                      directions)
+    return run_checks(
+        f,
+        inputs,
+        tuple(range(1, order + 1)),
+        eps,
+        atol,
+        rtol,
+        raise_exception,
+        "check_grads",
+        modes,
+        fast,
+        seed,
+        directions,
+    )
 
 
 def numerical_grad(f: Callable, inputs, *, eps=1e-6) -> list:

@@ -37,8 +37,19 @@ def compare_level(f, points, names, order, eps, atol, rtol, where, mode="rev", k
         abs_error, rel_error = error_sizes(a, num)
         failed = not abs_error <= atol + rtol * abs(num)  # like numpy.allclose(a, num)
         rows.append(
-            DerivativeRow(wrt, _derivative_name(wrt, names), names[i], points[i], a, num, abs_error, rel_error,
-                          failed, mode, differences.steps[i])
+            DerivativeRow(
+                wrt,
+                _derivative_name(wrt, names),
+                names[i],
+                points[i],
+                a,
+                num,
+                abs_error,
+                rel_error,
+                failed,
+                mode,
+                differences.steps[i],
+            )
         )
     if kinks and any(row.failed for row in rows):
         rows = explain_kinks(f, points, names, order, rows, differences, atol, rtol, where, mode)

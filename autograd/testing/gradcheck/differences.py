@@ -11,11 +11,10 @@ import math
 import numbers
 from dataclasses import dataclass
 
+from autograd import Value
 from autograd.testing.gradcheck.derivatives import data_of, make_leaves, partials
 from autograd.testing.gradcheck.messages import describe, indented
 from autograd.testing.gradcheck.report import FiniteDifferenceError
-
-from autograd import Value
 
 
 def partials_at(f, points, names, order, where, perturbed, step, center, mode="rev"):

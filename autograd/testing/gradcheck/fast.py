@@ -8,12 +8,11 @@ __tracebackhide__ = True
 
 import math
 
+from autograd import grad
+from autograd.forward import push_forward
 from autograd.testing.gradcheck.derivatives import as_node, call_f, data_of, make_leaves
 from autograd.testing.gradcheck.differences import error_sizes
 from autograd.testing.gradcheck.report import DerivativeRow, FiniteDifferenceError
-
-from autograd import grad
-from autograd.forward import push_forward
 
 
 def _direction(rng, points):

@@ -122,8 +122,20 @@ def upstream_fault(node, namer) -> Optional[Fault]:
             "is 1 (the op is f's output, or its input's tangent is 1 in forward mode)"
         )
         error = abs(other - expected)
-        return Fault(op.name, namer.name(node), node.label, inputs, k, 1, "rev", other, expected, error,
-                     error / abs(expected) if expected else math.inf, text)
+        return Fault(
+            op.name,
+            namer.name(node),
+            node.label,
+            inputs,
+            k,
+            1,
+            "rev",
+            other,
+            expected,
+            error,
+            error / abs(expected) if expected else math.inf,
+            text,
+        )
     return None
 
 
@@ -169,7 +181,8 @@ def _node_fault(node, namer, moving, level, mode, row, weight) -> Fault:
     wrt = " ".join(f"d{namer.name(parents[moving[j]])}" for j in row.wrt)
     amplified = (
         f"; f's output changes {weight:.6g} times as fast as {namer.name(node)}, so this error matters to f"
-        if weight > 1.0 else ""
+        if weight > 1.0
+        else ""
     )
     text = (
         f"node at fault: {namer.describe(node)}, node {namer.name(node)[1:]} of {namer.interior} in f's graph: "
@@ -178,5 +191,6 @@ def _node_fault(node, namer, moving, level, mode, row, weight) -> Fault:
         f"difference of {op.name} alone at the inputs it saw {inputs!r} gives {numeric:.10g} "
         f"(abs error {abs_error:.3g}, rel error {row.rel_error:.3g}, {MODE_NAMES[mode]}{amplified})"
     )
-    return Fault(op.name, namer.name(node), node.label, inputs, k, level, mode, analytic, numeric,
-                 abs_error, row.rel_error, text)
+    return Fault(
+        op.name, namer.name(node), node.label, inputs, k, level, mode, analytic, numeric, abs_error, row.rel_error, text
+    )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from autograd.testing.gradcheck.derivatives import make_leaves
-
 from autograd import Value, topological_order
+from autograd.testing.gradcheck.derivatives import make_leaves
 
 
 def graph_of(f, points, names):
@@ -42,8 +41,6 @@ class Namer:
         return self.names.get(node, "?")
 
     def describe(self, node) -> str:
-        args = ", ".join(
-            self.name(p) if p in self.constants else f"{self.name(p)}={p.data:.6g}" for p in node.parents
-        )
+        args = ", ".join(self.name(p) if p in self.constants else f"{self.name(p)}={p.data:.6g}" for p in node.parents)
         label = f" (label {node.label!r})" if node.label else ""
         return f"{self.name(node)} = {node.op_entry.name}({args}){label}"

@@ -9,11 +9,10 @@ __tracebackhide__ = True
 from dataclasses import replace
 from typing import Optional
 
+from autograd.testing.domains import domain_of
 from autograd.testing.gradcheck.differences import partials_at, step_input
 from autograd.testing.gradcheck.graphs import Namer, graph_of
 from autograd.testing.gradcheck.report import FiniteDifferenceError, Kink
-
-from autograd.testing.domains import domain_of
 
 
 def _kink_quantities(nodes) -> list:
@@ -111,13 +110,17 @@ def _one_sided_slopes(f, points, names, order, differences, i, where, mode) -> l
     except FiniteDifferenceError:
         center = partials_at(f, points, names, order - 1, where, None, 0.0, points, mode)
         return [
-            ((center[j] - differences.minus[i][j]) / differences.h_minus[i],
-             (differences.plus[i][j] - center[j]) / differences.h_plus[i])
+            (
+                (center[j] - differences.minus[i][j]) / differences.h_minus[i],
+                (differences.plus[i][j] - center[j]) / differences.h_plus[i],
+            )
             for j in range(len(center))
         ]
     plus, minus = differences.plus[i], differences.minus[i]
     return [
-        ((minus[j] - far_minus[j]) / (-far_hm - differences.h_minus[i]),
-         (far_plus[j] - plus[j]) / (far_hp - differences.h_plus[i]))
+        (
+            (minus[j] - far_minus[j]) / (-far_hm - differences.h_minus[i]),
+            (far_plus[j] - plus[j]) / (far_hp - differences.h_plus[i]),
+        )
         for j in range(len(plus))
     ]

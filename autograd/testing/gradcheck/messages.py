@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from autograd.testing.gradcheck.arguments import MODE_NAMES
-
 from autograd import Op
+from autograd.testing.gradcheck.arguments import MODE_NAMES
 
 
 def _table(rows) -> str:
     header = ("", "derivative", "input", "value", "analytic", "numeric", "abs error", "rel error")
     body = [
-        ("FAIL" if r.failed else ("kink" if r.kink is not None else ""), r.name, r.input_name, f"{r.input_value:.6g}",
-         f"{r.analytic:.10g}", f"{r.numeric:.10g}", f"{r.abs_error:.3g}", f"{r.rel_error:.3g}")
+        (
+            "FAIL" if r.failed else ("kink" if r.kink is not None else ""),
+            r.name,
+            r.input_name,
+            f"{r.input_value:.6g}",
+            f"{r.analytic:.10g}",
+            f"{r.numeric:.10g}",
+            f"{r.abs_error:.3g}",
+            f"{r.rel_error:.3g}",
+        )
         for r in rows
     ]
     widths = [max(len(line[c]) for line in [header] + body) for c in range(len(header))]
@@ -73,15 +80,16 @@ def passed_message(where, levels, eps, atol, rtol, show_mode) -> str:
     for order, mode, rows in levels:
         what = _kind(order, mode, show_mode)
         if len(rows) == 1 and not rows[0].wrt:
-            lines.append(f"{where}: a random projection of the {what} agrees with central finite differences (fast mode)")
+            lines.append(
+                f"{where}: a random projection of the {what} agrees with central finite differences (fast mode)"
+            )
         else:
             lines.append(f"{where}: all {len(rows)} {what} agree with central finite differences")
     lines.append(f"(eps={eps!r}, atol={atol!r}, rtol={rtol!r})")
-    for order, mode, rows in levels:
+    for _order, _mode, rows in levels:
         lines.append(_table(rows))
         lines += _notes(rows, eps)
     return "\n".join(lines)
-
 
 
 def upstream_message(where, f, levels, eps, atol, rtol, show_mode, faults) -> str:
@@ -102,7 +110,6 @@ def describe(f) -> str:
         return f"op {f.name!r}"
     name = getattr(f, "__qualname__", None)
     return name if isinstance(name, str) else repr(f)
-
 
 
 def indented(text: str) -> str:

@@ -23,8 +23,16 @@ from autograd.testing.gradcheck.checkers import run_checks
 
 
 def check_vjp(
-    f: Callable, grad_f: Callable, inputs, *, hessian: Optional[Callable] = None, kinks: Optional[Callable] = None,
-    eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+    f: Callable,
+    grad_f: Callable,
+    inputs,
+    *,
+    hessian: Optional[Callable] = None,
+    kinks: Optional[Callable] = None,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
 ):
     """Check `grad_f`, a hand-written gradient of the plain-float function `f`, against central
     finite differences of `f` at `inputs` (like `jax.test_util.check_vjp`, for scalar functions).
@@ -90,7 +98,8 @@ def _private_op(f, grad_f, hessian, kinks, n) -> Op:
     gradient = _components(grad_f, name, "grad_f", n)
     component_ops = [
         Op(f"{name}'[{i}]", _component_forward(gradient, i), _hessian_rules(hessian, name, n, i), symbol=f"{name}'")
-        if hessian is not None else None
+        if hessian is not None
+        else None
         for i in range(n)
     ]
 
@@ -99,8 +108,13 @@ def _private_op(f, grad_f, hessian, kinks, n) -> Op:
             return lambda grad, out, *xs: grad * apply(component_ops[i], *xs)
         return lambda grad, out, *xs: grad * gradient(*[_number(x) for x in xs])[i]
 
-    return Op(name, _float_forward(f, name), tuple(rule(i) for i in range(n)), symbol=name,
-              test_domain=OpDomain(kinks=kinks, description="check_vjp's function") if kinks else None)
+    return Op(
+        name,
+        _float_forward(f, name),
+        tuple(rule(i) for i in range(n)),
+        symbol=name,
+        test_domain=OpDomain(kinks=kinks, description="check_vjp's function") if kinks else None,
+    )
 
 
 def _number(x) -> float:
@@ -128,9 +142,13 @@ def _components(function, name, what, n):
         try:
             values = [float(v) for v in out]
         except TypeError:
-            raise TypeError(f"check_vjp: {what} of {name} must return {n} floats, got {type(out).__name__}: {out!r}") from None
+            raise TypeError(
+                f"check_vjp: {what} of {name} must return {n} floats, got {type(out).__name__}: {out!r}"
+            ) from None
         if len(values) != n:
-            raise ValueError(f"check_vjp: {what} of {name} must return {n} values (one per input), got {len(values)}: {out!r}")
+            raise ValueError(
+                f"check_vjp: {what} of {name} must return {n} values (one per input), got {len(values)}: {out!r}"
+            )
         return values
 
     return components
@@ -148,7 +166,9 @@ def _hessian_rules(hessian, name, n, i) -> tuple:
         try:
             rows = [list(r) for r in matrix]
         except TypeError:
-            raise TypeError(f"check_vjp: hessian of {name} must return {n} rows of {n} floats, got {matrix!r}") from None
+            raise TypeError(
+                f"check_vjp: hessian of {name} must return {n} rows of {n} floats, got {matrix!r}"
+            ) from None
         if len(rows) != n or any(len(r) != n for r in rows):
             raise ValueError(f"check_vjp: hessian of {name} must return {n} rows of {n} floats, got {matrix!r}")
         return [float(v) for v in rows[i]]
