@@ -119,3 +119,26 @@ def test_the_neuron_in_play_lights_up_its_own_weighted_edges(driver, tmp_path):
     faded = driver.execute_script(
         "return getComputedStyle(document.querySelector('.dg-edge.dg-weight:not(.dg-touching):not(.dg-active)')).opacity")
     assert float(faded) < 0.5
+
+
+OVERFLOWS = """
+return Array.from(document.querySelectorAll('.dg-value')).flatMap(g => {
+  const b = g.querySelector('path, polygon').getBoundingClientRect();
+  return Array.from(g.querySelectorAll('text')).filter(t => {
+    const r = t.getBoundingClientRect();
+    return r.width > 0 && (r.left < b.left - 1 || r.right > b.right + 1);
+  }).map(t => [g.id, t.textContent]);
+});
+"""
+
+
+def test_every_line_the_page_writes_stays_inside_its_box(driver, tmp_path):
+    # "grad −3.989e−07" (typographic minus signs, bold) is wider than the ASCII text the box was
+    # laid out for: the page condenses such a line to the box's width.
+    ex = explore(long_range_dag(150))
+    _open(driver, ex.save_html(tmp_path / "random.html"))
+    for frame in (len(ex.frames) // 2, len(ex.frames) - 1):
+        driver.execute_script(f"location.hash = '#frame={frame}'")
+        time.sleep(0.5)
+        assert driver.execute_script(OVERFLOWS) == []
+    assert driver.execute_script("return document.querySelectorAll('.dg-value text[textLength]').length") > 0

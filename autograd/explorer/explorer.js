@@ -194,6 +194,21 @@ function dagradExplorer(el, data, options) {
 
   function setClass(g, name, on) { if (g) g.classList.toggle(name, !!on); }
 
+  // A line the page writes ("grad −3.989e−07", bold once it has a gradient) can be wider than the
+  // text its box was laid out for (typographic minus signs, bold, the viewer's font): then it is
+  // drawn condensed to the box's width rather than running past its border.
+  const textWidths = new Map();
+  function fitLine(g, line) {
+    line.removeAttribute("textLength");
+    line.removeAttribute("lengthAdjust");
+    if (!laidOut) return; // measuring needs a layout; show() runs again once the player is visible
+    const key = (g.classList.contains("dg-has-grad") ? "b|" : "r|") + line.getAttribute("class") + "|" + line.textContent;
+    let width = textWidths.get(key);
+    if (width === undefined) { width = line.getComputedTextLength(); textWidths.set(key, width); }
+    const room = g._box.width - 12; // clear of a thick border (the value in play)
+    if (width > room) { line.setAttribute("textLength", String(room)); line.setAttribute("lengthAdjust", "spacingAndGlyphs"); }
+  }
+
   function placeFlow(fr) {
     const g = edgeById.get(fr.edge);
     if (!g) { flow.style.display = "none"; return; }
@@ -262,6 +277,7 @@ function dagradExplorer(el, data, options) {
   }
 
   function show(f, fromModel) {
+    visible(); // lays out once the player is on the page: the lines below are measured
     frame = Math.max(0, Math.min(last, f | 0));
     const fr = frames[frame];
     const st = stateAt(frame);
@@ -277,16 +293,17 @@ function dagradExplorer(el, data, options) {
       const hasData = st.data.has(id);
       const gr = st.grad.get(id);
       const pg = st.params.get(id);
+      setClass(g, "dg-has-grad", !!gr); // before the lines are fitted: a grad line is bold once it has one
       g._lines.forEach((line, i) => {
         const k = g._kinds[i];
         if (k === "data") line.textContent = (n.data_label || "data") + " " + (hasData ? n.data_text : "·");
         else if (k === "grad") line.textContent = (n.grad_label || "grad") + " " + (gr ? gr.text : "·");
         else if (k === "w" || k === "b") line.textContent = pg && pg[k + "_text"] != null ? pg[k + "_text"] : ((n.pending && n.pending[k]) || "grad " + k + " ·");
+        if (k !== "name" && k !== "note") fitLine(g, line);
       });
       if (gr) g.setAttribute("data-grad", String(gr.value)); else g.removeAttribute("data-grad");
       ["w", "b"].forEach((k) => { if (pg && pg[k] !== undefined) g.setAttribute("data-" + k + "grad", String(pg[k])); else g.removeAttribute("data-" + k + "grad"); });
       setClass(g, "dg-pending", !hasData);
-      setClass(g, "dg-has-grad", !!gr);
       setClass(g, "dg-current", current.includes(id));
       setClass(g, "dg-fwd", fr.kind === "forward" && current.includes(id));
       setClass(g, "dg-bwd", backward && current.includes(id));

@@ -1,12 +1,15 @@
 """Public testing tools: gradient checks and hypothesis strategies for random programs.
 
-`gradcheck`, `gradgradcheck`, `check_grads` and `numerical_grad` need only the engine.
-`Program`, `OpDomain` and `register_domain` need only the engine too. The hypothesis
+`gradcheck`, `gradgradcheck`, `check_grads`, `check_vjp` (a plain-float function against its
+hand-written gradient) and `numerical_grad` need only the engine. `Program`, `Node`,
+`Constant`, `Case`, `OpDomain` and `register_domain` need only the engine too. The hypothesis
 strategies (`programs`, `valid_inputs`, `programs_and_inputs`) live in
-`autograd.testing.strategies` and are imported on first use, so hypothesis is needed only
-by code that uses them; so does `graph_machine` (`autograd.testing.stateful`), a Hypothesis
-state machine that interleaves graph building, backward, zero_grad, no_grad, detach, deepcopy,
-define_op and grad(create_graph=True) and checks every gradient against finite differences.
+`autograd.testing.strategies` and are imported on first use, so hypothesis is needed only by
+code that uses them; so do `graph_machine` (`autograd.testing.stateful`), a Hypothesis state
+machine that interleaves graph building, backward, zero_grad, no_grad, detach, deepcopy,
+define_op and grad(create_graph=True) and checks every gradient (and second derivative) against
+finite differences, and `check_engine` (`autograd.testing.oracle`), dagrad as the oracle for an
+engine you wrote yourself.
 
 >>> from autograd.testing import gradcheck
 >>> gradcheck(lambda x: x.exp().sin(), [0.3])
