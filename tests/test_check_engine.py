@@ -5,7 +5,7 @@ import pytest
 
 from autograd import Value, grad
 from autograd.testing import EngineMismatch, check_engine
-from tests.micrograd_style import make_engine
+from micrograd_style import make_engine
 
 OPS = ["add", "sub", "mul", "div", "neg", "pow", "tanh"]
 

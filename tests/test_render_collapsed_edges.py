@@ -102,3 +102,13 @@ def test_the_explorers_neuron_view_draws_weights_and_keeps_neurons_in_order():
     strong = [s for s in strokes if s != style.COLORS["weak"]]
     assert len(strong) == 16 * 3 + 3
     assert set(strong) <= {style.COLORS["weight_positive"], style.COLORS["weight_negative"]}
+
+
+def test_the_explorers_legend_uses_the_weight_colours_of_the_pictures():
+    from importlib import resources
+
+    css = resources.files("autograd.explorer").joinpath("explorer.css").read_text(encoding="utf-8")
+    js = resources.files("autograd.explorer").joinpath("explorer.js").read_text(encoding="utf-8")
+    assert f"border-top: 3px solid {style.COLORS['weight_positive']}" in css
+    assert f"border-top-color: {style.COLORS['weight_negative']}" in css
+    assert 'dg-key-wpos' in js and 'dg-key-wneg' in js

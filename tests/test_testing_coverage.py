@@ -147,7 +147,7 @@ def test_the_hypothesis_entry_point_is_declared():
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     text = open(os.path.join(root, "pyproject.toml"), encoding="utf-8").read()
-    assert '[project.entry-points.hypothesis]\ndagrad = "autograd.testing.strategies:_hypothesis_setup_hook"' in text
+    assert '[project.entry-points.hypothesis]\ndagrad = "autograd.testing.hypothesis_hook:register"' in text
 
 
 def test_program_docstring_describes_its_fields():
@@ -155,3 +155,28 @@ def test_program_docstring_describes_its_fields():
     assert "`nodes`, a tuple of `Node`s" in doc and "(op, *args)" in doc
     p = Program(1, [("neg", 0)])
     assert isinstance(p.nodes[0], Node) and p.nodes[0].args == (0,)
+
+
+@pytest.mark.parametrize("first", ["from autograd.testing import programs", "import hypothesis"])
+def test_the_entry_point_as_installed_works_whatever_is_imported_first(tmp_path, first):
+    # dagrad installed: Hypothesis runs the hook while it is imported, possibly from inside the
+    # import of autograd.testing.strategies (whose first import is hypothesis). A dist-info on
+    # the path stands for the installation.
+    import os
+
+    info = tmp_path / "dagrad_entry-0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: dagrad-entry\nVersion: 0\n")
+    (info / "entry_points.txt").write_text("[hypothesis]\ndagrad = autograd.testing.hypothesis_hook:register\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = (
+        f"{first}\n"
+        "from hypothesis import find, settings, strategies as st\n"
+        "from autograd.testing import Case, Program\n"
+        "print(type(find(st.from_type(Program), lambda p: True, settings=settings(database=None))).__name__)\n"
+        "print(type(find(st.from_type(Case), lambda c: True, settings=settings(database=None))).__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["Program", "Case"]

@@ -30,7 +30,7 @@ function dagradExplorer(el, data, options) {
         <div class="dg-legend">
           <span class="dg-key dg-key-input">input / parameter</span>
           <span class="dg-key dg-key-constant">constant</span>
-          <span class="dg-key dg-key-output">output</span>${data.collapse ? `<span class="dg-key dg-key-group">${esc(data.collapse)} (collapsed)</span>` : ""}
+          <span class="dg-key dg-key-output">output</span>${data.collapse ? `<span class="dg-key dg-key-group">${esc(data.collapse)} (collapsed)</span>` : ""}${data.collapse === "neuron" ? `<span class="dg-key dg-key-wpos" title="an edge into a neuron: its weight; as wide as |w|; the 3 largest |w| of each neuron (the others faint)">w &gt; 0</span><span class="dg-key dg-key-wneg" title="an edge into a neuron: its weight; as wide as |w|">w &lt; 0</span>` : ""}
           <span class="dg-key dg-key-fwd">forward</span>
           <span class="dg-key dg-key-bwd">backward</span>
         </div>
