@@ -84,7 +84,9 @@ def time_layout(program: str, dot_text: str, timeout: float) -> tuple:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     try:
-        subprocess.run([program, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout, check=True)
+        subprocess.run(
+            [program, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout, check=True
+        )
     except subprocess.TimeoutExpired:
         return None, None
     wall = time.perf_counter() - start
@@ -123,17 +125,26 @@ def main(argv=None) -> None:
         print("no dot program found: pip install graphviz-pure")
         return
     measured = graphs(args.quick)
-    for name, path in found:
+    for _name, path in found:
         print(f"\n{_version(path)} ({path})")
         for title, root in measured:
             text = to_dot(root)
             cost = layout.layout_cost(text)
             wall, cpu = time_layout(path, text, args.timeout)
-            print(f"  {title:36} {_seconds(wall, cpu, args.timeout)}   cost {cost:7,}  {layout.budget(text)}", flush=True)
+            print(
+                f"  {title:36} {_seconds(wall, cpu, args.timeout)}   cost {cost:7,}  {layout.budget(text)}", flush=True
+            )
             if args.defaults:
-                plain = "".join(line + "\n" for line in text.splitlines() if not line.startswith(("\t" + layout.MARKER, "\tgraph [nslimit")))
+                plain = "".join(
+                    line + "\n"
+                    for line in text.splitlines()
+                    if not line.startswith(("\t" + layout.MARKER, "\tgraph [nslimit"))
+                )
                 wall, cpu = time_layout(path, plain, min(args.timeout, 60.0))
-                print(f"  {'  same, Graphviz default limits':36} {_seconds(wall, cpu, min(args.timeout, 60.0))}", flush=True)
+                print(
+                    f"  {'  same, Graphviz default limits':36} {_seconds(wall, cpu, min(args.timeout, 60.0))}",
+                    flush=True,
+                )
     if not args.quick:
         _user_facing(measured)
     print(f"\n{_load()}")
@@ -168,7 +179,9 @@ def _user_facing(measured: list) -> None:
         print(f"  {n:11} render: {done}; Jupyter display: {shown} in {seconds:.2f} s")
     start = time.perf_counter()
     ex = explore(long_range_dag(150))
-    print(f"  explore(random long-range DAG, 150 values): {len(ex.frames)} frames, laid out and built in {time.perf_counter() - start:.2f} s")
+    print(
+        f"  explore(random long-range DAG, 150 values): {len(ex.frames)} frames, laid out and built in {time.perf_counter() - start:.2f} s"
+    )
 
 
 if __name__ == "__main__":

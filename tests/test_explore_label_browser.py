@@ -4,12 +4,11 @@ Chromium, as tests/test_explore_browser.py (whose browser fixture this reuses)."
 
 import time
 
-import pytest
+from explore_graphs import tutorial_network
+from test_explore_browser import _open, _press, driver  # noqa: F401 - the browser fixture
 
 from autograd import explore
 from benchmarks.render import long_range_dag
-from explore_graphs import tutorial_network
-from test_explore_browser import _open, _press, driver  # noqa: F401 - the browser fixture
 
 # For each frame asked for: move there with the slider (as a user would; it shows the frame at
 # once), then compare the label's box with every value box and op circle on screen.
@@ -49,8 +48,8 @@ def _check_every_backward_frame(driver, ex, path):
     _open(driver, path)
     edges = [i for i, f in enumerate(ex.frames) if f["kind"] == "edge"]
     result = driver.execute_script(OVERLAPS, edges)
-    assert [r for r in result if not r[1]] == []   # every backward step has its label
-    assert [(r[0], r[2]) for r in result if r[2]] == []     # and it covers no box
+    assert [r for r in result if not r[1]] == []  # every backward step has its label
+    assert [(r[0], r[2]) for r in result if r[2]] == []  # and it covers no box
     return result
 
 
@@ -117,12 +116,15 @@ def test_the_neuron_in_play_lights_up_its_own_weighted_edges(driver, tmp_path):
     edge = next(i for i, f in enumerate(ex.frames) if f["kind"] == "edge" and f["node_name"] == "layers.1.neurons.2")
     driver.execute_script(f"location.hash = '#frame={edge}'")
     assert _wait_frame(driver, edge) == str(edge)
-    touching = driver.execute_script("return Array.from(document.querySelectorAll('.dg-edge.dg-touching')).map(g => g.id)")
+    touching = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.dg-edge.dg-touching')).map(g => g.id)"
+    )
     box = ex.frames[edge]["node"]  # v<i>: its inputs are edges e<i>_k, its one use is an edge into layers.2
     assert sorted(t for t in touching if t.startswith(f"e{box[1:]}_")) == [f"e{box[1:]}_{k}" for k in range(4)]
     assert len(touching) == 4 + 1
     faded = driver.execute_script(
-        "return getComputedStyle(document.querySelector('.dg-edge.dg-weight:not(.dg-touching):not(.dg-active)')).opacity")
+        "return getComputedStyle(document.querySelector('.dg-edge.dg-weight:not(.dg-touching):not(.dg-active)')).opacity"
+    )
     assert float(faded) < 0.5
 
 

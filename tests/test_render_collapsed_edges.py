@@ -21,7 +21,7 @@ def mlp_loss(sizes=(4, 4, 1)):
 
 
 def edges_into(text: str, box: str) -> dict:
-    return {src: attrs for src, attrs in re.findall(rf"^\t(g\d+) -> {box} \[([^\]]*)\]", text, flags=re.M)}
+    return dict(re.findall(rf"^\t(g\d+) -> {box} \[([^\]]*)\]", text, flags=re.M))
 
 
 def test_an_edge_into_a_neuron_has_its_weights_sign_colour_and_a_width_by_abs_w():
@@ -111,4 +111,4 @@ def test_the_explorers_legend_uses_the_weight_colours_of_the_pictures():
     js = resources.files("autograd.explorer").joinpath("explorer.js").read_text(encoding="utf-8")
     assert f"border-top: 3px solid {style.COLORS['weight_positive']}" in css
     assert f"border-top-color: {style.COLORS['weight_negative']}" in css
-    assert 'dg-key-wpos' in js and 'dg-key-wneg' in js
+    assert "dg-key-wpos" in js and "dg-key-wneg" in js

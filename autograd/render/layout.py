@@ -27,7 +27,18 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["layout_cost", "budget", "budget_lines", "with_budget", "fonts_for", "svg_fonts", "FULL", "LIMITED", "MARKER", "COST_LIMIT"]
+__all__ = [
+    "layout_cost",
+    "budget",
+    "budget_lines",
+    "with_budget",
+    "fonts_for",
+    "svg_fonts",
+    "FULL",
+    "LIMITED",
+    "MARKER",
+    "COST_LIMIT",
+]
 
 # Nodes dot handles (real + virtual) up to which each tier is used. Measured with graphviz-pure
 # 0.2.2 on a 2-core machine (benchmarks/render.py): Graphviz's defaults take about 0.5 s of CPU
@@ -81,7 +92,7 @@ def _longest_path_ranks(parents: dict, children: dict) -> dict:
     """Rank = length of the longest path from a source (Kahn's order; no recursion)."""
     waiting = {n: len(ps) for n, ps in parents.items()}
     ready = [n for n, k in waiting.items() if k == 0]
-    rank = {n: 0 for n in ready}
+    rank = dict.fromkeys(ready, 0)
     while ready:
         node = ready.pop()
         for child in children[node]:
@@ -153,4 +164,8 @@ def svg_fonts(svg: bytes) -> bytes:
     """
     from autograd.render.style import FONT, SVG_FONT_FAMILY
 
-    return re.sub(rb'font-family="' + re.escape(FONT.encode()) + rb'[^"]*"', b'font-family="' + SVG_FONT_FAMILY.encode() + b'"', svg)
+    return re.sub(
+        rb'font-family="' + re.escape(FONT.encode()) + rb'[^"]*"',
+        b'font-family="' + SVG_FONT_FAMILY.encode() + b'"',
+        svg,
+    )
