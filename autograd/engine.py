@@ -252,7 +252,12 @@ def _float_pass(order: list[Value]) -> bool:
                     previous = parent._pass
                     if previous is not constant:
                         parent._pass = contribution if previous is None else previous + contribution
-            else:  # more inputs, or a number first (`3 - x`): not hot
+            elif len(b) == 2 and type(b[0]) is number:  # a number first (`1 - x`, `2 * x`)
+                previous = b[1]._pass
+                if previous is not constant:
+                    contribution = op.rules[1](g, node.data, b[0], b[1].data)
+                    b[1]._pass = contribution if previous is None else previous + contribution
+            else:  # an op of more inputs with a rule each: not hot
                 _general_node(node, g, False, None)
     except (ArithmeticError, ValueError) as error:
         raise _backward_error(node, error) from error

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["apply"]
 
+
 def _number(x, op) -> float:
     """A number used in an op, as a float (how it is stored in the graph)."""
     if is_real(x):
