@@ -20,7 +20,15 @@ import math
 import numbers
 from typing import Optional
 
-__all__ = ["check_integer", "check_real", "check_choice", "check_format_spec", "is_real", "as_float", "too_large_for_float"]
+__all__ = [
+    "check_integer",
+    "check_real",
+    "check_choice",
+    "check_format_spec",
+    "is_real",
+    "as_float",
+    "too_large_for_float",
+]
 
 
 def is_real(value) -> bool:
@@ -32,8 +40,12 @@ def is_real(value) -> bool:
     """
     if isinstance(value, numbers.Real):
         return True
-    return type(value).__module__ == "numpy" and getattr(value, "shape", None) == () \
-        and getattr(value, "dtype", None) is not None and value.dtype.kind in "biuf"
+    return (
+        type(value).__module__ == "numpy"
+        and getattr(value, "shape", None) == ()
+        and getattr(value, "dtype", None) is not None
+        and value.dtype.kind in "biuf"
+    )
 
 
 def _is_real(value) -> bool:
@@ -100,13 +112,17 @@ def check_real(
         return None
     none = " or None" if allow_none else ""
     if not _is_real(value):
-        raise TypeError(f"{where}: {name} must be a {'finite ' if finite else ''}number{none}, got {type(value).__name__}: {value!r}")
+        raise TypeError(
+            f"{where}: {name} must be a {'finite ' if finite else ''}number{none}, got {type(value).__name__}: {value!r}"
+        )
     try:
         number = float(value)
     except OverflowError:  # an int of hundreds of digits: too large for a float, so not finite
         number = math.inf if value > 0 else -math.inf
         if finite:
-            raise ValueError(f"{where}: {name} must be a finite number{none}, got {too_large_for_float(value)}") from None
+            raise ValueError(
+                f"{where}: {name} must be a finite number{none}, got {too_large_for_float(value)}"
+            ) from None
     if finite and not math.isfinite(number):
         raise ValueError(f"{where}: {name} must be a finite number{none}, got {value!r}")
     if number < low or number > high or (high_open and number == high):

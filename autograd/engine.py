@@ -517,14 +517,23 @@ def _gradients_toward(root: Value, seed: Union[float, Value], create_graph: bool
             parent = parents[k]
             previous = gradients.get(parent)
             total = c if previous is None else previous + c
-            if not create_graph and previous is not None and not math.isfinite(total) \
-                    and math.isfinite(c) and math.isfinite(previous):
-                raise OverflowError(f"backward: the gradients reaching {parent!r} add up to {total!r}: the sum overflows a float")
+            if (
+                not create_graph
+                and previous is not None
+                and not math.isfinite(total)
+                and math.isfinite(c)
+                and math.isfinite(previous)
+            ):
+                raise OverflowError(
+                    f"backward: the gradients reaching {parent!r} add up to {total!r}: the sum overflows a float"
+                )
             gradients[parent] = total
     return gradients
 
 
-def _contribution(op: Any, index: Optional[int], rule: Callable, g: Any, out: Any, inputs: Sequence, create_graph: bool) -> Any:
+def _contribution(
+    op: Any, index: Optional[int], rule: Callable, g: Any, out: Any, inputs: Sequence, create_graph: bool
+) -> Any:
     """One rule's result (all of an n-ary rule's with `index` None): on floats checked by
     `checked_rule`; on Values (create_graph) its error named as the backward pass names it."""
     if not create_graph:

@@ -108,7 +108,8 @@ def _tangent_terms(node: Value, parents: tuple, moving: list, tangents: list, cr
         terms = [partials[k] * t for k, t in zip(moving, tangents)]
     else:
         terms = [
-            _run(op, lambda k=k, t=t: op.rules[k](t, out, *inputs), parents, strict=True) for k, t in zip(moving, tangents)
+            _run(op, lambda k=k, t=t: op.rules[k](t, out, *inputs), parents, strict=True)
+            for k, t in zip(moving, tangents)
         ]
     if not create_graph:
         for k, t, term in zip(moving, tangents, terms):
@@ -210,7 +211,9 @@ def jvp(f: Callable, inputs: Sequence, tangents: Sequence, *, create_graph=None)
         raise TypeError(f"jvp: f must be callable, got {type(f).__name__}: {f!r}")
     for name, seq in (("inputs", inputs), ("tangents", tangents)):
         if isinstance(seq, (str, bytes, Value, numbers.Number)) or not hasattr(seq, "__iter__"):
-            raise TypeError(f"jvp: {name} must be a sequence (one entry per input of f), got {type(seq).__name__}: {seq!r}")
+            raise TypeError(
+                f"jvp: {name} must be a sequence (one entry per input of f), got {type(seq).__name__}: {seq!r}"
+            )
     inputs, tangents = list(inputs), list(tangents)
     if len(inputs) != len(tangents):
         raise ValueError(f"jvp: {len(inputs)} inputs but {len(tangents)} tangents; give one tangent per input")

@@ -51,7 +51,9 @@ class no_grad:
         if func is None:
             return super().__new__(cls)
         if not callable(func):
-            raise TypeError(f"no_grad: takes no arguments (or decorates a function), got {type(func).__name__}: {func!r}")
+            raise TypeError(
+                f"no_grad: takes no arguments (or decorates a function), got {type(func).__name__}: {func!r}"
+            )
         return cls()(func)  # @no_grad without parentheses
 
     def __init__(self, func: Optional[Callable[..., Any]] = None) -> None:

@@ -288,13 +288,22 @@ def apply(op: Op, *args: Any) -> Any:
         return _node(op, out, None, args, needs_grad)  # a number first (`2 * x`): in the tuple
     # the tuple layout holds Values only (but for a number first of two inputs, above): a number
     # becomes a constant leaf
-    return _node(op, out, None, tuple(a if isinstance(a, Value) else Value(a, requires_grad=False) for a in args), needs_grad)
+    return _node(
+        op, out, None, tuple(a if isinstance(a, Value) else Value(a, requires_grad=False) for a in args), needs_grad
+    )
 
 
 # Python's operators and the special methods behind them: a binary operator in both directions
 # (`x + 2` calls `x.__add__(2)`, `2 + x` calls `x.__radd__(2)`), and the unary ones.
 _BINARY_OPERATORS = {
-    "+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "%": "mod", "**": "pow", "@": "matmul",
+    "+": "add",
+    "-": "sub",
+    "*": "mul",
+    "/": "truediv",
+    "//": "floordiv",
+    "%": "mod",
+    "**": "pow",
+    "@": "matmul",
 }
 _UNARY_OPERATORS = {"-": "__neg__", "abs": "__abs__", "~": "__invert__"}
 
@@ -364,5 +373,3 @@ def _no_modulo(method):
         return method(self, other)
 
     return __pow__
-
-

@@ -113,9 +113,17 @@ def define_op(
     existing = _check_definition(name, forward, rules, nary_rule, array_forward, method, operator, test_domain)
     checked_rules = None if rules is None else tuple(_checked_rule(name, i, rule) for i, rule in enumerate(rules))
     op = Op(
-        name, _float_result(name, forward), checked_rules, array_forward,
+        name,
+        _float_result(name, forward),
+        checked_rules,
+        array_forward,
         None if nary_rule is None else _checked_nary_rule(name, nary_rule),
-        symbol=symbol or name, domain=domain, method=method, doc=doc, operator=operator, test_domain=test_domain,
+        symbol=symbol or name,
+        domain=domain,
+        method=method,
+        doc=doc,
+        operator=operator,
+        test_domain=test_domain,
     )
     if existing is not None:
         _opcall._detach(existing)
@@ -130,7 +138,14 @@ def define_op(
 
 
 def _check_definition(
-    name: Any, forward: Any, rules: Any, nary_rule: Any, array_forward: Any, method: Any, operator: Any, test_domain: Any
+    name: Any,
+    forward: Any,
+    rules: Any,
+    nary_rule: Any,
+    array_forward: Any,
+    method: Any,
+    operator: Any,
+    test_domain: Any,
 ) -> Optional[Op]:
     """`define_op`'s arguments checked (a clear error naming the op for each mistake); the user
     op of that name that the new one replaces, if any."""
@@ -180,12 +195,19 @@ def _float_result(name: str, forward: Callable[..., Any]) -> Callable[..., float
 
 def _is_gradient(x: Any) -> bool:
     """What a rule may return: a number, a Value (create_graph) or an array (a tape's batch)."""
-    return isinstance(x, (float, int, Value)) and not isinstance(x, bool) or is_real(x) \
-        or hasattr(x, "shape") and hasattr(x, "dtype")
+    return (
+        isinstance(x, (float, int, Value))
+        and not isinstance(x, bool)
+        or is_real(x)
+        or hasattr(x, "shape")
+        and hasattr(x, "dtype")
+    )
 
 
 def _not_a_gradient(name: str, which: str, result: Any) -> TypeError:
-    return TypeError(f"{name}: derivative {which} must return a number (or a Value), got {type(result).__name__}: {result!r}")
+    return TypeError(
+        f"{name}: derivative {which} must return a number (or a Value), got {type(result).__name__}: {result!r}"
+    )
 
 
 def _checked_rule(name: str, index: int, rule: Callable) -> Callable:
@@ -230,4 +252,3 @@ def builtin(
     _opcall._attach(op)
     table[name] = op
     return op
-

@@ -250,8 +250,11 @@ def logsumexp_array(*xs):
     terms, rest, shift = _shifted_terms(xs)
     with numpy.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # log1p of the rest where the max is finite; the plain log of the sum for infinities
-        return shift + numpy.where(numpy.isfinite(terms).all(axis=0) & (terms.max(axis=0) == 1.0),
-                                   numpy.log1p(rest.sum(axis=0)), numpy.log(terms.sum(axis=0)))
+        return shift + numpy.where(
+            numpy.isfinite(terms).all(axis=0) & (terms.max(axis=0) == 1.0),
+            numpy.log1p(rest.sum(axis=0)),
+            numpy.log(terms.sum(axis=0)),
+        )
 
 
 def logsumexp_rule(grad, out, xs):
@@ -273,7 +276,9 @@ def logsumexp_rule(grad, out, xs):
     terms, _, _ = _shifted_terms(xs)
     with numpy.errstate(invalid="ignore", over="ignore", divide="ignore"):
         finite = numpy.isfinite(terms).all(axis=0) & (terms.max(axis=0) == 1.0)
-        weights = numpy.where(finite, terms / terms.sum(axis=0), numpy.exp(numpy.stack(numpy.broadcast_arrays(*xs)) - out))
+        weights = numpy.where(
+            finite, terms / terms.sum(axis=0), numpy.exp(numpy.stack(numpy.broadcast_arrays(*xs)) - out)
+        )
     return [grad * w for w in weights]
 
 
@@ -298,8 +303,11 @@ def log_softmax_array(first, *xs):
 
     terms, rest, shift = _shifted_terms(xs)
     with numpy.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        return (first - shift) - numpy.where(numpy.isfinite(terms).all(axis=0) & (terms.max(axis=0) == 1.0),
-                                             numpy.log1p(rest.sum(axis=0)), numpy.log(terms.sum(axis=0)))
+        return (first - shift) - numpy.where(
+            numpy.isfinite(terms).all(axis=0) & (terms.max(axis=0) == 1.0),
+            numpy.log1p(rest.sum(axis=0)),
+            numpy.log(terms.sum(axis=0)),
+        )
 
 
 def log_softmax_rule(g, out, inputs):

@@ -103,7 +103,9 @@ def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: i
     for count, radius, label in zip(_split_evenly(n, 2), (1.0, float(factor)), (0, 1)):
         for i in range(count):
             angle = 2 * math.pi * i / count
-            X.append([radius * math.cos(angle) + rng.gauss(0.0, noise), radius * math.sin(angle) + rng.gauss(0.0, noise)])
+            X.append(
+                [radius * math.cos(angle) + rng.gauss(0.0, noise), radius * math.sin(angle) + rng.gauss(0.0, noise)]
+            )
             y.append(label)
     return _shuffled(X, y, rng)
 
@@ -130,7 +132,9 @@ def make_spirals(n: int = 100, classes: int = 2, noise: float = 0.2, seed: int =
     return _shuffled(X, y, rng)
 
 
-def make_blobs(n: int = 100, centers=3, std: float = 1.0, dim: int = 2, box: tuple = (-10.0, 10.0), seed: int = 0) -> tuple:
+def make_blobs(
+    n: int = 100, centers=3, std: float = 1.0, dim: int = 2, box: tuple = (-10.0, 10.0), seed: int = 0
+) -> tuple:
     """Gaussian blobs: `centers` is a count (centres drawn uniformly in `box` per coordinate) or
     a list of centre points; label k is the k-th centre.
 
@@ -148,7 +152,9 @@ def make_blobs(n: int = 100, centers=3, std: float = 1.0, dim: int = 2, box: tup
     else:
         points = [[float(c) for c in centre] for centre in centers]
         if not points or len({len(p) for p in points}) != 1:
-            raise ValueError(f"make_blobs: centers must be a count or a non-empty list of equal-length points, got {centers!r}")
+            raise ValueError(
+                f"make_blobs: centers must be a count or a non-empty list of equal-length points, got {centers!r}"
+            )
     X, y = [], []
     for label, count in enumerate(_split_evenly(n, len(points))):
         for _ in range(count):

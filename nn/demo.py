@@ -23,9 +23,8 @@ import time
 from typing import Optional
 
 import autograd
-from autograd import Value
-
 import nn
+from autograd import Value
 
 TARGET_ACCURACY = 0.97
 
@@ -80,13 +79,34 @@ def plot_decision_boundary(model, X, y, path: str, resolution: int = 60) -> str:
     rows = [scores[j * resolution : (j + 1) * resolution] for j in range(resolution)]
 
     fig, ax = plt.subplots(figsize=(6, 5))
-    ax.contourf(grid_x, grid_y, [[1.0 if s > 0 else -1.0 for s in row] for row in rows], levels=[-2, 0, 2],
-                colors=["#f4c7c3", "#c6dbef"], alpha=0.8)
-    ax.contour(grid_x, grid_y, rows, levels=[-1.0, 0.0, 1.0], colors=["#999999", "k", "#999999"],
-               linestyles=["--", "-", "--"], linewidths=1)
+    ax.contourf(
+        grid_x,
+        grid_y,
+        [[1.0 if s > 0 else -1.0 for s in row] for row in rows],
+        levels=[-2, 0, 2],
+        colors=["#f4c7c3", "#c6dbef"],
+        alpha=0.8,
+    )
+    ax.contour(
+        grid_x,
+        grid_y,
+        rows,
+        levels=[-1.0, 0.0, 1.0],
+        colors=["#999999", "k", "#999999"],
+        linestyles=["--", "-", "--"],
+        linewidths=1,
+    )
     for label, colour, marker in ((-1, "#d62728", "o"), (1, "#1f77b4", "s")):
-        ax.scatter([p[0] for p, t in zip(X, y) if t == label], [p[1] for p, t in zip(X, y) if t == label],
-                   c=colour, marker=marker, edgecolors="k", linewidths=0.5, s=30, label=f"class {label:+d}")
+        ax.scatter(
+            [p[0] for p, t in zip(X, y) if t == label],
+            [p[1] for p, t in zip(X, y) if t == label],
+            c=colour,
+            marker=marker,
+            edgecolors="k",
+            linewidths=0.5,
+            s=30,
+            label=f"class {label:+d}",
+        )
     ax.set_title(f"MLP(2, [16, 16, 1]) on two moons: training accuracy {nn.accuracy(model, X, y):.0%}")
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
@@ -147,8 +167,9 @@ def render_neuron_graph(model, sample, path: str) -> str:
     index = max(range(len(hidden)), key=lambda k: sum(abs(w.grad) for w in first_layer[k].w))
     neuron_out = hidden[index]
     neuron_out.label = f"layers.0.neurons.{index}.out"
-    return autograd.render(neuron_out, path, within=score, clusters="prefix", cluster_depth=4,
-                           edge_derivatives=True, number_format=".4g")
+    return autograd.render(
+        neuron_out, path, within=score, clusters="prefix", cluster_depth=4, edge_derivatives=True, number_format=".4g"
+    )
 
 
 def _picture(what: str, draw, *args) -> Optional[str]:
@@ -170,8 +191,10 @@ def main(out_dir: str = "out", epochs: int = 100, seed: int = 0, progress=None) 
     os.makedirs(out_dir, exist_ok=True)
     model, X, y, history = train(epochs=epochs, seed=seed, progress=progress)
     train_accuracy = nn.accuracy(model, X, y, decision=history.decision)
-    print(f"trained {model} for {history.epochs} epochs: loss {history.loss[-1]:.4g}, "
-          f"training accuracy {train_accuracy:.1%} ({history.stopped_by})")
+    print(
+        f"trained {model} for {history.epochs} epochs: loss {history.loss[-1]:.4g}, "
+        f"training accuracy {train_accuracy:.1%} ({history.stopped_by})"
+    )
     paths = {"model": model.save(os.path.join(out_dir, "model.json"))}  # first: nothing below can lose it
     pictures = {
         "decision_boundary": (plot_decision_boundary, model, X, y, os.path.join(out_dir, "decision_boundary.png")),

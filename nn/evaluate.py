@@ -22,7 +22,6 @@ import numbers
 from typing import Callable, Optional
 
 from autograd import Value, no_grad
-
 from nn.losses import l2_regularization
 
 __all__ = ["outputs", "predict", "accuracy", "loss_and_gradients", "decide", "DECISIONS"]
@@ -105,7 +104,9 @@ def decide(out, decision: str):
 def check_decision(where: str, decision) -> None:
     """A ValueError naming `where` unless `decision` is one of DECISIONS or None."""
     if decision is not None and decision not in DECISIONS:
-        raise ValueError(f"{where}: decision must be one of {', '.join(map(repr, DECISIONS))} or None, got {decision!r}")
+        raise ValueError(
+            f"{where}: decision must be one of {', '.join(map(repr, DECISIONS))} or None, got {decision!r}"
+        )
 
 
 def predict(model: Callable, X, decision: Optional[str] = None) -> list:
@@ -154,7 +155,9 @@ def decision_for_loss(model, sample_output, y, loss_name: Optional[str]) -> Opti
     return decision
 
 
-def loss_and_gradients(model: Callable, loss_fn: Callable, X_batch: list, y_batch: list, params: list, l2: float = 0.0) -> float:
+def loss_and_gradients(
+    model: Callable, loss_fn: Callable, X_batch: list, y_batch: list, params: list, l2: float = 0.0
+) -> float:
     """One batch: forward every sample, the loss `loss_fn(predictions, y_batch)` plus
     `l2 * sum(p^2)` over `params`, and backward. Gradients ACCUMULATE into the parameters'
     `.grad` (zero them first); returns the loss as a float. `fit` calls this for every batch.

@@ -24,7 +24,6 @@ from typing import Optional
 
 from autograd import Value, dot
 from autograd.checks import check_choice, check_integer
-
 from nn.module import Module
 
 __all__ = ["Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
@@ -76,7 +75,9 @@ def _inputs(where: str, x, nin: int) -> list:
     try:
         x = list(x)
     except TypeError:
-        raise TypeError(f"{where}: input must be a sequence of {nin} numbers or Values, got {type(x).__name__}") from None
+        raise TypeError(
+            f"{where}: input must be a sequence of {nin} numbers or Values, got {type(x).__name__}"
+        ) from None
     if len(x) != nin:
         raise ValueError(f"{where}: expected {nin} inputs, got {len(x)}")
     for item in x:
@@ -274,7 +275,9 @@ class MLP(Module):
         ]
 
     @staticmethod
-    def parameter_count(nin, sizes, activation="relu", output_activation="linear", init="uniform", shared_bias=False, **_) -> int:
+    def parameter_count(
+        nin, sizes, activation="relu", output_activation="linear", init="uniform", shared_bias=False, **_
+    ) -> int:
         """How many parameters `MLP(nin, sizes, ...)` has, without building it.
 
         >>> MLP.parameter_count(2, [3, 1])

@@ -50,7 +50,9 @@ def _flatten(where: str, preds, targets) -> tuple:
             flat_targets.append(t)
             return
         if not isinstance(p, (list, tuple)):
-            raise TypeError(f"{where}: prediction{at} must be a Value, a number or a list, got {type(p).__name__}: {p!r}")
+            raise TypeError(
+                f"{where}: prediction{at} must be a Value, a number or a list, got {type(p).__name__}: {p!r}"
+            )
         if _is_scalar(t) or not hasattr(t, "__len__"):
             raise ValueError(f"{where}: prediction{at} is a list of {len(p)} but target{at} is {t!r}")
         if len(p) != len(t):
@@ -166,8 +168,10 @@ def bce_loss(probs, targets, reduction: str = "mean") -> Value:
         if not isinstance(p, Value):
             p = Value(p, requires_grad=False)
         if not 0.0 <= p.data <= 1.0:
-            raise ValueError(f"bce_loss: probabilities must lie in [0, 1], got probs[{i}] = {p.data!r}; "
-                             "for raw scores use bce_with_logits_loss")
+            raise ValueError(
+                f"bce_loss: probabilities must lie in [0, 1], got probs[{i}] = {p.data!r}; "
+                "for raw scores use bce_with_logits_loss"
+            )
         term = 0.0
         if t != 0.0:  # skipping a zero-weighted term avoids log(0) where it does not matter
             term = term - t * _clamped_log(p)
@@ -204,8 +208,10 @@ def hinge_loss(scores, targets, reduction: str = "mean") -> Value:
     flat_scores, flat_targets = _flatten("hinge_loss", scores, targets)
     for i, t in enumerate(flat_targets):
         if t not in (-1.0, 1.0):
-            raise ValueError(f"hinge_loss: targets must be -1 or +1, got target[{i}] = {t!r} "
-                             "(convert 0/1 labels with nn.datasets.to_signed)")
+            raise ValueError(
+                f"hinge_loss: targets must be -1 or +1, got target[{i}] = {t!r} "
+                "(convert 0/1 labels with nn.datasets.to_signed)"
+            )
     return _reduce("hinge_loss", _terms(hinge, flat_scores, flat_targets), reduction)
 
 
@@ -216,7 +222,9 @@ def _one_cross_entropy(logits, target, at: str) -> Value:
     if len(logits) < 2:
         raise ValueError(f"cross_entropy_loss: logits{at} needs at least 2 classes, got {len(logits)}")
     if isinstance(target, bool) or not isinstance(target, numbers.Integral) or not 0 <= target < len(logits):
-        raise ValueError(f"cross_entropy_loss: target{at} must be a class index in 0..{len(logits) - 1}, got {target!r}")
+        raise ValueError(
+            f"cross_entropy_loss: target{at} must be a class index in 0..{len(logits) - 1}, got {target!r}"
+        )
     values = [z if isinstance(z, Value) else Value(z, requires_grad=False) for z in logits]
     # -log softmax(z)[t] = logsumexp(z - z[t]): the differences are exact where z[t] is large
     # (logsumexp(z) - z[t] would subtract two large numbers and lose digits).
@@ -245,7 +253,9 @@ def cross_entropy_loss(logits, target_index, reduction: str = "mean") -> Value:
             raise ValueError(f"cross_entropy_loss: reduction must be 'mean' or 'sum', got {reduction!r}")
         return loss
     if isinstance(target_index, numbers.Integral) or not hasattr(target_index, "__len__"):
-        raise TypeError(f"cross_entropy_loss: a batch of {len(logits)} logit lists needs a list of targets, got {target_index!r}")
+        raise TypeError(
+            f"cross_entropy_loss: a batch of {len(logits)} logit lists needs a list of targets, got {target_index!r}"
+        )
     if len(logits) != len(target_index):
         raise ValueError(f"cross_entropy_loss: {len(logits)} samples of logits but {len(target_index)} targets")
     terms = [_one_cross_entropy(z, t, f"[{i}]") for i, (z, t) in enumerate(zip(logits, target_index))]

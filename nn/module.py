@@ -218,7 +218,9 @@ class Module:
         state = self.state_dict()
         for name, number in state.items():
             if not math.isfinite(number):
-                raise ValueError(f"save: parameter {name} is {number!r}; refusing to write {path!r} (it would not load)")
+                raise ValueError(
+                    f"save: parameter {name} is {number!r}; refusing to write {path!r} (it would not load)"
+                )
         document = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
@@ -248,7 +250,9 @@ class Module:
         with open(path, "rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:
-            raise ModelFileError(f"load {path!r}: the file is larger than {MAX_FILE_BYTES} bytes (nn.module.MAX_FILE_BYTES)")
+            raise ModelFileError(
+                f"load {path!r}: the file is larger than {MAX_FILE_BYTES} bytes (nn.module.MAX_FILE_BYTES)"
+            )
         model = _from_document(_parse(raw, path), path)
         if not isinstance(model, cls):
             raise ModelFileError(f"load {path!r}: the file holds a {type(model).__name__}, not a {cls.__name__}")
@@ -311,7 +315,7 @@ def _parse(raw: bytes, path: str) -> dict:
     except ValueError as error:  # e.g. an integer of thousands of digits (Python's int limit)
         raise ModelFileError(f"load {path!r}: a number in the file cannot be read: {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ModelFileError(f"load {path!r}: not a dagrad model file (no \"format\": \"{FORMAT}\")")
+        raise ModelFileError(f'load {path!r}: not a dagrad model file (no "format": "{FORMAT}")')
     version = document.get("version")
     if version != FORMAT_VERSION or isinstance(version, bool):
         raise ModelFileError(
@@ -319,7 +323,7 @@ def _parse(raw: bytes, path: str) -> dict:
         )
     for key, kind in (("class", str), ("config", dict), ("parameters", dict)):
         if not isinstance(document.get(key), kind):
-            raise ModelFileError(f"load {path!r}: \"{key}\" is missing or not a {kind.__name__}")
+            raise ModelFileError(f'load {path!r}: "{key}" is missing or not a {kind.__name__}')
     return document
 
 

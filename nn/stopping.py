@@ -26,8 +26,14 @@ class Stopping:
     [None, None, None, 'no_improvement']
     """
 
-    def __init__(self, all_correct: bool = False, tol: Optional[float] = None, patience: Optional[int] = None,
-                 min_delta: float = 0.0, callback: Optional[Callable] = None):
+    def __init__(
+        self,
+        all_correct: bool = False,
+        tol: Optional[float] = None,
+        patience: Optional[int] = None,
+        min_delta: float = 0.0,
+        callback: Optional[Callable] = None,
+    ):
         self.all_correct = all_correct
         self.patience = check_integer("fit", "patience", patience, minimum=1, allow_none=True)
         self.tol = check_real("fit", "tol", tol, low=-math.inf, allow_none=True)
@@ -40,7 +46,9 @@ class Stopping:
     def check_decision(self, decision: Optional[str]) -> None:
         """`all_correct` needs a rule that turns outputs into class labels."""
         if self.all_correct and decision is None:
-            raise ValueError("fit: stop_when_all_correct needs class-label targets (no decision rule fits these targets)")
+            raise ValueError(
+                "fit: stop_when_all_correct needs class-label targets (no decision rule fits these targets)"
+            )
 
     def reason(self, epoch: int, history) -> Optional[str]:
         """Why training stops after this epoch (one of STOP_REASONS), or None to go on."""

@@ -74,7 +74,9 @@ class History:
         scrubs through it epoch by epoch (the live view's network, decision plane, curves and
         gradient norms); `save_html` writes it to a file."""
         if self.recording is None:
-            raise ValueError("History.to_html: this run recorded no frames; train with nn.fit(..., live=True) to record one")
+            raise ValueError(
+                "History.to_html: this run recorded no frames; train with nn.fit(..., live=True) to record one"
+            )
         from nn.live import replay_page
 
         return replay_page(self.recording, title)
@@ -163,14 +165,24 @@ def fit(
     X, y = check_data("fit", X, y)
     loss_fn, loss_name = _resolve_loss(loss)
     epochs = check_integer("fit", "epochs", epochs, minimum=1)
-    batches = _Batches(len(X), check_integer("fit", "batch_size", batch_size, minimum=1, allow_none=True), shuffle, seed)
+    batches = _Batches(
+        len(X), check_integer("fit", "batch_size", batch_size, minimum=1, allow_none=True), shuffle, seed
+    )
     stopping = Stopping(stop_when_all_correct, tol, patience, min_delta, callback)
     l2 = check_real("fit", "l2", l2, low=0.0, allow_none=True) or 0.0
     check_decision("fit", decision)
     params = model.parameters() if isinstance(model, Module) else []
     optimizer = optimizer if optimizer is not None else SGD(params, lr=lr)
     several_outputs, decision = _outputs_and_decision(model, X, y, loss_name, decision)
-    training = _Training(model, loss_fn, params, l2, optimizer, compiled_path(compiled, model, loss_name, several_outputs, X, y), compiled)
+    training = _Training(
+        model,
+        loss_fn,
+        params,
+        l2,
+        optimizer,
+        compiled_path(compiled, model, loss_name, several_outputs, X, y),
+        compiled,
+    )
     stopping.check_decision(decision)
 
     history = History(decision=decision)
@@ -205,7 +217,13 @@ def _train(training, optimizer, scheduler, stopping, history, view, X, y, batche
             bar.epoch_done(epoch_loss, history.accuracy[-1])
             history.stopped_by = stopping.reason(epoch, history)
             if view is not None:
-                view.epoch_done(epoch + 1, epoch_loss, history.accuracy[-1], lr_used, last=history.stopped_by is not None or epoch == epochs - 1)
+                view.epoch_done(
+                    epoch + 1,
+                    epoch_loss,
+                    history.accuracy[-1],
+                    lr_used,
+                    last=history.stopped_by is not None or epoch == epochs - 1,
+                )
             if history.stopped_by is not None:
                 return
     history.stopped_by = "max_epochs"
@@ -258,7 +276,9 @@ class _Training:
     """One epoch of `fit`: for every batch, the loss and gradients (on the compiled path while it
     applies, else the scalar one), checked for divergence, then one optimizer step."""
 
-    def __init__(self, model, loss_fn, params: list, l2: float, optimizer, compiled_path: Optional[CompiledPath], compiled):
+    def __init__(
+        self, model, loss_fn, params: list, l2: float, optimizer, compiled_path: Optional[CompiledPath], compiled
+    ):
         self.model, self.loss_fn, self.params, self.l2, self.optimizer = model, loss_fn, params, l2, optimizer
         self.compiled_path, self.compiled = compiled_path, compiled
 
@@ -312,7 +332,9 @@ class _Training:
                 f"fit: training failed {where()}: {error}. The model is diverging: lower the learning rate, or check the data"
             ) from error
         if not math.isfinite(batch_loss):
-            raise FloatingPointError(f"fit: the loss became {batch_loss!r} {where()}; lower the learning rate or check the data")
+            raise FloatingPointError(
+                f"fit: the loss became {batch_loss!r} {where()}; lower the learning rate or check the data"
+            )
         if not _all_finite(self.optimizer.params):  # names are looked up only when one is not
             for name, p in _named(self.model, self.optimizer.params):
                 if not math.isfinite(p.grad):
@@ -338,7 +360,7 @@ def _named(model, params: list) -> list:
 
 
 def _bad_sample(model, X_batch: list, batch: list) -> str:
-    """" at sample i (...)" for the first sample of the batch whose input or output is not
+    """ " at sample i (...)" for the first sample of the batch whose input or output is not
     finite, or "" (only computed when training has already failed)."""
     for x, index in zip(X_batch, batch):
         features = list(x) if isinstance(x, (list, tuple)) else [x]

@@ -84,14 +84,18 @@ def wait(browser, script, seconds=120):
 
 
 def open_notebook(browser, url):
+    """Open the notebook and wait for its kernel to be idle, accepting a kernel prompt whenever one
+    shows (on a loaded machine it can come late)."""
     browser.get(url)
     browser.get_log("browser")  # only this notebook's messages from here on
     wait(browser, "return !!(window.jupyterapp && document.querySelector('.jp-Notebook'))")
-    time.sleep(2)
-    browser.execute_script(
-        "const b = document.querySelector('.jp-Dialog .jp-mod-accept'); if (b) b.click()"
-    )  # a kernel prompt
-    wait(browser, "return !!document.querySelector('.jp-Notebook-ExecutionIndicator[data-status=\"idle\"]')")
+    wait(
+        browser,
+        "const accept = document.querySelector('.jp-Dialog .jp-mod-accept'); if (accept) { accept.click(); return false; }"
+        "const app = window.jupyterapp, widget = app.shell.currentWidget;"
+        "const kernel = widget && widget.sessionContext && widget.sessionContext.session && widget.sessionContext.session.kernel;"
+        "return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';",
+    )
 
 
 def run_next_cell(browser):

@@ -104,16 +104,40 @@ def explore(
     if collapse is not None and (around is not None or highlight_path is not None):
         raise ValueError(f"{where}: collapse cannot be combined with around= or highlight_path= (pick one view)")
     if not root.requires_grad:
-        raise ValueError(f"{where}: {root!r} is a constant (requires_grad=False): no gradient flows from it, so there is no backward pass to watch")
+        raise ValueError(
+            f"{where}: {root!r} is a constant (requires_grad=False): no gradient flows from it, so there is no backward pass to watch"
+        )
     layout_options = {"rankdir": rankdir, "timeout": timeout}
     if collapse is not None:
-        return collapsed.build(root, collapse, max_nodes=max_nodes, number_format=number_format, title=title, **layout_options)
-    return value_view(root, max_nodes=max_nodes, around=around, depth=depth, highlight_path=highlight_path,
-                      number_format=number_format, clusters=clusters, title=title, **layout_options)
+        return collapsed.build(
+            root, collapse, max_nodes=max_nodes, number_format=number_format, title=title, **layout_options
+        )
+    return value_view(
+        root,
+        max_nodes=max_nodes,
+        around=around,
+        depth=depth,
+        highlight_path=highlight_path,
+        number_format=number_format,
+        clusters=clusters,
+        title=title,
+        **layout_options,
+    )
 
 
-def value_view(root: Value, *, max_nodes, around, depth: int, highlight_path, number_format: str, clusters,
-               title: Optional[str], rankdir: str, timeout: float) -> Explorer:
+def value_view(
+    root: Value,
+    *,
+    max_nodes,
+    around,
+    depth: int,
+    highlight_path,
+    number_format: str,
+    clusters,
+    title: Optional[str],
+    rankdir: str,
+    timeout: float,
+) -> Explorer:
     """The explorer with every value its own box (or the values within `depth` edges of `around`)."""
     view, _ = build_view(root, where="explore")
     order = view.nodes
@@ -135,14 +159,30 @@ def value_view(root: Value, *, max_nodes, around, depth: int, highlight_path, nu
     root_id = ids[root] if root in shown else None  # a sub-graph may leave the output out
     edges, arrived, grad_texts = frames.edge_frames(steps, shown, ids, index, names, fmt)
     played = (
-        [frames.start_frame(f"The graph of {names[root]}: {len(visible)} values. Press ▶ or → to run the forward pass.")]
+        [
+            frames.start_frame(
+                f"The graph of {names[root]}: {len(visible)} values. Press ▶ or → to run the forward pass."
+            )
+        ]
         + frames.forward_frames(visible, leaves, ids, names, fmt)
-        + [frames.seed_frame(root_id, names[root], 1.0, fmt, "" if root_id else " (The output is not drawn: gradients arrive from the part not shown.)")]
+        + [
+            frames.seed_frame(
+                root_id,
+                names[root],
+                1.0,
+                fmt,
+                "" if root_id else " (The output is not drawn: gradients arrive from the part not shown.)",
+            )
+        ]
         + edges
         + [frames.done_frame("Done: every gradient is complete, and equals what backward() writes.", arrived)]
     )
     entries = _value_entries(root, view, visible, steps, names, ids, index, fmt)
-    cluster_of = _clusters(visible) if clusters == "prefix" or (clusters == "auto" and sum("." in (n.label or "") for n in visible) >= 2) else {}
+    cluster_of = (
+        _clusters(visible)
+        if clusters == "prefix" or (clusters == "auto" and sum("." in (n.label or "") for n in visible) >= 2)
+        else {}
+    )
     svg = drawing.svg_of(_dot_lines(view, visible, entries, grad_texts, cluster_of, rankdir), root, timeout=timeout)
     data = {
         "version": 1,
@@ -152,9 +192,13 @@ def value_view(root: Value, *, max_nodes, around, depth: int, highlight_path, nu
         "frames": played,
         "svg": svg,
         "backward_steps": len(steps),
-        "subgraph": None if centres is None else {
-            "around": ", ".join(names[c] for c in centres[:3]) + (f" and {len(centres) - 3} more" if len(centres) > 3 else ""),
-            "depth": depth, "hidden": len(order) - len(shown),
+        "subgraph": None
+        if centres is None
+        else {
+            "around": ", ".join(names[c] for c in centres[:3])
+            + (f" and {len(centres) - 3} more" if len(centres) > 3 else ""),
+            "depth": depth,
+            "hidden": len(order) - len(shown),
         },
         "highlight": _highlight(root, highlight_path, index),
     }
@@ -171,11 +215,19 @@ def _value_entries(root: Value, view, visible: list, steps, names: dict, ids: di
     for node in visible:
         box = view.box_of[node]
         entry = frames.value_entry(
-            node, ids[node], root=root, names=names, fmt=fmt, grad=steps.grads.get(node) if node.requires_grad else None,
-            parents=[ids[p] for p in node.parents if view.box_of.get(p) is not None], boundary=view.missing_inputs(box) > 0,
+            node,
+            ids[node],
+            root=root,
+            names=names,
+            fmt=fmt,
+            grad=steps.grads.get(node) if node.requires_grad else None,
+            parents=[ids[p] for p in node.parents if view.box_of.get(p) is not None],
+            boundary=view.missing_inputs(box) > 0,
         )
         if node in estimates:
-            entry.update(fd=estimates[node], fd_text=fmt(estimates[node]), paths=frames.leaf_paths(root, node, names, index, fmt))
+            entry.update(
+                fd=estimates[node], fd_text=fmt(estimates[node]), paths=frames.leaf_paths(root, node, names, index, fmt)
+            )
         entries.append(entry)
     return entries
 
@@ -187,13 +239,17 @@ def _dot_lines(view, visible: list, entries: list, grad_texts: dict, cluster_of:
         i, group = index[node], cluster_of.get(node)
         name = entry["name"]
         if group and name.startswith(group + "."):
-            name = name[len(group) + 1:]  # the cluster's title says the rest: w.0 inside layers.0.neurons.1
+            name = name[len(group) + 1 :]  # the cluster's title says the rest: w.0 inside layers.0.neurons.1
         widest = max(grad_texts.get(node, ["·"]), key=len)  # the box is sized for its widest gradient
         box, ops = drawing.value_lines(node, entry, i, name=name, grad_text=widest)
         (grouped.setdefault(group, []) if group else lines).extend([box] + ops[:1])
         lines.extend(ops[1:])
         if ops:
-            lines += [drawing.edge_line(index[p], f"op{i}", i, k) for k, p in enumerate(node.parents) if view.box_of.get(p) is not None]
+            lines += [
+                drawing.edge_line(index[p], f"op{i}", i, k)
+                for k, p in enumerate(node.parents)
+                if view.box_of.get(p) is not None
+            ]
     return lines + drawing.clusters(grouped)
 
 
@@ -224,7 +280,9 @@ def _centres(around, order: list) -> list:
         try:
             values = list(around)
         except TypeError:
-            raise TypeError(f"explore: around must be a Value, a list of Values or an nn module, got {type(around).__name__}: {around!r}") from None
+            raise TypeError(
+                f"explore: around must be a Value, a list of Values or an nn module, got {type(around).__name__}: {around!r}"
+            ) from None
     in_graph = set(order)
     for v in values:
         if not isinstance(v, Value):
@@ -289,10 +347,14 @@ def _collapse_hint(root: Value) -> str:
     """What collapsing would give, for the too-large message: how many neurons and layers."""
     neurons = nn_neurons(root)
     if not neurons:
-        return (' For an nn model, step through whole neurons or layers: explore(root, collapse="neuron") '
-                'or explore(root, collapse="layer") (found from parameter labels like layers.0.neurons.3.w.1; none here).')
-    return (f' It has {neurons} nn neurons: step through one box per neuron with explore(root, collapse="neuron"), '
-            f'or one box per layer with explore(root, collapse="layer").')
+        return (
+            ' For an nn model, step through whole neurons or layers: explore(root, collapse="neuron") '
+            'or explore(root, collapse="layer") (found from parameter labels like layers.0.neurons.3.w.1; none here).'
+        )
+    return (
+        f' It has {neurons} nn neurons: step through one box per neuron with explore(root, collapse="neuron"), '
+        f'or one box per layer with explore(root, collapse="layer").'
+    )
 
 
 # -- numbers -----------------------------------------------------------------------------------------
@@ -304,8 +366,11 @@ def _finite_differences(order: list, root: Value, leaves: list) -> dict:
     with requires_grad=False keeps its data, as the engine treats it: a constant."""
     index = {node: i for i, node in enumerate(order)}
     base = [node.data for node in order]
-    programme = [(i, node.op_entry.forward, [index[p] for p in node.parents])
-                 for i, node in enumerate(order) if node.parents and node.requires_grad]
+    programme = [
+        (i, node.op_entry.forward, [index[p] for p in node.parents])
+        for i, node in enumerate(order)
+        if node.parents and node.requires_grad
+    ]
 
     def run(i: int, x: float) -> float:
         data = list(base)
@@ -323,4 +388,3 @@ def _finite_differences(order: list, root: Value, leaves: list) -> dict:
         except (ArithmeticError, ValueError):
             estimates[leaf] = None
     return estimates
-

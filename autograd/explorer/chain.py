@@ -69,16 +69,22 @@ def _graph(output, leaf, where: str) -> list:
     if not isinstance(leaf, Value):
         raise TypeError(f"{where}: leaf must be a Value, got {type(leaf).__name__}: {leaf!r}")
     if not output.requires_grad:
-        raise ValueError(f"{where}: the output {output!r} is a constant (requires_grad=False): no gradient "
-                         "flows from it, so there are no paths (backward() raises too)")
+        raise ValueError(
+            f"{where}: the output {output!r} is a constant (requires_grad=False): no gradient "
+            "flows from it, so there are no paths (backward() raises too)"
+        )
     order = topological_order(output)
     if leaf in set(order):
         return order
     if output in set(topological_order(leaf)):
-        raise ValueError(f"{where}: {leaf!r} is computed from {output!r}, not the other way round: did you "
-                         f"swap the arguments? {where}(output, leaf) follows paths from leaf up to output")
-    raise ValueError(f"{where}: {output!r} does not depend on {leaf!r} (it is not in the output's graph), so "
-                     "there are no paths and d output / d leaf is 0; pass a value the output is computed from")
+        raise ValueError(
+            f"{where}: {leaf!r} is computed from {output!r}, not the other way round: did you "
+            f"swap the arguments? {where}(output, leaf) follows paths from leaf up to output"
+        )
+    raise ValueError(
+        f"{where}: {output!r} does not depend on {leaf!r} (it is not in the output's graph), so "
+        "there are no paths and d output / d leaf is 0; pass a value the output is computed from"
+    )
 
 
 def _counts(order: list, leaf: Value) -> dict:

@@ -76,7 +76,9 @@ class BoxGraph:
         for box in self.boxes:
             for p in box.params:
                 self.param_box.setdefault(p, []).append(box)
-        self.counted = [b for b in self.boxes if not (b.node is not None and not b.node.parents and not b.node.requires_grad)]
+        self.counted = [
+            b for b in self.boxes if not (b.node is not None and not b.node.parents and not b.node.requires_grad)
+        ]
         self.groups = [b for b in self.boxes if b.group is not None]
 
 
@@ -105,8 +107,9 @@ def _box_order(view, keys: list, inputs_of: dict) -> list:
     return order
 
 
-def build(root: Value, collapse: str, *, max_nodes, number_format: str, title: Optional[str], rankdir: str,
-          timeout: float) -> Explorer:
+def build(
+    root: Value, collapse: str, *, max_nodes, number_format: str, title: Optional[str], rankdir: str, timeout: float
+) -> Explorer:
     """The collapsed explorer (see `autograd.explore`)."""
     view, _ = build_view(root, collapse=collapse, where="explore")
     graph = BoxGraph(view)
@@ -131,7 +134,11 @@ def build(root: Value, collapse: str, *, max_nodes, number_format: str, title: O
         if box in replay.flows:
             number += 1
             played += _box_frames(box, number, replay, names, box_names, fmt)
-    played.append(frames.done_frame("Done: every box shows its real gradients: what backward() writes (the output's grad, and its parameters' grads)."))
+    played.append(
+        frames.done_frame(
+            "Done: every box shows its real gradients: what backward() writes (the output's grad, and its parameters' grads)."
+        )
+    )
     entries = [_entry(box, root, names, steps.grads, fmt) for box in graph.boxes]
     data = {
         "version": 1,
@@ -235,21 +242,33 @@ def _param_grads(box: Box, grad_of, fmt) -> dict:
 
 def _start_text(graph: BoxGraph, root_name: str, kind: str) -> str:
     if not graph.groups:
-        return (f"No nn {kind}s found in this graph (nn labels its parameters layers.0.neurons.3.w.1): "
-                f"every value is its own box. Press ▶ or →.")
-    return (f"The graph of {root_name}, one box per nn {kind}: {len(graph.counted)} boxes "
-            f"({len(graph.groups)} {kind}s). Press ▶ or → to run the forward pass.")
+        return (
+            f"No nn {kind}s found in this graph (nn labels its parameters layers.0.neurons.3.w.1): "
+            f"every value is its own box. Press ▶ or →."
+        )
+    return (
+        f"The graph of {root_name}, one box per nn {kind}: {len(graph.counted)} boxes "
+        f"({len(graph.groups)} {kind}s). Press ▶ or → to run the forward pass."
+    )
 
 
 def _forward_frames(graph: BoxGraph, names: dict, box_names: dict, fmt) -> list:
     leaves = [b for b in graph.boxes if b.group is None and not b.node.parents]
     played = []
     if leaves:
-        played.append({"kind": "forward", "nodes": [b.id for b in leaves], "node": None,
-                       "text": "Forward pass: the inputs and constants hold their values."})
+        played.append(
+            {
+                "kind": "forward",
+                "nodes": [b.id for b in leaves],
+                "node": None,
+                "text": "Forward pass: the inputs and constants hold their values.",
+            }
+        )
     for box in graph.boxes:
         if box.group is not None:
-            played.append({"kind": "forward", "nodes": [box.id], "node": box.id, "text": _group_forward_text(box, box_names, fmt)})
+            played.append(
+                {"kind": "forward", "nodes": [box.id], "node": box.id, "text": _group_forward_text(box, box_names, fmt)}
+            )
         elif box.node.parents:
             played.append(frames.value_forward_frame(box.node, box.id, names, fmt))
     return played
@@ -276,12 +295,22 @@ def _box_frames(box: Box, number: int, replay: Replay, names: dict, box_names: d
     name = box_names[box]
     if box.group is not None:
         text = _box_text(box, name, replay.out_grad(box), replay.param_grads(box), fmt)
-        played.append({"kind": "box", "node": box.id, "step": number, "node_name": name, "params": updates(), "text": text})
+        played.append(
+            {"kind": "box", "node": box.id, "step": number, "node_name": name, "params": updates(), "text": text}
+        )
         touched = []
     targets = [t for t in box.inputs if t in crossing]
     if not targets and touched:  # a value whose only inputs are parameters inside boxes
-        return played + [{"kind": "box", "node": box.id, "step": number, "node_name": name, "params": updates(),
-                          "text": f"{name} passes its gradient to parameters drawn inside their boxes."}]
+        return played + [
+            {
+                "kind": "box",
+                "node": box.id,
+                "step": number,
+                "node_name": name,
+                "params": updates(),
+                "text": f"{name} passes its gradient to parameters drawn inside their boxes.",
+            }
+        ]
     for n, target in enumerate(targets):
         frame = _edge_frame(box, target, crossing[target], number, replay, names, box_names, fmt)
         frame["params"] = updates() if n == 0 else []
@@ -289,7 +318,9 @@ def _box_frames(box: Box, number: int, replay: Replay, names: dict, box_names: d
     return played
 
 
-def _edge_frame(box: Box, target: Box, edges: list, number: int, replay: Replay, names: dict, box_names: dict, fmt) -> dict:
+def _edge_frame(
+    box: Box, target: Box, edges: list, number: int, replay: Replay, names: dict, box_names: dict, fmt
+) -> dict:
     """The frame of the gradient crossing from `box` to `target` (`edges`: the contributions)."""
     before = replay.out_grad(target)
     for position, _, c in edges:
@@ -300,12 +331,21 @@ def _edge_frame(box: Box, target: Box, edges: list, number: int, replay: Replay,
         contributions[c.parent] = contributions.get(c.parent, 0.0) + c.contribution
     k = box.inputs.index(target)
     frame = {
-        "kind": "edge", "step": number, "node": box.id, "parent": target.id, "k": k,
-        "node_name": box_names[box], "parent_name": box_names[target],
+        "kind": "edge",
+        "step": number,
+        "node": box.id,
+        "parent": target.id,
+        "k": k,
+        "node_name": box_names[box],
+        "parent_name": box_names[target],
         "node_expression": frames.expression(box.node, names, fmt, False) if box.group is None else formula(box.group),
-        "edge": f"e{box.index}_{k}", "op_edge": f"o{box.index}" if box.group is None else None,
-        "merge": before is not None, "total": after, "total_text": fmt(after),
-        "previous": before, "previous_text": fmt(before) if before is not None else None,
+        "edge": f"e{box.index}_{k}",
+        "op_edge": f"o{box.index}" if box.group is None else None,
+        "merge": before is not None,
+        "total": after,
+        "total_text": fmt(after),
+        "previous": before,
+        "previous_text": fmt(before) if before is not None else None,
     }
     upstream = [replay.grads.get(o, 0.0) for o in box.outputs]
     flow = _scalar_flow if len(box.outputs) == 1 and len(target.outputs) == 1 else _vector_flow
@@ -329,10 +369,17 @@ def _scalar_flow(box, target, upstream, contributions, replay, box_names, fmt, b
     name, other = box_names[box], box_names[target]
     local_text = fmt(local) if local is not None else "undefined"
     return {
-        "vector": False, "upstream": upstream[0], "local": local, "contribution": contribution,
-        "upstream_text": fmt(upstream[0]), "local_text": local_text, "contribution_text": fmt(contribution),
-        "text": (f"{name} → {other}: local ∂{name}/∂{other} = {local_text}{via} × upstream {fmt(upstream[0])} = "
-                 f"{fmt(contribution)};  {_received(other + '.grad', before, after, fmt, fmt(contribution))}"),
+        "vector": False,
+        "upstream": upstream[0],
+        "local": local,
+        "contribution": contribution,
+        "upstream_text": fmt(upstream[0]),
+        "local_text": local_text,
+        "contribution_text": fmt(contribution),
+        "text": (
+            f"{name} → {other}: local ∂{name}/∂{other} = {local_text}{via} × upstream {fmt(upstream[0])} = "
+            f"{fmt(contribution)};  {_received(other + '.grad', before, after, fmt, fmt(contribution))}"
+        ),
     }
 
 
@@ -342,13 +389,21 @@ def _vector_flow(box, target, upstream, contributions, replay, box_names, fmt, b
     up, down = fmt(euclidean(upstream)), fmt(euclidean(vector))
     name, other = box_names[box], box_names[target]
     return {
-        "vector": True, "upstream": euclidean(upstream), "local": None, "contribution": euclidean(vector),
-        "upstream_text": f"|{up}|", "local_text": f"Jᵀ {n_in}×{n_out}", "contribution_text": f"|{down}|",
-        "flow_head": "Jᵀ · upstream = contribution (norms)", "flow_main": f"|{up}| → |{down}|",
-        "text": (f"{name} → {other}: each of the {n_in} output{'s' if n_in > 1 else ''} of {other} gets "
-                 f"Σ local ∂out/∂in × upstream over the {n_out} output{'s' if n_out > 1 else ''} of {name} "
-                 f"(the Jacobian, transposed, times the upstream vector, |upstream| = {up}): |contribution| = {down}; "
-                 f"{_received('|' + other + '.grad|', before, after, fmt)}"),
+        "vector": True,
+        "upstream": euclidean(upstream),
+        "local": None,
+        "contribution": euclidean(vector),
+        "upstream_text": f"|{up}|",
+        "local_text": f"Jᵀ {n_in}×{n_out}",
+        "contribution_text": f"|{down}|",
+        "flow_head": "Jᵀ · upstream = contribution (norms)",
+        "flow_main": f"|{up}| → |{down}|",
+        "text": (
+            f"{name} → {other}: each of the {n_in} output{'s' if n_in > 1 else ''} of {other} gets "
+            f"Σ local ∂out/∂in × upstream over the {n_out} output{'s' if n_out > 1 else ''} of {name} "
+            f"(the Jacobian, transposed, times the upstream vector, |upstream| = {up}): |contribution| = {down}; "
+            f"{_received('|' + other + '.grad|', before, after, fmt)}"
+        ),
     }
 
 
@@ -417,8 +472,15 @@ def _box_text(box: Box, name: str, g, params: dict, fmt) -> str:
 def _entry(box: Box, root: Value, names: dict, grads: dict, fmt) -> dict:
     if box.group is None:
         node = box.node
-        return frames.value_entry(node, box.id, root=root, names=names, fmt=fmt,
-                                  grad=grads.get(node) if node.requires_grad else None, parents=[t.id for t in box.inputs])
+        return frames.value_entry(
+            node,
+            box.id,
+            root=root,
+            names=names,
+            fmt=fmt,
+            grad=grads.get(node) if node.requires_grad else None,
+            parents=[t.id for t in box.inputs],
+        )
     return group_entry(box, root, grads, fmt)
 
 
@@ -432,23 +494,40 @@ def group_entry(box: Box, root: Value, grads: dict, fmt) -> dict:
     params = _param_grads(box, lambda p: grads.get(p, 0.0), fmt)
     note = summary(group)
     return {
-        "id": box.id, "name": group.name, "label": group.name, "op": group.kind,
-        "role": "output" if root in box.members else group.kind, "kind": group.kind,
-        "expression": formula(group), "note": note, "info": note if group.kind == "neuron" else f"{formula(group)}; {note}",
-        "data": data, "data_text": fmt(data), "data_label": "|out|" if layer else "out",
-        "grad": grad, "grad_text": fmt(grad), "grad_label": "|grad out|" if layer else "grad",
-        "requires_grad": True, "parents": [t.id for t in box.inputs], "boundary": False,
+        "id": box.id,
+        "name": group.name,
+        "label": group.name,
+        "op": group.kind,
+        "role": "output" if root in box.members else group.kind,
+        "kind": group.kind,
+        "expression": formula(group),
+        "note": note,
+        "info": note if group.kind == "neuron" else f"{formula(group)}; {note}",
+        "data": data,
+        "data_text": fmt(data),
+        "data_label": "|out|" if layer else "out",
+        "grad": grad,
+        "grad_text": fmt(grad),
+        "grad_label": "|grad out|" if layer else "grad",
+        "requires_grad": True,
+        "parents": [t.id for t in box.inputs],
+        "boundary": False,
         "lines": ["name", "note", "data", "grad"] + [k for k in ("w", "b") if k in params],
-        "params": params, "width": len(box.outputs),
+        "params": params,
+        "width": len(box.outputs),
         "pending": {k: _param_text(k, [], fmt, group.kind, pending=True) for k in ("w", "b") if k in params},
-        "n_weights": len(box.weights), "n_biases": len(box.biases),
+        "n_weights": len(box.weights),
+        "n_biases": len(box.biases),
     }
 
 
 def _dot_lines(graph: BoxGraph, entries: list, rankdir: str, collapse: str) -> list:
     lines = drawing.header(rankdir, ranksep=0.55 if collapse == "neuron" else 0.9, nodesep=0.25, edge_width=1.1)
     # Value boxes first, then the neurons (layers) by name: "neurons.2" before "neurons.10".
-    drawn = sorted(zip(graph.boxes, entries), key=lambda be: (be[0].group is not None, natural_key(be[0].group.name) if be[0].group else [], be[0].index))
+    drawn = sorted(
+        zip(graph.boxes, entries),
+        key=lambda be: (be[0].group is not None, natural_key(be[0].group.name) if be[0].group else [], be[0].index),
+    )
     rank = {box: n for n, (box, _) in enumerate(drawn)}
     edges: list = []
     for box, entry in drawn:
@@ -465,7 +544,9 @@ def _dot_lines(graph: BoxGraph, entries: list, rankdir: str, collapse: str) -> l
         for k, inp in sorted(enumerate(box.inputs), key=lambda ki: rank[ki[1]]):
             if inp in weights:  # into a neuron: the weight's sign and size, as the pictures draw it
                 weight, strong = weights[inp]
-                edges.append(drawing.edge_line(inp.index, f"v{i}", i, k, attrs=weight_edge(weight, largest, strong), weight=True))
+                edges.append(
+                    drawing.edge_line(inp.index, f"v{i}", i, k, attrs=weight_edge(weight, largest, strong), weight=True)
+                )
             else:
                 edges.append(drawing.edge_line(inp.index, f"v{i}", i, k))
     return lines + edges + _layer_order(graph)
@@ -489,8 +570,16 @@ def _input_weights(graph: BoxGraph, box: Box) -> dict:
 
 def _largest_weight(graph: BoxGraph) -> float:
     if not hasattr(graph, "largest_weight"):
-        graph.largest_weight = max((abs(w.data) for b in graph.groups if b.group.kind == "neuron"
-                                    for x, w in input_weights(b.group) if x in graph.node_box and math.isfinite(w.data)), default=0.0)
+        graph.largest_weight = max(
+            (
+                abs(w.data)
+                for b in graph.groups
+                if b.group.kind == "neuron"
+                for x, w in input_weights(b.group)
+                if x in graph.node_box and math.isfinite(w.data)
+            ),
+            default=0.0,
+        )
     return graph.largest_weight
 
 

@@ -22,7 +22,9 @@ def svg_of(lines: list, root, *, timeout: float, collapsed: bool = False) -> str
     """The <svg> element for the DOT `lines` (the body of a `digraph explore` of root's graph),
     ready to inline."""
     text = "\n".join(["digraph explore {"] + lines + ["}"]) + "\n"
-    svg = backend.run(text, "svg", timeout=timeout, where="explore", advice=lambda: timeout_advice(root, timeout, collapsed))
+    svg = backend.run(
+        text, "svg", timeout=timeout, where="explore", advice=lambda: timeout_advice(root, timeout, collapsed)
+    )
     return _inline_svg(svg.decode("utf-8"), "explore")
 
 
@@ -60,8 +62,10 @@ def value_lines(node, entry: dict, i: int, *, name: Optional[str] = None, grad_t
     if role != "constant":
         rows.append(f"grad {grad_text or entry['grad_text']}")
     style = '"rounded,filled,dashed"' if role == "constant" else '"rounded,filled"'
-    box = (f'\tv{i} [id="v{i}" class="dg-node dg-{role}" label={_label(rows)} shape=box style={style} '
-           f'fillcolor="{COLORS[role]}" margin="0.12,0.05"]')
+    box = (
+        f'\tv{i} [id="v{i}" class="dg-node dg-{role}" label={_label(rows)} shape=box style={style} '
+        f'fillcolor="{COLORS[role]}" margin="0.12,0.05"]'
+    )
     if not node.parents:
         return box, []
     ops = [
@@ -75,11 +79,18 @@ def value_lines(node, entry: dict, i: int, *, name: Optional[str] = None, grad_t
 def group_line(entry: dict, i: int, name: str) -> str:
     """The box `v{i}` of an nn neuron or layer, from its entry (`entries.group_entry`)."""
     params = entry["params"]
-    rows = [name, entry["note"], f"{entry['data_label']} {entry['data_text']}", f"{entry['grad_label']} {entry['grad_text']}"]
+    rows = [
+        name,
+        entry["note"],
+        f"{entry['data_label']} {entry['data_text']}",
+        f"{entry['grad_label']} {entry['grad_text']}",
+    ]
     rows += [params[k + "_text"] for k in ("w", "b") if k in params]
     fill = COLORS["output"] if entry["role"] == "output" else COLORS["group"]
-    return (f'\tv{i} [id="v{i}" class="dg-node dg-group" label={_label(rows)} shape=box style="rounded,filled" '
-            f'fillcolor="{fill}" margin="0.2,0.06"]')
+    return (
+        f'\tv{i} [id="v{i}" class="dg-node dg-group" label={_label(rows)} shape=box style="rounded,filled" '
+        f'fillcolor="{fill}" margin="0.2,0.06"]'
+    )
 
 
 def edge_line(source: int, target: str, i: int, k: int, attrs: str = "", weight: bool = False) -> str:
@@ -91,8 +102,10 @@ def edge_line(source: int, target: str, i: int, k: int, attrs: str = "", weight:
 
 def clusters(grouped: dict, fontsize: int = 10) -> list:
     """The dashed boxes around nn neurons or layers (`grouped`: name -> member lines)."""
-    style = (f'style="rounded,dashed" color="{COLORS["page_cluster"]}" fontname="{FONT}" fontsize={fontsize} '
-             f'fontcolor="{COLORS["page_cluster_text"]}"')
+    style = (
+        f'style="rounded,dashed" color="{COLORS["page_cluster"]}" fontname="{FONT}" fontsize={fontsize} '
+        f'fontcolor="{COLORS["page_cluster_text"]}"'
+    )
     return cluster_blocks(grouped, style)
 
 

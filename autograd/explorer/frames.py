@@ -24,8 +24,15 @@ from autograd.render.style import display_name, op_symbol, role
 from autograd.value import Value
 
 __all__ = [
-    "expression", "value_entry", "start_frame", "forward_frames", "seed_frame", "edge_frames", "done_frame",
-    "leaf_paths", "MAX_PATHS_PER_LEAF",
+    "expression",
+    "value_entry",
+    "start_frame",
+    "forward_frames",
+    "seed_frame",
+    "edge_frames",
+    "done_frame",
+    "leaf_paths",
+    "MAX_PATHS_PER_LEAF",
 ]
 
 MAX_PATHS_PER_LEAF = 24  # paths listed per leaf in the node panel
@@ -54,15 +61,33 @@ def expression(node: Value, names: dict, fmt, values: bool) -> str:
     return f"{op.name}({', '.join(args)})"
 
 
-def value_entry(node: Value, node_id: str, *, root: Value, names: dict, fmt, grad: Optional[float],
-                parents: list, boundary: bool = False) -> dict:
+def value_entry(
+    node: Value,
+    node_id: str,
+    *,
+    root: Value,
+    names: dict,
+    fmt,
+    grad: Optional[float],
+    parents: list,
+    boundary: bool = False,
+) -> dict:
     """What the player shows for one value box (its panel, its data and grad)."""
     return {
-        "id": node_id, "name": names[node], "label": display_name(node.label), "op": node.op, "role": role(node, root),
-        "kind": "value", "expression": expression(node, names, fmt, False),
-        "data": node.data, "data_text": fmt(node.data),
-        "grad": grad, "grad_text": fmt(grad) if grad is not None else None,
-        "requires_grad": node.requires_grad, "parents": parents, "boundary": boundary,
+        "id": node_id,
+        "name": names[node],
+        "label": display_name(node.label),
+        "op": node.op,
+        "role": role(node, root),
+        "kind": "value",
+        "expression": expression(node, names, fmt, False),
+        "data": node.data,
+        "data_text": fmt(node.data),
+        "grad": grad,
+        "grad_text": fmt(grad) if grad is not None else None,
+        "requires_grad": node.requires_grad,
+        "parents": parents,
+        "boundary": boundary,
     }
 
 
@@ -75,10 +100,14 @@ def start_frame(text: str) -> dict:
 
 def forward_frames(visible_nodes: list, leaves: list, ids: dict, names: dict, fmt) -> list:
     """The forward pass: the leaves shown at once, then one op result at a time."""
-    frames = [{
-        "kind": "forward", "nodes": [ids[n] for n in leaves], "node": None,
-        "text": "Forward pass: the inputs, parameters and constants hold their values.",
-    }]
+    frames = [
+        {
+            "kind": "forward",
+            "nodes": [ids[n] for n in leaves],
+            "node": None,
+            "text": "Forward pass: the inputs, parameters and constants hold their values.",
+        }
+    ]
     chosen = set(leaves)
     frames += [value_forward_frame(n, ids[n], names, fmt) for n in visible_nodes if n not in chosen]
     return frames
@@ -86,14 +115,19 @@ def forward_frames(visible_nodes: list, leaves: list, ids: dict, names: dict, fm
 
 def value_forward_frame(node: Value, node_id: str, names: dict, fmt) -> dict:
     return {
-        "kind": "forward", "nodes": [node_id], "node": node_id,
+        "kind": "forward",
+        "nodes": [node_id],
+        "node": node_id,
         "text": f"Forward: {names[node]} = {expression(node, names, fmt, False)} = {expression(node, names, fmt, True)} = {fmt(node.data)}",
     }
 
 
 def seed_frame(root_id: Optional[str], name: str, grad: float, fmt, note: str = "") -> dict:
     return {
-        "kind": "seed", "node": root_id, "grad": grad, "grad_text": fmt(grad),
+        "kind": "seed",
+        "node": root_id,
+        "grad": grad,
+        "grad_text": fmt(grad),
         "text": f"Backward pass: start at the output with ∂{name}/∂{name} = 1.{note}",
     }
 
@@ -133,13 +167,27 @@ def _edge_frame(step, c, ids: dict, index: dict, names: dict, fmt) -> dict:
     n, p = names[node], names[parent]
     total = f"{p}.grad += {fmt(c.contribution)} → {fmt(c.total)}" if c.is_merge else f"{p}.grad = {fmt(c.total)}"
     return {
-        "kind": "edge", "step": step.number, "node": ids[node], "parent": ids[parent], "k": c.index,
-        "node_name": n, "parent_name": p, "node_expression": expression(node, names, fmt, False),
-        "edge": f"e{index[node]}_{c.index}", "op_edge": f"o{index[node]}",
-        "upstream": step.upstream, "local": c.local, "contribution": c.contribution,
-        "total": c.total, "previous": c.previous, "merge": c.is_merge,
-        "upstream_text": fmt(step.upstream), "local_text": fmt(c.local), "contribution_text": fmt(c.contribution),
-        "total_text": fmt(c.total), "previous_text": fmt(c.previous) if c.is_merge else None,
+        "kind": "edge",
+        "step": step.number,
+        "node": ids[node],
+        "parent": ids[parent],
+        "k": c.index,
+        "node_name": n,
+        "parent_name": p,
+        "node_expression": expression(node, names, fmt, False),
+        "edge": f"e{index[node]}_{c.index}",
+        "op_edge": f"o{index[node]}",
+        "upstream": step.upstream,
+        "local": c.local,
+        "contribution": c.contribution,
+        "total": c.total,
+        "previous": c.previous,
+        "merge": c.is_merge,
+        "upstream_text": fmt(step.upstream),
+        "local_text": fmt(c.local),
+        "contribution_text": fmt(c.contribution),
+        "total_text": fmt(c.total),
+        "previous_text": fmt(c.previous) if c.is_merge else None,
         "text": f"{n} → {p}: local ∂{n}/∂{p} = {fmt(c.local)} × upstream {fmt(step.upstream)} = {fmt(c.contribution)};  {total}",
     }
 
@@ -167,8 +215,14 @@ def leaf_paths(root: Value, leaf: Value, names: dict, index: dict, fmt) -> dict:
             # a value used twice by one op: say which use (the two edges of a * a)
             slot = f" (input {k + 1})" if sum(q is parent for q in child.parents) > 1 else ""
             text += f" →{slot} {names[child]}"
-        listed.append({
-            **path_ids(p, index), "key": f"v{index[leaf]}:{len(listed)}", "text": text,
-            "locals": [fmt(d) for d in p.locals], "product": p.product, "product_text": fmt(p.product),
-        })
+        listed.append(
+            {
+                **path_ids(p, index),
+                "key": f"v{index[leaf]}:{len(listed)}",
+                "text": text,
+                "locals": [fmt(d) for d in p.locals],
+                "product": p.product,
+                "product_text": fmt(p.product),
+            }
+        )
     return {"count": n, "listed": listed}

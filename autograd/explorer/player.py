@@ -167,7 +167,9 @@ def _asset(name: str) -> str:
 
 def _page(data: dict, title: str) -> str:
     script = _asset("explorer.js") + "\n" + _asset("page.js")
-    return offline_page(title, script=script, style=stylesheet() + "\n" + _asset("page.css"), data=data, root_id="dagrad-explorer")
+    return offline_page(
+        title, script=script, style=stylesheet() + "\n" + _asset("page.css"), data=data, root_id="dagrad-explorer"
+    )
 
 
 _WIDGET_CLASS = None

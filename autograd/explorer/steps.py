@@ -103,16 +103,18 @@ class BackwardSteps:
                 total = self._fmt(c.total)
                 if c.is_merge:
                     total += " (+=)"
-                rows.append([
-                    str(step.number) if first else "",
-                    self.name(step.node) if first else "",
-                    step.node.op if first else "",
-                    self._fmt(step.upstream) if first else "",
-                    self.name(c.parent),
-                    self._fmt(c.local),
-                    self._fmt(c.contribution),
-                    total,
-                ])
+                rows.append(
+                    [
+                        str(step.number) if first else "",
+                        self.name(step.node) if first else "",
+                        step.node.op if first else "",
+                        self._fmt(step.upstream) if first else "",
+                        self.name(c.parent),
+                        self._fmt(c.local),
+                        self._fmt(c.contribution),
+                        total,
+                    ]
+                )
         return rows
 
     def __str__(self) -> str:
@@ -201,8 +203,10 @@ def backward_steps(root: Value, number_format: str = ".6g") -> BackwardSteps:
         raw.append((node, upstream, list(contributions), list(totals)))
 
     if not root.requires_grad:  # as backward() does: a constant has no backward pass to record
-        raise ValueError(f"backward_steps: the output {root!r} is a constant (requires_grad=False): no "
-                         "gradient flows from it, so there are no steps (backward() raises too)")
+        raise ValueError(
+            f"backward_steps: the output {root!r} is a constant (requires_grad=False): no "
+            "gradient flows from it, so there are no steps (backward() raises too)"
+        )
     grads = observe_backward(root, observer)
 
     steps, running = [], {}  # running: each parent's total so far

@@ -85,7 +85,9 @@ def _lines(root: Value, where: str, options: dict, view: Optional[View] = None) 
     (unless given) and drawn."""
     unknown = sorted(set(options) - set(dot.VIEW_OPTIONS) - set(_DRAWING_OPTIONS))
     if unknown:
-        raise TypeError(f"{where}: unknown option {unknown[0]!r}; the options are {', '.join(dot.VIEW_OPTIONS + _DRAWING_OPTIONS)}")
+        raise TypeError(
+            f"{where}: unknown option {unknown[0]!r}; the options are {', '.join(dot.VIEW_OPTIONS + _DRAWING_OPTIONS)}"
+        )
     drawing = dot.options(where=where, **{k: v for k, v in options.items() if k in _DRAWING_OPTIONS})
     if view is None:
         view, on_path = build_view(root, where=where, **{k: v for k, v in options.items() if k in dot.VIEW_OPTIONS})
@@ -94,7 +96,16 @@ def _lines(root: Value, where: str, options: dict, view: Optional[View] = None) 
     return dot.body(view, on_path, drawing)
 
 
-_DRAWING_OPTIONS = ("rankdir", "show_grads", "number_format", "edge_derivatives", "color", "color_by_role", "clusters", "cluster_depth")
+_DRAWING_OPTIONS = (
+    "rankdir",
+    "show_grads",
+    "number_format",
+    "edge_derivatives",
+    "color",
+    "color_by_role",
+    "clusters",
+    "cluster_depth",
+)
 
 
 def _dot_text(lines: list) -> str:
@@ -157,8 +168,10 @@ def _run(root: Value, text: str, fmt: str, timeout: float, where: str, caller: s
 
     def advice() -> str:
         nn = ", or collapse='neuron' (one box per nn neuron)" if nn_neurons(root) else ""
-        return (f"draw less (max_nodes=... with partial=True draws the values nearest the output{nn}) "
-                f"or pass a larger timeout= to {caller} (it was {timeout:g} s)")
+        return (
+            f"draw less (max_nodes=... with partial=True draws the values nearest the output{nn}) "
+            f"or pass a larger timeout= to {caller} (it was {timeout:g} s)"
+        )
 
     return _backend.run(text, fmt, timeout=timeout, where=where, advice=advice)
 
@@ -227,14 +240,38 @@ def _picture_type():
             timeout = 30.0
             root = None  # the Value drawn (for the advice on a timeout)
 
-            def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *,  # noqa: A002
-                     engine=None, encoding=None):
+            def pipe(
+                self,
+                format=None,
+                renderer=None,
+                formatter=None,
+                neato_no_op=None,
+                quiet=False,
+                *,  # noqa: A002
+                engine=None,
+                encoding=None,
+            ):
                 data = _run(self.root, self.source, format or self.format, self.timeout, "draw_dot", "draw_dot")
                 return data.decode(encoding) if encoding else data
 
-            def render(self, filename=None, directory=None, view=False, cleanup=False, format=None,  # noqa: A002
-                       renderer=None, formatter=None, neato_no_op=None, quiet=False, quiet_view=False, *,
-                       outfile=None, engine=None, raise_if_result_exists=False, overwrite_source=False):
+            def render(
+                self,
+                filename=None,
+                directory=None,
+                view=False,
+                cleanup=False,
+                format=None,  # noqa: A002
+                renderer=None,
+                formatter=None,
+                neato_no_op=None,
+                quiet=False,
+                quiet_view=False,
+                *,
+                outfile=None,
+                engine=None,
+                raise_if_result_exists=False,
+                overwrite_source=False,
+            ):
                 fmt = format or self.format
                 if outfile is not None:
                     target = os.fspath(outfile)
@@ -243,7 +280,9 @@ def _picture_type():
                     target = f"{source_path}.{fmt}"
                 where = f"render {target}"
                 check_file_path(where, target)
-                write_atomically(target, _run(self.root, self.source, fmt, self.timeout, where, "draw_dot"), where=where)
+                write_atomically(
+                    target, _run(self.root, self.source, fmt, self.timeout, where, "draw_dot"), where=where
+                )
                 if cleanup and outfile is None:
                     os.remove(source_path)
                 return target
@@ -309,7 +348,9 @@ def repr_mimebundle(value: Value, include=None, exclude=None, *, max_nodes: int 
         advice = _display_advice(value)
         svg, scale = _inline_svg(lines, notes, advice)
         if scale < 1:  # drawn again with the note saying so: it changes the layout's height
-            notes.append(f"scaled to {scale:.0%} to fit; autograd.render(v, 'graph.svg'{_call(options)}) writes it full size")
+            notes.append(
+                f"scaled to {scale:.0%} to fit; autograd.render(v, 'graph.svg'{_call(options)}) writes it full size"
+            )
             svg, _ = _inline_svg(lines, notes, advice)
         bundle["image/svg+xml"] = svg
         if notes:
@@ -330,8 +371,10 @@ def _inline_view(value: Value, max_nodes: int) -> tuple:
         if not boxes.groups:
             break
         if boxes.values <= INLINE_VALUES or collapse == "layer":
-            note = (f"{view.values} values drawn as {boxes.values} boxes, one per nn {collapse}; "
-                    f"autograd.draw_dot(v) draws every value")
+            note = (
+                f"{view.values} values drawn as {boxes.values} boxes, one per nn {collapse}; "
+                f"autograd.draw_dot(v) draws every value"
+            )
             return {"partial": True, "collapse": collapse}, [note], boxes
     return {"partial": True}, [], view
 
@@ -342,6 +385,7 @@ def _call(options: dict) -> str:
 
 def _display_advice(value: Value):
     """What a notebook user can do when the inline picture takes too long."""
+
     def advice() -> str:
         nn = " or autograd.draw_dot(value, collapse='neuron') (one box per nn neuron)" if nn_neurons(value) else ""
         return f"draw it with autograd.to_svg(value, timeout=120){nn}"
@@ -358,7 +402,9 @@ def _inline_svg(lines: list, notes: list, advice=None) -> tuple:
     if notes:  # top left, in grey
         text = "".join(escape(note) + '<BR ALIGN="LEFT"/>' for note in notes)
         title = [f'\tlabel=<{text}> labelloc=t labeljust=l fontsize=10 fontcolor="{COLORS["muted"]}"\n']
-    svg = _backend.run(_dot_text(lines + title), "svg", timeout=DISPLAY_TIMEOUT, where="display", advice=advice).decode("utf-8")
+    svg = _backend.run(_dot_text(lines + title), "svg", timeout=DISPLAY_TIMEOUT, where="display", advice=advice).decode(
+        "utf-8"
+    )
     match = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
     if match is None:
         return svg, 1.0
@@ -368,7 +414,7 @@ def _inline_svg(lines: list, notes: list, advice=None) -> tuple:
         return svg, 1.0
     scale = INLINE_HEIGHT / height
     sized = f'<svg width="{width * scale * 0.75:.0f}pt" height="{INLINE_HEIGHT * 0.75:.0f}pt"'
-    return svg[: match.start()] + sized + svg[match.end():], scale
+    return svg[: match.start()] + sized + svg[match.end() :], scale
 
 
 def _wanted(mime: str, include, exclude) -> bool:

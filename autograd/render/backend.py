@@ -84,8 +84,9 @@ def _call(args: list, data: bytes = b"", timeout: Optional[float] = None):
 
     timeout = PROBE_TIMEOUT if timeout is None else timeout
     group = os.name == "posix"
-    with subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          start_new_session=group) as process:
+    with subprocess.Popen(
+        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=group
+    ) as process:
         try:
             out, err = process.communicate(data, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -207,7 +208,9 @@ def run(dot_text: str, fmt: str, *, timeout: float, where: str, advice: Optional
         code, out, err = _call([backend.path, f"-T{fmt}"], dot_text.encode("utf-8"), timeout)
     except _Timeout:
         what = advice() if advice is not None else "draw a smaller graph"
-        raise TimeoutError(f"{where}: {backend.name} took longer than {timeout:g} s to lay out the graph (stopped); {what}") from None
+        raise TimeoutError(
+            f"{where}: {backend.name} took longer than {timeout:g} s to lay out the graph (stopped); {what}"
+        ) from None
     if code != 0 or not out:
         message = err.decode("utf-8", "replace").strip() or f"exit status {code}"
         raise RuntimeError(f"{where}: {backend.name} {backend.version} failed: {message}")

@@ -80,9 +80,13 @@ def options(
     if not (clusters is None or clusters == "prefix" or isinstance(clusters, Mapping) or callable(clusters)):
         raise TypeError(f"{where}: clusters must be 'prefix', a mapping or a callable, got {clusters!r}")
     return Options(
-        rankdir=rankdir, show_grads=show_grads, fmt=number_formatter(number_format),
-        edge_derivatives=edge_derivatives, color=None if (color == "role" and not color_by_role) else color,
-        clusters=clusters, cluster_depth=cluster_depth,
+        rankdir=rankdir,
+        show_grads=show_grads,
+        fmt=number_formatter(number_format),
+        edge_derivatives=edge_derivatives,
+        color=None if (color == "role" and not color_by_role) else color,
+        clusters=clusters,
+        cluster_depth=cluster_depth,
     )
 
 
@@ -120,7 +124,9 @@ class _Drawing:
         self.largest = _largest_grad(view) if opts.color == "grad" else 0.0
         self.lines: list = []
         self.clustered: dict = {}
-        self.neuron_boxes = [g for g, group in enumerate(view.groups) if group.kind == "neuron" and view.box_of.get(group.members[0])]
+        self.neuron_boxes = [
+            g for g, group in enumerate(view.groups) if group.kind == "neuron" and view.box_of.get(group.members[0])
+        ]
         self.weighted_edges = 0
         self.unclustered: list = []  # group boxes drawn outside any cluster (their order is kept)
 
@@ -160,10 +166,17 @@ class _Drawing:
         extra = _missing_rows(self.view, box)
         if saturated:
             extra.insert(0, _row(f"<B>{escape(saturated)}: ∂ ≈ 0</B>", color=COLORS["saturated"]))
-        shape = 'shape=box style="rounded,filled"' if kind != "constant" else 'shape=box style="rounded,filled,dashed" fontsize=9'
+        shape = (
+            'shape=box style="rounded,filled"'
+            if kind != "constant"
+            else 'shape=box style="rounded,filled,dashed" fontsize=9'
+        )
         label = _value_label(node, kind, self.opts, extra)
         border = self.border(node in self.on_path, saturated)
-        self.emit(self.cluster_of.get(node), f'\tv{self.index[node]} [label={label} {shape} fillcolor="{self.fill(node, kind)}"{border}]\n')
+        self.emit(
+            self.cluster_of.get(node),
+            f'\tv{self.index[node]} [label={label} {shape} fillcolor="{self.fill(node, kind)}"{border}]\n',
+        )
 
     def op_circle(self, node: Value) -> None:
         """The op circle of an op result, its edge into the result and the edges from its inputs."""
@@ -171,8 +184,11 @@ class _Drawing:
             return
         i, on_path = self.index[node], self.on_path
         op_fill = COLORS["op"] if self.opts.color is not None else "white"
-        self.emit(self.cluster_of.get(node), f'\top{i} [label=<{escape(op_symbol(node))}> shape=circle style=filled '
-                                            f'fillcolor="{op_fill}" width=0.35 fixedsize=false margin=0.02]\n')
+        self.emit(
+            self.cluster_of.get(node),
+            f"\top{i} [label=<{escape(op_symbol(node))}> shape=circle style=filled "
+            f'fillcolor="{op_fill}" width=0.35 fixedsize=false margin=0.02]\n',
+        )
         self.lines.append(f"\top{i} -> v{i}{f' [{RED}]' if node in on_path else ''}\n")
         labels = _edge_labels(node, self.opts.fmt) if self.opts.edge_derivatives else None
         for k, parent in enumerate(node.parents):
@@ -194,20 +210,36 @@ class _Drawing:
             extra.insert(0, _row(f"<B>{escape(saturated)}</B>", color=COLORS["saturated"]))
         # A neuron is filled by the gradient of w·x + b, which its weights and bias get (and
         # which its rows show): a dead relu is white next to "grad w [0, 0]", whatever its output's.
-        out = neurons.pre_activation(group) if group.kind == "neuron" else group.outputs[0] if len(group.outputs) == 1 else None
+        out = (
+            neurons.pre_activation(group)
+            if group.kind == "neuron"
+            else group.outputs[0]
+            if len(group.outputs) == 1
+            else None
+        )
         border = self.border(any(m in self.on_path for m in group.members), saturated)
         cluster = _prefix_of(group.name, opts.cluster_depth) if opts.clusters == "prefix" else None
         if cluster is None:
             self.unclustered.append(box[1])
-        self.emit(cluster, f'\t{self.box_id(box)} [label={_group_label(group, opts, extra)} '
-                           f'shape=box style="rounded,filled" fillcolor="{self.fill(out, "group")}"{border}]\n')
+        self.emit(
+            cluster,
+            f"\t{self.box_id(box)} [label={_group_label(group, opts, extra)} "
+            f'shape=box style="rounded,filled" fillcolor="{self.fill(out, "group")}"{border}]\n',
+        )
 
     def group_edges(self) -> list:
         """Edges into group boxes: one per source box, with the number of uses when more than
         one. Into a neuron they carry its weights (`neuron_edges`)."""
         lines = []
-        largest = max((abs(w.data) for g in self.neuron_boxes for x, w in neurons.input_weights(self.view.groups[g])
-                       if self.view.box_of.get(x) is not None and math.isfinite(w.data)), default=0.0)
+        largest = max(
+            (
+                abs(w.data)
+                for g in self.neuron_boxes
+                for x, w in neurons.input_weights(self.view.groups[g])
+                if self.view.box_of.get(x) is not None and math.isfinite(w.data)
+            ),
+            default=0.0,
+        )
         for g, group in enumerate(self.view.groups):
             if self.view.box_of.get(group.members[0]) is None:
                 continue
@@ -285,6 +317,7 @@ def _cluster_of(nodes: list, clusters, cluster_depth: Optional[int]) -> dict:
     if clusters is None:
         return {}
     if clusters == "prefix":
+
         def name_of(v: Value) -> Optional[str]:
             return _prefix_of(v.label, cluster_depth)
     elif isinstance(clusters, Mapping):
@@ -459,7 +492,9 @@ def _largest_grad(view: View) -> float:
     largest = 0.0
     for box in view.boxes():
         group = view.group(box)
-        for node in view.outputs_of(box) + ([neurons.pre_activation(group)] if group and group.kind == "neuron" else []):
+        for node in view.outputs_of(box) + (
+            [neurons.pre_activation(group)] if group and group.kind == "neuron" else []
+        ):
             if node.requires_grad and node.has_grad and math.isfinite(node.grad):
                 largest = max(largest, abs(node.grad))
     return largest
@@ -478,9 +513,11 @@ def _shade(grad: float, largest: float) -> str:
 
 def _weight_note() -> str:
     # &#160;: graphviz-pure drops a plain space just before a <FONT> tag
-    return (f'edges into a neuron:&#160;<FONT COLOR="{COLORS["weight_positive"]}"><B>w &gt; 0</B></FONT>, '
-            f'<FONT COLOR="{COLORS["weight_negative"]}"><B>w &lt; 0</B></FONT>, as wide as |w|; '
-            f'the {STRONG_INPUTS} largest |w| of each neuron (the others faint)')
+    return (
+        f'edges into a neuron:&#160;<FONT COLOR="{COLORS["weight_positive"]}"><B>w &gt; 0</B></FONT>, '
+        f'<FONT COLOR="{COLORS["weight_negative"]}"><B>w &lt; 0</B></FONT>, as wide as |w|; '
+        f"the {STRONG_INPUTS} largest |w| of each neuron (the others faint)"
+    )
 
 
 def _legend(largest: float, fmt, neurons_drawn: bool = False, weights: bool = False) -> str:
@@ -490,8 +527,10 @@ def _legend(largest: float, fmt, neurons_drawn: bool = False, weights: bool = Fa
     if weights:
         extra.append(_weight_note())
     if not largest > 0:  # before backward (or all grads 0) there is no scale to show
-        return _table([_row("<B>fill: grad</B>"), _row("no nonzero gradient yet: run backward()", color=COLORS["muted"])]
-                      + [_row(text) for text in extra])
+        return _table(
+            [_row("<B>fill: grad</B>"), _row("no nonzero gradient yet: run backward()", color=COLORS["muted"])]
+            + [_row(text) for text in extra]
+        )
     cells = []
     for value in (-largest, -largest / 100, 0.0, largest / 100, largest):
         cells.append(f'<TD BGCOLOR="{_shade(value, largest)}" BORDER="1">{escape(fmt(value))}</TD>')

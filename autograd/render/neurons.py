@@ -34,7 +34,7 @@ class Group:
 
 
 def _neuron_prefix(node) -> Optional[str]:
-    """"layers.0.neurons.3." when node is dot(w, x) over one neuron's labelled weights."""
+    """ "layers.0.neurons.3." when node is dot(w, x) over one neuron's labelled weights."""
     if node.op != "dot":
         return None
     parents = node.parents
@@ -105,7 +105,7 @@ def layer_key(neuron: Group) -> tuple:
     # Floats given to a model become a new constant per neuron: those match by value.
     inputs = tuple(
         id(x) if x.parents or x.requires_grad else ("constant", x.data)
-        for x in dot_node.parents[len(dot_node.parents) // 2:]
+        for x in dot_node.parents[len(dot_node.parents) // 2 :]
     )
     match = _NEURON_IN_LAYER.match(neuron.name + ".")
     return ((match.group("layer")[:-1] or "layer") if match else neuron.name, inputs)

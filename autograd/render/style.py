@@ -18,9 +18,24 @@ import unicodedata
 from typing import Callable, Union
 
 __all__ = [
-    "COLORS", "FONT", "SVG_FONT_FAMILY", "RASTER_FONT", "ROLES", "LABEL_LIMIT", "role", "op_symbol", "escape", "shorten",
-    "visible", "display_name",
-    "natural_key", "number_formatter", "reader_formatter", "weight_edge", "strongest", "STRONG_INPUTS",
+    "COLORS",
+    "FONT",
+    "SVG_FONT_FAMILY",
+    "RASTER_FONT",
+    "ROLES",
+    "LABEL_LIMIT",
+    "role",
+    "op_symbol",
+    "escape",
+    "shorten",
+    "visible",
+    "display_name",
+    "natural_key",
+    "number_formatter",
+    "reader_formatter",
+    "weight_edge",
+    "strongest",
+    "STRONG_INPUTS",
 ]
 
 # The font named in the DOT text: its metrics size the boxes. An SVG is drawn with the viewer's
@@ -120,9 +135,7 @@ def escape(text) -> str:
     characters and lone surrogates made visible (\\x0a), lines joined with <BR/>."""
     out = []
     for line in str(text).split("\n"):
-        visible = "".join(
-            ch if unicodedata.category(ch) not in ("Cc", "Cs") else f"\\x{ord(ch):02x}" for ch in line
-        )
+        visible = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cs") else f"\\x{ord(ch):02x}" for ch in line)
         escaped = html.escape(visible, quote=True)
         # Graphviz expands \N, \E, \G, ... even in HTML-like labels; a doubled backslash is one
         # backslash. Graphviz 2.43 fails on "]" in an HTML-like label: use the character reference.
@@ -134,7 +147,9 @@ def escape(text) -> str:
 def visible(text) -> str:
     """`text` with control characters and lone surrogates written as \\x.. (for page text,
     which must encode as UTF-8)."""
-    return "".join(ch if unicodedata.category(ch) not in ("Cc", "Cs") or ch == "\n" else f"\\x{ord(ch):02x}" for ch in str(text))
+    return "".join(
+        ch if unicodedata.category(ch) not in ("Cc", "Cs") or ch == "\n" else f"\\x{ord(ch):02x}" for ch in str(text)
+    )
 
 
 def display_name(text) -> str:

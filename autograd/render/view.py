@@ -72,10 +72,16 @@ class View:
         # does not: they are left out too.
         for group in self.groups:
             inside = set(group.members)
-            hidden = group.weights + group.biases + [
-                p for m in group.members for p in m.parents
-                if not p.parents and not p.requires_grad and all(c in inside for c in self.consumers.get(p, ()))
-            ]
+            hidden = (
+                group.weights
+                + group.biases
+                + [
+                    p
+                    for m in group.members
+                    for p in m.parents
+                    if not p.parents and not p.requires_grad and all(c in inside for c in self.consumers.get(p, ()))
+                ]
+            )
             for param in hidden:
                 self.box_of[param] = None
                 self.absorbed.add(param)
