@@ -11,10 +11,9 @@ import tempfile
 import time
 
 import pytest
+from explore_graphs import tutorial_network
 
 from autograd import explore
-
-from explore_graphs import tutorial_network
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
