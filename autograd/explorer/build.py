@@ -107,10 +107,15 @@ def explore(
         raise ValueError(
             f"{where}: {root!r} is a constant (requires_grad=False): no gradient flows from it, so there is no backward pass to watch"
         )
-    layout_options = {"rankdir": rankdir, "timeout": timeout}
     if collapse is not None:
         return collapsed.build(
-            root, collapse, max_nodes=max_nodes, number_format=number_format, title=title, **layout_options
+            root,
+            collapse,
+            max_nodes=max_nodes,
+            number_format=number_format,
+            title=title,
+            rankdir=rankdir,
+            timeout=timeout,
         )
     return value_view(
         root,
@@ -121,7 +126,8 @@ def explore(
         number_format=number_format,
         clusters=clusters,
         title=title,
-        **layout_options,
+        rankdir=rankdir,
+        timeout=timeout,
     )
 
 
@@ -233,7 +239,8 @@ def _value_entries(root: Value, view, visible: list, steps, names: dict, ids: di
 
 
 def _dot_lines(view, visible: list, entries: list, grad_texts: dict, cluster_of: dict, rankdir: str) -> list:
-    lines, grouped = drawing.header(rankdir), {}
+    lines = drawing.header(rankdir)
+    grouped: dict[str, list[str]] = {}  # cluster name -> its lines
     index = {node: i for i, node in enumerate(view.nodes)}
     for node, entry in zip(visible, entries):
         i, group = index[node], cluster_of.get(node)

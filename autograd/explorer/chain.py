@@ -166,7 +166,7 @@ def paths(output: Value, leaf: Value, max_paths: Optional[int] = DEFAULT_MAX_PAT
     # Walk down from the output through nodes that depend on the leaf, without recursion; each
     # stack entry is a partial path output -> ... -> node, as the list of (child, k) edges taken.
     found = []
-    stack = [(output, ())]
+    stack: list[tuple[Value, tuple[tuple[Value, int], ...]]] = [(output, ())]
     while stack:
         node, edges = stack.pop()
         if node is leaf:

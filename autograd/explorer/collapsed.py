@@ -56,6 +56,8 @@ class BoxGraph:
     inputs; `node_box` maps a node drawn inside a box to it, `param_box` a parameter to the
     boxes that show it."""
 
+    largest_weight: float  # the largest |w| of the neurons drawn: set on first use by _largest_weight
+
     def __init__(self, view):
         keys = view.boxes()
         inputs_of = {key: [view.box_of.get(p) for p in view.inputs_of(key)] for key in keys}
@@ -128,6 +130,7 @@ def build(
     played = [frames.start_frame(_start_text(graph, names[root], kind))] + _forward_frames(graph, names, box_names, fmt)
     replay.show(root, -1)
     grad = replay.out_grad(root_box)
+    assert grad is not None  # the root is among its box's outputs, and always has a gradient
     played.append(frames.seed_frame(root_box.id, names[root], grad, fmt))
     number = 0
     for box in reversed(graph.boxes):
@@ -330,6 +333,10 @@ def _edge_frame(
     for _, _, c in edges:
         contributions[c.parent] = contributions.get(c.parent, 0.0) + c.contribution
     k = box.inputs.index(target)
+    if box.node is not None:  # a value box (a group box has no node)
+        expression = frames.expression(box.node, names, fmt, False)
+    else:
+        expression = formula(box.group)
     frame = {
         "kind": "edge",
         "step": number,
@@ -338,7 +345,7 @@ def _edge_frame(
         "k": k,
         "node_name": box_names[box],
         "parent_name": box_names[target],
-        "node_expression": frames.expression(box.node, names, fmt, False) if box.group is None else formula(box.group),
+        "node_expression": expression,
         "edge": f"e{box.index}_{k}",
         "op_edge": f"o{box.index}" if box.group is None else None,
         "merge": before is not None,
@@ -472,6 +479,7 @@ def _box_text(box: Box, name: str, g, params: dict, fmt) -> str:
 def _entry(box: Box, root: Value, names: dict, grads: dict, fmt) -> dict:
     if box.group is None:
         node = box.node
+        assert node is not None  # a value box
         return frames.value_entry(
             node,
             box.id,

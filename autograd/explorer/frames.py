@@ -17,7 +17,7 @@ for every value box, in both views (the collapsed view adds its group boxes,
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from autograd.explorer.chain import count_paths, paths
 from autograd.render.style import display_name, op_symbol, role
@@ -133,7 +133,7 @@ def seed_frame(root_id: Optional[str], name: str, grad: float, fmt, note: str = 
 
 
 def done_frame(text: str, arrived: Optional[list] = None) -> dict:
-    frame = {"kind": "done", "text": text}
+    frame: dict[str, Any] = {"kind": "done", "text": text}
     if arrived is not None:
         frame["arrived"] = arrived
     return frame
@@ -208,7 +208,7 @@ def leaf_paths(root: Value, leaf: Value, names: dict, index: dict, fmt) -> dict:
     n = count_paths(root, leaf)
     if n > MAX_PATHS_PER_LEAF:
         return {"count": n, "listed": []}
-    listed = []
+    listed: list[dict] = []
     for p in paths(root, leaf, max_paths=None):
         text = names[p.nodes[0]]
         for (child, k), parent in zip(p.edges, p.nodes):

@@ -10,6 +10,7 @@ import html
 import json
 from functools import cache
 from importlib import resources
+from typing import Any, Callable
 
 __all__ = ["offline_page", "stylesheet", "json_for_script", "widget_class"]
 
@@ -78,6 +79,6 @@ def widget_class(name: str, esm: str, css: str, traits: tuple, needed_by: str):
         import traitlets
     except ImportError as error:
         raise ImportError(f"{needed_by} needs anywidget (pip install anywidget, or dagrad[jupyter])") from error
-    kinds = {"dict": lambda: traitlets.Dict(), "int": lambda: traitlets.Int(0)}
+    kinds: dict[str, Callable[[], Any]] = {"dict": lambda: traitlets.Dict(), "int": lambda: traitlets.Int(0)}
     body = {"_esm": esm, "_css": css, **{trait: kinds[kind]().tag(sync=True) for trait, kind in traits}}
     return type(name, (anywidget.AnyWidget,), body)

@@ -14,7 +14,7 @@ import html
 import math
 import os
 from importlib import resources
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from autograd.explorer.page import offline_page, stylesheet, widget_class
 from autograd.files import check_file_path, write_atomically
@@ -70,7 +70,7 @@ class Explorer:
         """
         if not 0 <= frame < len(self.frames):
             raise IndexError(f"explore: frame {frame} is outside 0..{len(self.frames) - 1}")
-        shown = {n["id"]: {"data": None, "grad": None} for n in self.data["nodes"]}
+        shown: dict[str, dict[str, Any]] = {n["id"]: {"data": None, "grad": None} for n in self.data["nodes"]}
         for n in self.data["nodes"]:
             if "params" in n:  # a collapsed box: its parameters' gradients too
                 shown[n["id"]]["params"] = {k: None for k in ("w", "b") if k in n["params"]}

@@ -149,7 +149,8 @@ def node_names(root: Value, order: Optional[list] = None) -> dict:
     ['v1', 'v2', 'x']
     """
     order = topological_order(root) if order is None else order
-    names, seen = {}, {}
+    names: dict[Value, str] = {}
+    seen: dict[str, int] = {}  # label -> how many nodes carry it
     for node in order:
         seen[node.label] = seen.get(node.label, 0) + 1
     for i, node in enumerate(order):
@@ -209,7 +210,8 @@ def backward_steps(root: Value, number_format: str = ".6g") -> BackwardSteps:
         )
     grads = observe_backward(root, observer)
 
-    steps, running = [], {}  # running: each parent's total so far
+    steps: list[BackwardStep] = []
+    running: dict[Value, float] = {}  # each parent's total so far
     for number, (node, upstream, contributions, totals) in enumerate(raw, start=1):
         locals_ = local_derivatives(node)
         edges = []
