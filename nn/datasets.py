@@ -20,7 +20,8 @@ def _check_n(where: str, n, minimum: int = 1) -> int:
 
 
 def _check_noise(where: str, noise) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0 or math.isinf(noise):
+    # The ignore: typeshed's numbers.Real declares __lt__ and __le__ but no __ge__
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0 or math.isinf(noise):  # type: ignore[operator]
         raise ValueError(f"{where}: noise must be a finite number >= 0, got {noise!r}")
     return float(noise)
 

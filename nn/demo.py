@@ -196,7 +196,7 @@ def main(out_dir: str = "out", epochs: int = 100, seed: int = 0, progress=None) 
         f"training accuracy {train_accuracy:.1%} ({history.stopped_by})"
     )
     paths = {"model": model.save(os.path.join(out_dir, "model.json"))}  # first: nothing below can lose it
-    pictures = {
+    pictures: dict[str, tuple] = {  # name -> (draw, its arguments..., path)
         "decision_boundary": (plot_decision_boundary, model, X, y, os.path.join(out_dir, "decision_boundary.png")),
         "training_curves": (plot_training_curves, history, os.path.join(out_dir, "training_curves.png")),
         "network_graph": (render_network_graph, model, X[0], os.path.join(out_dir, "network_graph.svg")),

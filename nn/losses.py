@@ -221,7 +221,8 @@ def _one_cross_entropy(logits, target, at: str) -> Value:
     logits = list(logits)
     if len(logits) < 2:
         raise ValueError(f"cross_entropy_loss: logits{at} needs at least 2 classes, got {len(logits)}")
-    if isinstance(target, bool) or not isinstance(target, numbers.Integral) or not 0 <= target < len(logits):
+    # The ignore: typeshed's numbers.Integral declares __lt__ and __le__ but no __ge__
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral) or not 0 <= target < len(logits):  # type: ignore[operator]
         raise ValueError(
             f"cross_entropy_loss: target{at} must be a class index in 0..{len(logits) - 1}, got {target!r}"
         )

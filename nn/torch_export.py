@@ -175,7 +175,7 @@ def mlp_to_torch(model, dtype=None, device=None, *, untie_shared_bias: bool = Fa
     torch = _torch()
     dtype = _default_dtype(dtype)
     layout = dict(_mlp_layout(model, "MLP.to_torch", untie_shared_bias))
-    modules = []
+    modules: list = []  # torch modules, in order
     for layer in model.layers:
         linear = torch.nn.Linear(layer.nin, layer.nout, dtype=dtype, device=device)
         index = len(modules)
@@ -255,7 +255,8 @@ def mlp_from_torch(module, cls):
 def _linears_and_activations(module, where: str) -> tuple:
     """The Sequential's Linear layers [(module, name)] and the activation after each ("linear": none)."""
     torch = _torch()
-    linears, activations = [], []  # per Linear: the module, its name; the activation after it
+    linears: list[tuple] = []  # per Linear: the module, its name
+    activations: list[str | None] = []  # per Linear: the activation after it
     for name, child in module.named_children():
         if isinstance(child, torch.nn.Linear):
             if child.bias is None:

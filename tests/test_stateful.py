@@ -3,7 +3,8 @@ backward, zero_grad, no_grad, grad(create_graph=True), detach, deepcopy and defi
 order, every leaf gradient checked against finite differences after each step."""
 
 import pytest
-from hypothesis import settings
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd import define_op
 from autograd.testing import GraphMachine, graph_machine
@@ -64,3 +65,23 @@ def test_ops_and_machine_nodes_print_on_one_line():
 
     assert repr(OPS["tanh"]) == "<op 'tanh': 1 input>" and repr(OPS["sum"]) == "<op 'sum': n-ary>"
     assert repr(CUBE) == "<op 'stateful_test_cube': 1 input>"
+
+
+@settings(max_examples=1, database=None)
+@given(st.none())  # the rules call assume(): run them inside a property test
+def test_a_node_built_from_a_derivative_is_a_derivative_too(_):
+    # Found by `make test` from a fresh clone: x -> square -> its create_graph derivative d ->
+    # d + square -> derivative again -> square. The last node's second derivative is exactly 8
+    # ((2 + 2x)^2 at x = 1), and the engine gave 8.0; the machine's reference nested central
+    # differences three deep (8.555) because `d + square` was taken for an ordinary node (depth
+    # 0), so a second create_graph derivative of it was allowed. A node made from a derivative
+    # has the derivative's depth (derivative_with_create_graph assumes depth 0).
+    from autograd import OPS
+
+    machine = GraphMachine()
+    x = machine.first_leaf(x=1.0)
+    square = machine.define_and_apply_an_op(a=x)
+    d = machine.derivative_with_create_graph(a=square)
+    mixed = machine._apply(OPS["add"], [d, square])
+    assert (d.depth, mixed.depth) == (1, 1) and mixed.value.data == 3.0
+    assert machine._apply(OPS["mul"], [x, x]).depth == 0

@@ -60,7 +60,8 @@ def trace(fn: Callable, example: Sequence[float], params: Optional[Sequence[Valu
         raise ValueError("trace: fn returned no outputs")
 
     # Every node the outputs and the guards need, parents first.
-    order, slots = [], {}
+    order: list[Value] = []
+    slots: dict[Value, int] = {}
     roots = outputs + [node for node, *_ in tracer.guards]
     roots += [other for _, _, other, _ in tracer.guards if isinstance(other, Value)]
     for root in roots:

@@ -156,8 +156,8 @@ class Tape:
         const_rows = schedule.rows(CONST)
         self._const_rows = _index(const_rows)
         self._const_values = np.array([slots[r].value for r in const_rows], dtype=float)
-        self._values = None  # the value matrix (rows, batch) of the latest forward
-        self._gradients = None  # the gradient matrix, reused between calls
+        self._values: np.ndarray | None = None  # the value matrix (rows, batch) of the latest forward
+        self._gradients: np.ndarray | None = None  # the gradient matrix, reused between calls
 
     def __len__(self) -> int:
         """Number of recorded ops (instructions) on the tape."""

@@ -42,7 +42,7 @@ class Slot(NamedTuple):
     constant's number; `op` and `parents` (rows): an op node's. `label` names the row in messages."""
 
     kind: str
-    index: int = -1
+    index: int = -1  # type: ignore[assignment]  # the field shadows tuple.index (a public name)
     value: float = 0.0
     op: Any = None
     parents: tuple = ()
@@ -156,7 +156,7 @@ def _needed(slots, outputs, frozen) -> list:
 
 def _static(slots) -> list:
     """Per slot: the same for every sample (no input among its ancestors)."""
-    static = []
+    static: list[bool] = []
     for slot in slots:
         static.append(all(static[p] for p in slot.parents) if slot.kind == OP else slot.kind != INPUT)
     return static
@@ -201,7 +201,7 @@ def _weights(slots, members, shared) -> list:
 
 def _layout(slots, groups) -> list:
     """The slots in row order: inputs; then per step the rows it reads and the rows it writes."""
-    layout: dict = {}
+    layout: dict[int, int] = {}
 
     def place(positions):
         for s in positions:
@@ -215,4 +215,4 @@ def _layout(slots, groups) -> list:
             place(p for position in _positions(slots, members) for p in position)
         place(members)
     place(range(len(slots)))  # leaves that no step reads (an output or a guard's operand)
-    return sorted(layout, key=layout.get)
+    return sorted(layout, key=layout.__getitem__)

@@ -41,13 +41,15 @@ import keyword
 import linecache
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 from autograd.tape.schedule import COMPARISONS, CONST, INPUT, PARAM, Schedule
 
 __all__ = ["to_torch_source", "to_torch", "load_params", "TORCH_EXPRESSIONS"]
 
 # Built-in op name -> its PyTorch expression over the operands' source text.
-TORCH_EXPRESSIONS = {
+TORCH_EXPRESSIONS: dict[str, Callable[..., str]] = {
     "add": lambda a, b: f"{a} + {b}",
     "sub": lambda a, b: f"{a} - {b}",
     "mul": lambda a, b: f"{a} * {b}",
@@ -147,7 +149,7 @@ class _Writer:
         self.tape, self.torch_ops, self.class_name = tape, torch_ops, class_name
         self.schedule = tape.schedule
         self.slots = self.schedule.slots
-        self.where = {}  # op row -> (tensor name, column, static)
+        self.where: dict = {}  # op row -> (tensor name, column, static)
         self.width = {"x": tape.n_inputs, "self.params": len(tape.params)}  # tensor name -> columns
         self.constants: dict = {}  # literal text -> index into CONSTANTS
         self.indices: list = []  # long index lists, as buffers index0, index1, ...
@@ -199,7 +201,7 @@ class _Writer:
         slots = self.slots
         if literal and all(slots[r].kind == CONST for r in rows) and len({slots[r].value for r in rows}) == 1:
             return _literal(slots[rows[0]].value), True
-        pieces = []  # [tensor, [columns], static]
+        pieces: list = []  # [tensor, [columns], static]
         for row in rows:
             name, col, static = self._source(row)
             if pieces and pieces[-1][0] == name:
@@ -488,7 +490,7 @@ def to_torch(tape, dtype=None, device=None, *, torch_ops=None, class_name: str =
     source = to_torch_source(tape, torch_ops=torch_ops, class_name=class_name)
     filename = f"<dagrad traced program {next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the lines
-    namespace = {"__name__": "dagrad_traced_program", "TORCH_OPS": dict(torch_ops or {})}
+    namespace: dict[str, Any] = {"__name__": "dagrad_traced_program", "TORCH_OPS": dict(torch_ops or {})}
     exec(compile(source, filename, "exec"), namespace)
     module = namespace[class_name](dtype=torch.float64 if dtype is None else dtype)
     if device is not None:

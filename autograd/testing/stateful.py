@@ -123,8 +123,13 @@ class GraphMachine(RuleBasedStateMachine):
         recipes = [a.recipe for a in args]
         if under_no_grad or not value.requires_grad:
             return _Node(value, lambda env, out=out: out, frozenset())
+        # built from a derivative, it is one too (its recipe holds a finite difference): no second
+        # create_graph derivative of it, whose reference would nest differences three deep
         node = _Node(
-            value, lambda env: op.forward(*[r(env) for r in recipes]), frozenset().union(*(a.leaves for a in args))
+            value,
+            lambda env: op.forward(*[r(env) for r in recipes]),
+            frozenset().union(*(a.leaves for a in args)),
+            depth=max(_depth(a) for a in args),
         )
         self._check_second_order(node)
         return node
