@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from autograd.checks import as_float
 from autograd.engine import topological_order
@@ -50,6 +50,9 @@ def local_partials(node: Value, create_graph: bool = False, *, only=None, strict
     if op is None:
         return []
     parents = node.parents
+    # The rules are duck-typed: they run on Values (create_graph) or on floats.
+    out: Any
+    inputs: Sequence[Any]
     if create_graph:
         out, inputs = node, parents
     else:
@@ -151,7 +154,7 @@ def push_forward(outputs, inputs: Sequence[Value], tangents: Sequence, create_gr
     tangents = list(tangents)
     if len(inputs) != len(tangents):
         raise ValueError(f"push_forward: {len(inputs)} inputs but {len(tangents)} tangents; give one tangent per input")
-    tangent = {}  # node -> its tangent so far (absent: 0)
+    tangent: dict[Value, Any] = {}  # node -> its tangent so far (absent: 0)
     for i, (x, t) in enumerate(zip(inputs, tangents)):
         if not isinstance(x, Value):
             raise TypeError(f"push_forward: inputs[{i}] must be a Value, got {type(x).__name__}: {x!r}")

@@ -65,10 +65,10 @@ def layers_of(model) -> Optional[list]:
     return None
 
 
-def _parameter_groups(model, layers: Optional[list]) -> list:
+def _parameter_groups(model, layers: list) -> list:
     """(name, parameters) per layer, for the gradient norms: the model's layers where it has
     them, else one group per top-level attribute (``named_parameters`` up to the first dot)."""
-    if layers is not None:
+    if layers:
         return [(f"layer {i + 1}", [p for n in neurons for p in (*n.w, n.b)]) for i, (_, neurons) in enumerate(layers)]
     groups: dict = {}
     if isinstance(model, Module):
@@ -97,12 +97,12 @@ class Recording:
     """
 
     def __init__(self, model, X: list, y: list, decision: Optional[str], epochs: int, title: str = "Training"):
-        self.layers = layers_of(model)
+        self.layers: list = layers_of(model) or []
         self.groups = _parameter_groups(model, self.layers)
         self.numpy = _numpy()
-        self.X, self.y, self.decision = X, y, decision
+        self.X, self.y, self.decision, self.epochs = X, y, decision, epochs
         nin = len(X[0]) if isinstance(X[0], (list, tuple)) else 1
-        self.meta = {
+        self.meta: dict = {
             "title": title,
             "epochs": epochs,
             "decision": decision,
@@ -121,10 +121,9 @@ class Recording:
     def epoch_done(self, epoch: int, loss: float, accuracy: Optional[float], lr: float, force: bool = False) -> bool:
         """Record epoch `epoch` (1-based) and, within the time budget, a frame; True if one was."""
         norms = [math.sqrt(sum(p.grad * p.grad for p in params)) for _, params in self.groups]
-        for key, value in zip(("epoch", "loss", "accuracy", "lr", "grad_norm"), (epoch, loss, accuracy, lr, norms)):
-            self.series[key].append(
-                _finite_or_none(value) if key != "grad_norm" else [_finite_or_none(v) for v in value]
-            )
+        for key, value in (("epoch", epoch), ("loss", loss), ("accuracy", accuracy), ("lr", lr)):
+            self.series[key].append(_finite_or_none(value))
+        self.series["grad_norm"].append([_finite_or_none(v) for v in norms])
         if not (force or self._frame_due(epoch)):
             return False
         began = time.perf_counter()
@@ -138,7 +137,7 @@ class Recording:
     def _frame_due(self, epoch: int) -> bool:
         if epoch % self.stride and epoch != 1:
             return False
-        if epoch % max(1, self.meta["epochs"] // MIN_FRAMES) == 0:  # a replay worth scrubbing, even for tiny nets
+        if epoch % max(1, self.epochs // MIN_FRAMES) == 0:  # a replay worth scrubbing, even for tiny nets
             return True
         return self.spent <= FRAME_BUDGET * (time.perf_counter() - self.started)
 
@@ -197,7 +196,7 @@ class Recording:
                 "data": base64.b64encode(np.argmax(out, axis=1).astype(np.uint8).tobytes()).decode("ascii"),
             }
         s = out[:, 0]
-        score = {"logit": np.tanh(0.5 * s), "probability": 2.0 * s - 1.0}.get(self.decision, np.tanh(s))
+        score = {"logit": np.tanh(0.5 * s), "probability": 2.0 * s - 1.0}.get(self.decision or "sign", np.tanh(s))
         return {"classes": 0, "data": _encode(np, score)}
 
     def _plane(self, nin: int) -> Optional[dict]:
@@ -218,7 +217,7 @@ class Recording:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state.update(layers=None, groups=[], numpy=None, X=None, y=None)  # the model stays with the user
+        state.update(layers=[], groups=[], numpy=None, X=None, y=None)  # the model stays with the user
         return state
 
 
@@ -404,7 +403,7 @@ def open_view(model, X: list, y: list, decision: Optional[str], epochs: int, tit
     from IPython.display import display
 
     poll = _UIPoll()
-    recording.meta["note"] = "; ".join(filter(None, [recording.meta["note"], poll.problem]))
+    recording.meta["note"] = "; ".join(note for note in (recording.meta["note"], poll.problem) if note)
     widget.meta = dict(recording.meta)
     display(widget)
     return LiveView(recording, widget, poll)
@@ -440,30 +439,14 @@ class _UIPoll:
             self.context = self.process = None
 
 
-_WIDGET_CLASS = None
-
-
 def _widget_class():
-    global _WIDGET_CLASS
-    if _WIDGET_CLASS is None:
-        try:
-            import anywidget
-            import traitlets
-        except ImportError as error:
-            raise ImportError("the live view needs anywidget (pip install anywidget, or dagrad[jupyter])") from error
+    """The live training view: `meta` once, then `series`, `frame` and `status` as training runs."""
+    from autograd.explorer import widget_class
 
-        class LiveWidget(anywidget.AnyWidget):
-            """The live training view: `meta` once, then `series`, `frame` and `status` as training runs."""
-
-            _esm = _asset("live.js") + "\n" + _asset("live_widget.js")
-            _css = _style()
-            meta = traitlets.Dict().tag(sync=True)
-            series = traitlets.Dict().tag(sync=True)
-            frame = traitlets.Dict().tag(sync=True)
-            status = traitlets.Dict().tag(sync=True)
-
-        _WIDGET_CLASS = LiveWidget
-    return _WIDGET_CLASS
+    traits = (("meta", "dict"), ("series", "dict"), ("frame", "dict"), ("status", "dict"))
+    return widget_class(
+        "LiveWidget", _asset("live.js") + "\n" + _asset("live_widget.js"), _style(), traits, "the live view"
+    )
 
 
 def _asset(name: str) -> str:

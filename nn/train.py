@@ -30,7 +30,7 @@ from nn.evaluate import (
     outputs,
     predict,
 )
-from nn.live import Recording, StopTraining, open_view
+from nn.live import LiveView, Recording, StopTraining, open_view
 from nn.losses import LOSSES
 from nn.module import Module
 from nn.optim import SGD, Optimizer
@@ -174,59 +174,58 @@ def fit(
     params = model.parameters() if isinstance(model, Module) else []
     optimizer = optimizer if optimizer is not None else SGD(params, lr=lr)
     several_outputs, decision = _outputs_and_decision(model, X, y, loss_name, decision)
-    training = _Training(
-        model,
-        loss_fn,
-        params,
-        l2,
-        optimizer,
-        compiled_path(compiled, model, loss_name, several_outputs, X, y),
-        compiled,
-    )
+    path = compiled_path(compiled, model, loss_name, several_outputs, X, y)
+    training = _Training(model, loss_fn, params, l2, optimizer, path, compiled)
     stopping.check_decision(decision)
-
     history = History(decision=decision)
     view = open_view(model, X, y, decision, epochs, _title(model)) if live else None
-    if view is not None:
-        history.recording = view.recording
-        if view.widget is None and progress is None:
-            progress = True  # outside Jupyter, live=True shows the terminal bar
-    try:
-        _train(training, optimizer, scheduler, stopping, history, view, X, y, batches, epochs, decision, progress)
-    except StopTraining:
-        history.stopped_by = "stopped"
-    except BaseException as error:  # KeyboardInterrupt too: the view says the run ended
+    run = _Run(training, optimizer, scheduler, stopping, batches, epochs, decision)
+    return run.watched(history, view, X, y, progress)
+
+
+class _Run:
+    """The epochs of one `fit` call: train, record, step the scheduler, check the stopping criteria."""
+
+    def __init__(self, training, optimizer, scheduler, stopping, batches, epochs: int, decision: Optional[str]):
+        self.training, self.optimizer, self.scheduler, self.stopping = training, optimizer, scheduler, stopping
+        self.batches, self.epochs, self.decision = batches, epochs, decision
+
+    def watched(self, history: History, view: Optional[LiveView], X: list, y: list, progress) -> History:
+        """Run, with the live view when there is one: it records the run in the history, and is
+        told how the run ended (stopped by its button, done, or an error, which is raised on)."""
         if view is not None:
-            view.finish("error", f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
-        raise
-    if view is not None:
-        view.finish("stopped" if history.stopped_by == "stopped" else "done", f"stopped by {history.stopped_by}")
-    return history
-
-
-def _train(training, optimizer, scheduler, stopping, history, view, X, y, batches, epochs, decision, progress) -> None:
-    """The epochs of `fit`: train, record, step the scheduler, check the stopping criteria."""
-    before_batch = view.before_batch if view is not None else None
-    with ProgressBar(progress, epochs) as bar:
-        for epoch in range(epochs):
-            lr_used = optimizer.lr
-            epoch_loss = training.epoch(epoch, X, y, batches.epoch(), before_batch, history)
-            history.append(epoch_loss, training.accuracy(X, y, decision), lr_used)
-            if scheduler is not None:
-                scheduler.step()
-            bar.epoch_done(epoch_loss, history.accuracy[-1])
-            history.stopped_by = stopping.reason(epoch, history)
+            history.recording = view.recording
+            if view.widget is None and progress is None:
+                progress = True  # outside Jupyter, live=True shows the terminal bar
+        try:
+            self.epochs_of(history, view, X, y, progress)
+        except StopTraining:
+            history.stopped_by = "stopped"
+        except BaseException as error:  # KeyboardInterrupt too: the view says the run ended
             if view is not None:
-                view.epoch_done(
-                    epoch + 1,
-                    epoch_loss,
-                    history.accuracy[-1],
-                    lr_used,
-                    last=history.stopped_by is not None or epoch == epochs - 1,
-                )
-            if history.stopped_by is not None:
-                return
-    history.stopped_by = "max_epochs"
+                view.finish("error", f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+            raise
+        if view is not None:
+            view.finish("stopped" if history.stopped_by == "stopped" else "done", f"stopped by {history.stopped_by}")
+        return history
+
+    def epochs_of(self, history: History, view: Optional[LiveView], X: list, y: list, progress) -> None:
+        before_batch = view.before_batch if view is not None else None
+        with ProgressBar(progress, self.epochs) as bar:
+            for epoch in range(self.epochs):
+                lr_used = self.optimizer.lr
+                epoch_loss = self.training.epoch(epoch, X, y, self.batches.epoch(), before_batch, history)
+                history.append(epoch_loss, self.training.accuracy(X, y, self.decision), lr_used)
+                if self.scheduler is not None:
+                    self.scheduler.step()
+                bar.epoch_done(epoch_loss, history.accuracy[-1])
+                history.stopped_by = self.stopping.reason(epoch, history)
+                if view is not None:
+                    last = history.stopped_by is not None or epoch == self.epochs - 1
+                    view.epoch_done(epoch + 1, epoch_loss, history.accuracy[-1], lr_used, last=last)
+                if history.stopped_by is not None:
+                    return
+        history.stopped_by = "max_epochs"
 
 
 def _title(model) -> str:

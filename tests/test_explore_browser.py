@@ -11,10 +11,9 @@ import tempfile
 import time
 
 import pytest
+from explore_graphs import tutorial_network
 
 from autograd import explore
-
-from explore_graphs import tutorial_network
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -173,33 +172,13 @@ def test_the_console_check_would_catch_a_request_the_page_must_not_make(driver, 
 
 
 def test_the_widget_module_renders_and_syncs_its_frame_with_a_model(driver, tmp_path):
-    # What anywidget does in JupyterLab, Notebook 7 and VS Code: import the widget's ES module
-    # and call its render({model, el}). The model here is a stand-in with anywidget's API.
     pytest.importorskip("anywidget")
-    import json
+    from anywidget_page import write_widget_page
 
     E, _ = tutorial_network()
     w = explore(E).widget()
-    page = tmp_path / "widget.html"
-    page.write_text(
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>" + w._css + "</style></head><body><div id='out'></div>"
-        "<script type='application/json' id='esm'>" + json.dumps(w._esm).replace("<", "\\u003c") + "</script>"
-        "<script type='application/json' id='data'>" + json.dumps(w.data).replace("<", "\\u003c") + "</script>"
-        "<script type='module'>"
-        "const state = {data: JSON.parse(document.getElementById('data').textContent), frame: 0}; const handlers = {};"
-        "window.saved = 0;"
-        "const model = {get: k => state[k], set: (k, v) => { state[k] = v; }, save_changes: () => { window.saved++; },"
-        "  on: (e, f) => { (handlers[e] = handlers[e] || []).push(f); }, off: () => {}};"
-        "window.pythonSets = f => { state.frame = f; (handlers['change:frame'] || []).forEach(h => h()); };"
-        "window.model = model;"
-        "const url = URL.createObjectURL(new Blob([JSON.parse(document.getElementById('esm').textContent)], {type: 'text/javascript'}));"
-        "const mod = await import(url);"
-        "mod.default.render({model, el: document.getElementById('out')});"
-        "window.ready = true;"
-        "</script></body></html>",
-        encoding="utf-8",
-    )
-    driver.get("file://" + str(page))
+    url = write_widget_page(tmp_path / "widget.html", w, {"data": w.data, "frame": 0})
+    driver.get(url)
     for _ in range(50):
         if driver.execute_script("return window.ready === true"):
             break
@@ -208,7 +187,7 @@ def test_the_widget_module_renders_and_syncs_its_frame_with_a_model(driver, tmp_
     assert driver.execute_script("return document.querySelectorAll('#out .dg-value').length") == 45
     _press(driver, "ARROW_RIGHT")
     assert driver.execute_script("return window.model.get('frame')") == 1 and driver.execute_script("return window.saved") >= 1
-    driver.execute_script("window.pythonSets(30)")   # the kernel moved the player
+    driver.execute_script("window.kernelSets('frame', 30)")  # the kernel moved the player
     assert driver.find_element("css selector", ".dg-root").get_attribute("data-frame") == "30"
 
 

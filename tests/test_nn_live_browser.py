@@ -1,7 +1,6 @@
 """The training view in a real browser: the replay page, and the widget module driven by a
 stand-in for anywidget's model (as tests/test_explore_browser.py does for the explorer)."""
 
-import json
 import time
 import warnings
 
@@ -78,32 +77,18 @@ def test_the_replay_page_scrubs_every_recorded_frame_offline(driver, moons_run, 
 
 def test_the_widget_module_sends_the_buttons_controls_and_follows_the_kernel(driver, moons_run, tmp_path):  # noqa: F811
     pytest.importorskip("anywidget")
+    from anywidget_page import write_widget_page
+
     from nn.live import _widget_class
 
     w = _widget_class()(meta=moons_run.recording.meta)
     rec = moons_run.recording
-    page = tmp_path / "widget.html"
-    page.write_text(
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>"
-        + w._css
-        + "</style></head><body><div id='out'></div>"
-        "<script type='application/json' id='esm'>" + json.dumps(w._esm).replace("<", "\\u003c") + "</script>"
-        "<script type='application/json' id='meta'>" + json.dumps(w.meta).replace("<", "\\u003c") + "</script>"
-        "<script type='module'>"
-        "const state = {meta: JSON.parse(document.getElementById('meta').textContent), series: {epoch: [], loss: [], accuracy: [], lr: [], grad_norm: []},"
-        "  frame: {}, status: {state: 'running', epoch: 0, message: ''}}; const handlers = {};"
-        "window.sent = [];"
-        "const model = {get: k => state[k], set: (k, v) => { state[k] = v; }, save_changes: () => {}, send: m => window.sent.push(m),"
-        "  on: (e, f) => { (handlers[e] = handlers[e] || []).push(f); }, off: () => {}};"
-        "window.kernelSets = (k, v) => { state[k] = v; (handlers['change:' + k] || []).forEach(h => h()); };"
-        "const url = URL.createObjectURL(new Blob([JSON.parse(document.getElementById('esm').textContent)], {type: 'text/javascript'}));"
-        "const mod = await import(url);"
-        "mod.default.render({model, el: document.getElementById('out')});"
-        "window.ready = true;"
-        "</script></body></html>",
-        encoding="utf-8",
+    empty = {"epoch": [], "loss": [], "accuracy": [], "lr": [], "grad_norm": []}
+    status = {"state": "running", "epoch": 0, "message": ""}
+    url = write_widget_page(
+        tmp_path / "widget.html", w, {"meta": w.meta, "series": empty, "frame": {}, "status": status}
     )
-    driver.get("file://" + str(page))
+    driver.get(url)
     _wait(driver, "return window.ready === true")
     assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
     for name in ("pause", "step", "epoch", "stop"):

@@ -11,7 +11,7 @@ and program; `player.py` holds the result (`Explorer`) and writes the page or th
 
 from autograd.explorer.build import explore
 from autograd.explorer.chain import Path, TooManyPathsError, count_paths, paths
-from autograd.explorer.page import offline_page, stylesheet
+from autograd.explorer.page import offline_page, stylesheet, widget_class
 from autograd.explorer.player import Explorer
 from autograd.explorer.steps import BackwardStep, BackwardSteps, Contribution, backward_steps
 from autograd.render.view import GraphTooLargeError
@@ -30,4 +30,5 @@ __all__ = [
     "GraphTooLargeError",
     "offline_page",
     "stylesheet",
+    "widget_class",
 ]

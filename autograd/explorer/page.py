@@ -8,9 +8,10 @@ import base64
 import hashlib
 import html
 import json
+from functools import cache
 from importlib import resources
 
-__all__ = ["offline_page", "stylesheet", "json_for_script"]
+__all__ = ["offline_page", "stylesheet", "json_for_script", "widget_class"]
 
 
 def stylesheet() -> str:
@@ -57,3 +58,26 @@ def offline_page(title: str, script: str, style: str, data, root_id: str) -> str
         f'<script type="application/json" id="dagrad-data">{json_for_script(data)}</script>\n'
         f"<script>{script}</script>\n</body>\n</html>\n"
     )
+
+
+@cache
+def widget_class(name: str, esm: str, css: str, traits: tuple, needed_by: str):
+    """An anywidget widget class (made once per arguments): `esm` and `css` its front end, and
+    `traits` the (name, kind) pairs it syncs with the browser, kind "dict" or "int". anywidget
+    is imported only here; without it an ImportError says what `needed_by` needs and how to
+    install it.
+
+    >>> from importlib.util import find_spec
+    >>> traits = (("data", "dict"),)
+    >>> demo = widget_class("Demo", "export default {}", "", traits, "the demo") if find_spec("anywidget") else None
+    >>> demo is None or demo(data={"a": 1}).data == {"a": 1}
+    True
+    """
+    try:
+        import anywidget
+        import traitlets
+    except ImportError as error:
+        raise ImportError(f"{needed_by} needs anywidget (pip install anywidget, or dagrad[jupyter])") from error
+    kinds = {"dict": lambda: traitlets.Dict(), "int": lambda: traitlets.Int(0)}
+    body = {"_esm": esm, "_css": css, **{trait: kinds[kind]().tag(sync=True) for trait, kind in traits}}
+    return type(name, (anywidget.AnyWidget,), body)

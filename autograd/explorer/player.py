@@ -16,7 +16,7 @@ import os
 from importlib import resources
 from typing import Optional, Union
 
-from autograd.explorer.page import offline_page, stylesheet
+from autograd.explorer.page import offline_page, stylesheet, widget_class
 from autograd.files import check_file_path, write_atomically
 from autograd.render.style import visible
 from autograd.value import Value
@@ -172,28 +172,12 @@ def _page(data: dict, title: str) -> str:
     )
 
 
-_WIDGET_CLASS = None
-
-
 def _widget_class():
-    global _WIDGET_CLASS
-    if _WIDGET_CLASS is None:
-        try:
-            import anywidget
-            import traitlets
-        except ImportError as error:
-            raise ImportError(
-                "explore: the Jupyter widget needs anywidget (pip install anywidget, or dagrad[jupyter]); "
-                "without it, explore(root).save_html('backprop.html') writes the same player as a page"
-            ) from error
-
-        class ExplorerWidget(anywidget.AnyWidget):
-            """The explorer in Jupyter: `data` is the player's data, `frame` the frame shown (synced)."""
-
-            _esm = _asset("explorer.js") + "\n" + _asset("widget.js")
-            _css = _asset("explorer.css")
-            data = traitlets.Dict().tag(sync=True)
-            frame = traitlets.Int(0).tag(sync=True)
-
-        _WIDGET_CLASS = ExplorerWidget
-    return _WIDGET_CLASS
+    """The explorer in Jupyter: `data` is the player's data, `frame` the frame shown (synced)."""
+    return widget_class(
+        "ExplorerWidget",
+        _asset("explorer.js") + "\n" + _asset("widget.js"),
+        stylesheet(),
+        (("data", "dict"), ("frame", "int")),
+        "explore's Jupyter widget (without it, explore(root).save_html('backprop.html') writes the same player as a page)",
+    )

@@ -321,10 +321,10 @@ def _cluster_of(nodes: list, clusters, cluster_depth: Optional[int]) -> dict:
         def name_of(v: Value) -> Optional[str]:
             return _prefix_of(v.label, cluster_depth)
     elif isinstance(clusters, Mapping):
-        name_of = clusters.get
+        name_of = clusters.get  # type: ignore[assignment]  # mypy cannot match the overloaded Mapping.get
     else:
         name_of = clusters
-    result = {}
+    result: dict[Value, str] = {}
     for node in nodes:  # parents come first, so a parent's cluster is known before its child's
         name = name_of(node)
         if name is None and clusters == "prefix" and node.parents and not node.label:

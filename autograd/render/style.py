@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import math
 import unicodedata
-from typing import Callable, Union
+from typing import Any, Callable, Union
 
 __all__ = [
     "COLORS",
@@ -49,8 +49,9 @@ SVG_FONT_FAMILY = "DejaVu Sans,Helvetica,Arial,Liberation Sans,sans-serif"
 RASTER_FONT = "Helvetica"
 
 # Inputs/parameters, constants, intermediates, the output and nn group boxes; op circles,
-# edges, highlighted paths, notes, and the two ends of the diverging gradient fill.
-COLORS = {
+# edges, highlighted paths, notes, and the two ends of the diverging gradient fill. The values are
+# "#rrggbb" strings, except the two ends (RGB triples, mixed by the shade): hence `Any`.
+COLORS: dict[str, Any] = {
     "input": "#dbeafe",
     "constant": "#f3f4f6",
     "intermediate": "#ffffff",
