@@ -396,6 +396,17 @@ def _check_seed(seed: Any, where: str) -> Union[Value, float]:
     raise TypeError(f"{where}: the seed gradient must be a real number, got {type(seed).__name__}: {seed!r}")
 
 
+def _float_seed(root: Value, seed: Any, where: str) -> float:
+    """The seed of a pass from `root` that writes no graph (`backward`, `observe_backward`), as a
+    float: TypeError for a seed that is not a number, ValueError for a constant root."""
+    checked = _check_seed(seed, where)
+    if isinstance(checked, Value):
+        checked = checked.data
+    if root._pass is _CONSTANT:
+        raise _constant_root_error(where, root)
+    return checked
+
+
 def backward(root: Value, grad: float = 1.0) -> None:
     """Write d(root)/d(node) into `.grad` of every node in root's graph.
 
@@ -409,12 +420,7 @@ def backward(root: Value, grad: float = 1.0) -> None:
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward: expected a Value, got {type(root).__name__}: {root!r}")
-    seed = _check_seed(grad, "backward")
-    if isinstance(seed, Value):
-        seed = seed.data
-    if root._pass is _CONSTANT:
-        raise _constant_root_error("backward", root)
-    _backpropagate(root, seed, create_graph=False, write_grad=True)
+    _backpropagate(root, _float_seed(root, grad, "backward"), create_graph=False, write_grad=True)
 
 
 def grad(
@@ -570,11 +576,7 @@ def observe_backward(root: Value, observer: Observer, grad: float = 1.0) -> dict
         raise TypeError(f"observe_backward: expected a Value, got {type(root).__name__}: {root!r}")
     if not callable(observer):
         raise TypeError(f"observe_backward: observer must be callable, got {type(observer).__name__}: {observer!r}")
-    seed = _check_seed(grad, "observe_backward")
-    if isinstance(seed, Value):
-        seed = seed.data
-    if root._pass is _CONSTANT:
-        raise _constant_root_error("observe_backward", root)
+    seed = _float_seed(root, grad, "observe_backward")
     order = _backpropagate(root, seed, create_graph=False, write_grad=False, observer=observer)
     try:
         return {node: node._pass for node in order}

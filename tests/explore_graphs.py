@@ -1,10 +1,11 @@
-"""Graphs shared by the explorer's tests: the 2-2-2 sigmoid network of tutorial 000."""
+"""Graphs shared by the explorer's tests: the 2-2-2 sigmoid network of Matt Mazur's
+*A Step by Step Backpropagation Example*."""
 
 from autograd import Value
 
 
 def tutorial_network():
-    """E_total of the 2-2-2 network (../shared/seeds/NOTES.md) and its ten parameters w1..w8, b1, b2."""
+    """E_total of Mazur's 2-2-2 network and its ten parameters w1..w8, b1, b2."""
     i1 = Value(0.05, label="i1", requires_grad=False)
     i2 = Value(0.10, label="i2", requires_grad=False)
     w = [Value(x, label=f"w{k + 1}") for k, x in enumerate([0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55])]

@@ -1,4 +1,4 @@
-"""The engine: Value, backward, grad, no_grad, memory, errors, and tutorial 000's network."""
+"""The engine: Value, backward, grad, no_grad, memory, errors, and Mazur's 2-2-2 network."""
 
 import gc
 import math
@@ -483,11 +483,11 @@ def test_define_op_validates_its_arguments():
         define_op("test_bad_forward", lambda x: "nope", [lambda g, o, x: g])(Value(1.0))
 
 
-# -- tutorial 000: the 2-2-2 sigmoid network (../shared/seeds/NOTES.md) --------------------------
+# -- Matt Mazur, *A Step by Step Backpropagation Example*: the 2-2-2 sigmoid network -------------
 
 
 def as_quoted(x: float, figure: str) -> float:
-    """x rounded to as many decimals as the quoted figure has (NOTES.md quotes 8-9 digits)."""
+    """x rounded to as many decimals as the quoted figure has (the tutorial quotes 8-9 digits)."""
     return round(x, len(figure.split(".")[1]))
 
 
@@ -495,7 +495,7 @@ def assert_quoted(values, figures):
     assert [as_quoted(v, f) for v, f in zip(values, figures)] == [float(f) for f in figures]
 
 
-def tutorial_000_network():
+def mazur_network():
     i1, i2 = 0.05, 0.10
     w = {k: Value(v, label=k) for k, v in zip("w1 w2 w3 w4 w5 w6 w7 w8".split(), [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55])}
     b1, b2 = Value(0.35, "b1"), Value(0.60, "b2")  # each bias is ONE Value shared by two neurons
@@ -507,8 +507,8 @@ def tutorial_000_network():
     return w, (b1, b2), (h1, h2, o1, o2), loss
 
 
-def test_tutorial_000_forward_and_gradient_of_w5():
-    w, _, (h1, h2, o1, o2), loss = tutorial_000_network()
+def test_mazur_forward_and_gradient_of_w5():
+    w, _, (h1, h2, o1, o2), loss = mazur_network()
     assert_quoted([v.data for v in (h1, h2, o1, o2)], ["0.593269992", "0.596884378", "0.75136507", "0.772928465"])
     assert_quoted([loss.data], ["0.298371109"])
     loss.backward()
@@ -518,15 +518,15 @@ def test_tutorial_000_forward_and_gradient_of_w5():
     assert w["w5"].grad == pytest.approx(o1.grad * dout_dnet * h1.data, rel=1e-15)  # the three chain-rule factors
 
 
-def test_tutorial_000_one_update_of_all_eight_weights():
-    w, _, _, loss = tutorial_000_network()
+def test_mazur_one_update_of_all_eight_weights():
+    w, _, _, loss = mazur_network()
     loss.backward()
     figures = "0.149780716 0.199561432 0.249751144 0.299502287 0.358916480 0.408666186 0.511301270 0.561370121"
     assert_quoted([v.data - 0.5 * v.grad for v in w.values()], figures.split())
 
 
-def test_tutorial_000_shared_bias_gets_the_sum_over_both_uses():
-    _, (b1, b2), (h1, h2, o1, o2), loss = tutorial_000_network()
+def test_mazur_shared_bias_gets_the_sum_over_both_uses():
+    _, (b1, b2), (h1, h2, o1, o2), loss = mazur_network()
     loss.backward()
     assert b2.grad == pytest.approx(o1.grad * o1.data * (1 - o1.data) + o2.grad * o2.data * (1 - o2.data), rel=1e-14)
 

@@ -91,22 +91,9 @@ def explore(
     >>> print(ex.frames[-3]["text"])
     c → a: local ∂c/∂a = −3 × upstream 1 = −3;  a.grad += −3 → −2
     """
-    where = "explore"
-    if not isinstance(root, Value):
-        raise TypeError(f"{where}: expected a Value, got {type(root).__name__}: {root!r}")
-    check_choice(where, "rankdir", rankdir, RANKDIRS)
-    check_integer(where, "max_nodes", max_nodes, minimum=1, allow_none=True)
-    check_integer(where, "depth", depth, minimum=0)
-    check_format_spec(where, "number_format", number_format)
-    check_choice(where, "clusters", clusters, ("auto", "prefix", None))
-    check_choice(where, "collapse", collapse, COLLAPSES)
-    check_real(where, "timeout", timeout, low=0.0)
-    if collapse is not None and (around is not None or highlight_path is not None):
-        raise ValueError(f"{where}: collapse cannot be combined with around= or highlight_path= (pick one view)")
-    if not root.requires_grad:
-        raise ValueError(
-            f"{where}: {root!r} is a constant (requires_grad=False): no gradient flows from it, so there is no backward pass to watch"
-        )
+    _check_arguments(
+        root, max_nodes, around, depth, highlight_path, rankdir, number_format, clusters, collapse, timeout
+    )
     if collapse is not None:
         return collapsed.build(
             root,
@@ -129,6 +116,28 @@ def explore(
         rankdir=rankdir,
         timeout=timeout,
     )
+
+
+def _check_arguments(
+    root, max_nodes, around, depth, highlight_path, rankdir, number_format, clusters, collapse, timeout
+):
+    """Check explore's arguments before any work: a clear error naming the bad one."""
+    where = "explore"
+    if not isinstance(root, Value):
+        raise TypeError(f"{where}: expected a Value, got {type(root).__name__}: {root!r}")
+    check_choice(where, "rankdir", rankdir, RANKDIRS)
+    check_integer(where, "max_nodes", max_nodes, minimum=1, allow_none=True)
+    check_integer(where, "depth", depth, minimum=0)
+    check_format_spec(where, "number_format", number_format)
+    check_choice(where, "clusters", clusters, ("auto", "prefix", None))
+    check_choice(where, "collapse", collapse, COLLAPSES)
+    check_real(where, "timeout", timeout, low=0.0)
+    if collapse is not None and (around is not None or highlight_path is not None):
+        raise ValueError(f"{where}: collapse cannot be combined with around= or highlight_path= (pick one view)")
+    if not root.requires_grad:
+        raise ValueError(
+            f"{where}: {root!r} is a constant (requires_grad=False): no gradient flows from it, so there is no backward pass to watch"
+        )
 
 
 def value_view(

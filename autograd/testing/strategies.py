@@ -28,6 +28,7 @@ def _hypothesis_setup_hook() -> None:
     register()
 
 
+import functools
 import math
 import numbers
 import random
@@ -472,9 +473,8 @@ def programs_and_inputs(
         constant_args=constant_args,
         required_ops=required_ops,
     )
-    # Validate the input options now, not at the first draw.
-    valid_inputs(
-        Program(1, [("neg", 0)]),
+    inputs_for = functools.partial(
+        valid_inputs,
         min_value=min_value,
         max_value=max_value,
         max_magnitude=max_magnitude,
@@ -482,18 +482,11 @@ def programs_and_inputs(
         domains=domains,
         kinks=kinks,
     )
+    inputs_for(Program(1, [("neg", 0)]))  # validates the input options now, not at the first draw
     for op in _resolve_ops(ops):
         _check_reachable(op, domains, min_value, max_value, kink_margin)
     return program_strategy.flatmap(
-        lambda program: valid_inputs(
-            program,
-            min_value=min_value,
-            max_value=max_value,
-            max_magnitude=max_magnitude,
-            kink_margin=kink_margin,
-            domains=domains,
-            kinks=kinks,
-        ).map(lambda inputs: _recorded(Case(program, inputs)))
+        lambda program: inputs_for(program).map(lambda inputs: _recorded(Case(program, inputs)))
     )
 
 

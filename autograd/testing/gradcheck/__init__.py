@@ -57,18 +57,6 @@ __all__ = [
 ]
 
 # Tracebacks, reprs and the API docs name each public object where users import it from.
-for _public in (
-    GradcheckError,
-    FiniteDifferenceError,
-    GradcheckReport,
-    DerivativeRow,
-    Kink,
-    Fault,
-    gradcheck,
-    gradgradcheck,
-    check_grads,
-    check_vjp,
-    numerical_grad,
-):
-    _public.__module__ = __name__
-del _public
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name
