@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -169,7 +169,7 @@ def check_engine(
     """
     engine = _Engine(leaf, backward, grad_of, ops, data, differentiate)
     names = list(engine.implementations)
-    options = {
+    options: dict[str, Any] = {  # programs_and_inputs' keyword arguments shared by both strategies
         "ops": names,
         "constants": True,
         "constant_args": constant_args,
@@ -287,7 +287,7 @@ def _blame(engine: _Engine, program: Program, values: list, rtol: float, atol: f
         fault = _op_alone(engine, node, node.arguments(values), rtol, atol, f"v{program.n_inputs + k}")
         if fault:
             return fault
-    uses = {}
+    uses: dict[int, int] = {}  # value index -> how many node arguments read it
     for node in program.nodes:
         for a in node.indices:
             uses[a] = uses.get(a, 0) + 1

@@ -285,7 +285,10 @@ class Program:
         lines.append(f"    return {names[-1]}")
         return "\n".join(lines)
 
-    __repr__ = __str__ = lambda self: self.source
+    def __repr__(self) -> str:
+        return self.source
+
+    __str__ = __repr__
 
     @property
     def imports(self) -> list:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
@@ -383,8 +383,8 @@ def graph_machine(ops: Optional[Sequence] = None, *, max_examples: Optional[int]
         resolved.append(op)
     if not resolved:
         raise ValueError("graph_machine: ops is empty")
-    machine = type("GraphMachine", (GraphMachine,), {"OPS": tuple(resolved)})
-    options = {
+    machine: type[GraphMachine] = type("GraphMachine", (GraphMachine,), {"OPS": tuple(resolved)})
+    options: dict[str, Any] = {  # hypothesis settings
         "stateful_step_count": stateful_step_count,
         "deadline": None,
         "suppress_health_check": [HealthCheck.filter_too_much, HealthCheck.too_slow],

@@ -72,7 +72,8 @@ def _check_reliable(f, points, names, order, rows, differences, atol, rtol, wher
     if rounded and not failing:
         k = rounded[-1]
         raise FiniteDifferenceError(_rounding_message(where, f, rows[k], differences, k // n, atol, rtol))
-    checked, unreliable = set(), None
+    checked: set[int] = set()  # the inputs whose failures were re-checked with a finer step
+    unreliable = None
     for _, k in reversed(failing):
         row = rows[k]
         i = row.wrt[-1]

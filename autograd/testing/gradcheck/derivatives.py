@@ -6,6 +6,8 @@ from __future__ import annotations
 # report, not the checker's code (`--fulltrace` shows them).
 __tracebackhide__ = True
 
+from typing import Any
+
 from autograd import Value, grad
 from autograd.forward import push_forward
 
@@ -40,7 +42,7 @@ def derivatives(out, leaves, mode, create_graph) -> list:
 def partials(f, leaves, order: int, where: str, keep_graph_last: bool = True, mode: str = "rev") -> list:
     """[(index tuple, d^order f / dx_index)] for every index tuple; Values (or floats when
     `keep_graph_last` is False, which differentiates the last level on the float path)."""
-    level = [((), call_f(f, leaves, where))]
+    level: list[tuple[tuple[int, ...], Any]] = [((), call_f(f, leaves, where))]
     for depth in range(order):
         create_graph = keep_graph_last or depth < order - 1
         level = [

@@ -40,7 +40,7 @@ def _kink_along(f, points, names, i, step, center) -> Optional[tuple]:
     if not at_center:
         return None
     namer = Namer(leaves, nodes)
-    sides = []
+    sides: list[Optional[list]] = []  # per side: its kink quantities, None where the graph differs
     for s in (step, -step):
         moved = list(points)
         moved[i] += s
@@ -92,7 +92,9 @@ def explain_kinks(f, points, names, order, rows, differences, atol, rtol, where,
         low, high = min(left, right), max(left, right)
         slack = atol + rtol * max(abs(left), abs(right))
         within = low - slack <= row.analytic <= high + slack
-        op, node = kink_of[i]
+        found = kink_of[i]
+        assert found is not None  # a row with no kink was passed on above
+        op, node = found
         kink = Kink(op, node, row.analytic, left, right, within)
         explained.append(replace(row, failed=not within, kink=kink))
     return explained

@@ -68,9 +68,9 @@ def check_vjp(
     for name, function in (("f", f), ("grad_f", grad_f)):
         if not callable(function):
             raise TypeError(f"{where}: {name} must be callable, got {type(function).__name__}: {function!r}")
-    for name, function in (("hessian", hessian), ("kinks", kinks)):
-        if function is not None and not callable(function):
-            raise TypeError(f"{where}: {name} must be callable or None, got {type(function).__name__}: {function!r}")
+    for name, optional in (("hessian", hessian), ("kinks", kinks)):
+        if optional is not None and not callable(optional):
+            raise TypeError(f"{where}: {name} must be callable or None, got {type(optional).__name__}: {optional!r}")
     points, _ = check_arguments(f, inputs, eps, atol, rtol, where)
     op = _private_op(f, grad_f, hessian, kinks, len(points))
 
