@@ -27,12 +27,33 @@ EXAMPLES = settings.default.max_examples  # 300 under the ci profile, 50 under d
 # Points on or near the domain edges: 0 (log, sqrt, div, pow's base, relu/abs/leaky_relu kinks),
 # tiny numbers either side of it, negative bases, exp near overflow (709.78), saturated tanh,
 # sigmoid and softplus, and integers (where a negative base has a real power).
-EDGES = [0.0, 1e-300, 1e-12, -1e-12, 1e-6, -1e-6, 0.1, -0.5, -2.0, -3.0, 1.0, 2.0, 3.0, 20.0, -20.0, 40.0, 709.0, -745.0]
+EDGES = [
+    0.0,
+    1e-300,
+    1e-12,
+    -1e-12,
+    1e-6,
+    -1e-6,
+    0.1,
+    -0.5,
+    -2.0,
+    -3.0,
+    1.0,
+    2.0,
+    3.0,
+    20.0,
+    -20.0,
+    40.0,
+    709.0,
+    -745.0,
+]
 COORDINATE = st.one_of(st.floats(-3.0, 3.0, allow_nan=False), st.sampled_from(EDGES))
 # Programs over every built-in op, and programs dense in the ops that have domain edges.
 PROGRAMS = st.one_of(
     programs(max_inputs=3, max_nodes=8),
-    programs(ops=["pow", "mul", "sub", "div", "log", "sqrt", "exp", "abs", "relu", "sigmoid"], max_inputs=2, max_nodes=6),
+    programs(
+        ops=["pow", "mul", "sub", "div", "log", "sqrt", "exp", "abs", "relu", "sigmoid"], max_inputs=2, max_nodes=6
+    ),
 )
 # A pow node's exponent is a program value or one of these numbers (then a constant).
 EXPONENTS = st.sampled_from([None, None, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 0.5, 2.5])
@@ -111,22 +132,34 @@ def _numbers(result) -> list:
 
 
 def rounding_noise(torch, program, exponents, inputs, tangents) -> list:
-    """How much torch's four answers move when the inputs move by a few units in the last
-    place: the rounding error that cancellation can leave in either library's answer (x / x at
-    1e-48 has terms of 1e96 that cancel; torch's Hessian-vector product there is -1.2e80, dagrad's
-    the exact 0). A wrong derivative rule is wrong by far more than this where the program is
-    well conditioned, which most random programs are."""
-    center = torch_results(torch, program, exponents, inputs, tangents)
-    noise = [[0.0] * len(_numbers(c)) for c in center]
-    for scale in (1 + 2**-50, 1 - 2**-50):
-        try:
-            moved = torch_results(torch, program, exponents, [x * scale for x in inputs], tangents)
-        except (RuntimeError, ValueError):
-            continue
-        for n, c, m in zip(noise, center, moved):
-            for i, (a, b) in enumerate(zip(_numbers(c), _numbers(m))):
-                if math.isfinite(a) and math.isfinite(b):
-                    n[i] = max(n[i], abs(a - b))
+    """How much either library's four answers move when the inputs move by a few units in the
+    last place: the rounding error that cancellation can leave in either answer (x / x at 1e-48
+    has terms of 1e96 that cancel; torch's Hessian-vector product there is -1.2e80, dagrad's the
+    exact 0; (x + x) / x at 1e-12 gives dagrad's 0, -2**29 or 2**29 at neighbouring points, where
+    torch's formula cancels exactly). A wrong derivative rule is wrong by far more than this
+    where the program is well conditioned, which most random programs are."""
+
+    def torch_at(xs):
+        return torch_results(torch, program, exponents, xs, tangents)
+
+    def dagrad_at(xs):
+        return dagrad_results(program, exponents, xs, tangents)
+
+    noise = None
+    for results_at in (torch_at, dagrad_at):
+        center = results_at(inputs)
+        noise = noise or [[0.0] * len(_numbers(c)) for c in center]
+        for scale in (1 + 2**-50, 1 - 2**-50, 1 + 2**-48, 1 - 2**-48):
+            try:
+                moved = results_at([x * scale for x in inputs])
+            except (RuntimeError, ValueError):
+                continue
+            for n, c, m in zip(noise, center, moved):
+                if isinstance(c, Exception) or isinstance(m, Exception):
+                    continue
+                for i, (a, b) in enumerate(zip(_numbers(c), _numbers(m))):
+                    if math.isfinite(a) and math.isfinite(b):
+                        n[i] = max(n[i], abs(a - b))
     return noise
 
 
@@ -152,6 +185,13 @@ def assert_agrees(what, mine, theirs, noise=None, extreme_point=False):
             # where torch may mask the inf (sqrt(relu(x)) at 0: relu's backward selects 0)
         if isinstance(mine, OverflowError) and extreme_point:
             return
+        if (
+            isinstance(mine, ValueError)
+            and str(mine).startswith("forward-mode partial of pow(-")
+            and "log(" in str(mine)
+        ):
+            return  # the exponent moves at a negative base: undefined, and dagrad says so (docs/guides/numerics.md),
+            # where torch's NaN may be masked downstream (relu's backward selects 0)
         assert not all(math.isfinite(t) for t in theirs), f"{what}: dagrad raised {mine!r} where torch gives {theirs}"
         return
     mine = _numbers(mine)
@@ -180,7 +220,10 @@ def test_the_oracle_sees_negative_bases_and_constant_exponents(torch):
     from autograd.testing import Program
 
     cube = Program(1, [("pow", 0, 0)])
-    for program, exponents, inputs in ((cube, {0: 3.0}, [-2.0]), (Program(2, [("sub", 0, 1), ("pow", 2, 2)]), {1: 2.0}, [0.5, 3.0])):
+    for program, exponents, inputs in (
+        (cube, {0: 3.0}, [-2.0]),
+        (Program(2, [("sub", 0, 1), ("pow", 2, 2)]), {1: 2.0}, [0.5, 3.0]),
+    ):
         tangents = [1.0] * len(inputs)
         mine = dagrad_results(program, exponents, inputs, tangents)
         theirs = torch_results(torch, program, exponents, inputs, tangents)
