@@ -6,7 +6,7 @@ Run as `python -m nn.demo [--out DIR] [--epochs N] [--seed S] [--no-progress]`. 
 - model.json: the trained model (`nn.load` reads it back), written first, so a picture that
   cannot be drawn never costs the model;
 - network_graph.svg: the whole network for one sample after backward, one box per neuron,
-  filled by the sign and size of its gradient (dead relus marked);
+  filled by the sign and size of its gradient (relus that are off for this sample marked);
 - neuron_graph.svg: one first-layer neuron's part of that backward pass (values, gradients and
   the local derivative on each edge; parameters clustered by their names; the uses of its
   inputs by the other neurons are counted, not drawn).

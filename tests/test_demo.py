@@ -53,7 +53,7 @@ def test_the_network_picture_has_one_box_per_neuron_coloured_by_grad(tmp_path, t
     first = model.layers[0](X[0])
     second = model.layers[1](first)
     dead = sum(1 for h in first + second if h.data == 0.0)  # relu's derivative is 0 exactly there
-    assert dead > 0 and texts.count("dead relu") == dead
+    assert dead > 0 and texts.count("relu off here") == dead
 
 
 def test_the_neuron_picture_counts_the_uses_by_the_other_neurons(tmp_path, trained):

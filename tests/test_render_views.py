@@ -245,11 +245,11 @@ def test_saturated_and_dead_activations_are_marked():
     out.backward()
     picture = svg(out, color="grad")
     assert "saturated tanh: ∂ ≈ 0" in box_with(picture, "hot")
-    assert "dead relu: ∂ ≈ 0" in box_with(picture, "dead")
+    assert "relu off here: ∂ ≈ 0" in box_with(picture, "dead")
     assert not any("∂ ≈ 0" in t for t in box_with(picture, "alive"))
     assert "saturated" not in to_dot(out)  # only with color="grad"
     _, _, score = mlp_score()
-    dead_neurons = to_dot(score, collapse="neuron", color="grad").count("dead relu")
+    dead_neurons = to_dot(score, collapse="neuron", color="grad").count("relu off here")
     relu_zero = sum(1 for n in autograd.topological_order(score) if n.op == "relu" and n.parents[0].data <= 0)
     assert dead_neurons == relu_zero > 0
 

@@ -55,7 +55,7 @@ def to_dot(root: Value, **options) -> str:
     - `color`: "role" (default: inputs and parameters, constants, intermediates and the output
       in different colours), "grad" (a diverging fill by the sign and log-magnitude of each
       grad, a legend, and a thick purple border where an activation's local derivative is
-      about 0: saturated tanh/sigmoid, dead relu) or None; `color_by_role=False` is color=None;
+      about 0: saturated tanh/sigmoid, a relu off here) or None; `color_by_role=False` is color=None;
     - `highlight` (a Value or several: the paths from the output down to them in red) and
       `highlight_only` (draw only those paths);
     - `clusters` ("prefix" groups labelled nodes by their dotted label prefix, as nn names

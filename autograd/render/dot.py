@@ -376,13 +376,15 @@ def _edge_labels(node: Value, fmt) -> list:
 
 
 def _saturation(node: Value) -> Optional[str]:
-    """Why an activation passes almost no gradient back ("dead relu", "saturated tanh"), or None."""
+    """Why an activation passes almost no gradient back ("relu off here", "saturated tanh"), or None.
+    A relu is "off here", not "dead": the picture shows one evaluation, and a dead relu is one
+    that is off for every input."""
     if node.op not in neurons.ACTIVATIONS:
         return None
     d = _local_derivatives(node)[0]
     if d is None or abs(d) >= SATURATED:
         return None
-    return f"dead {node.op}" if node.op in ("relu",) else f"saturated {node.op}"
+    return "relu off here" if node.op == "relu" else f"saturated {node.op}"
 
 
 def _group_saturation(group) -> Optional[str]:
