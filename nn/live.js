@@ -215,7 +215,8 @@ function dagradLive(host, data, options) {
     drawPlane(frame);
     drawCurves(live ? Infinity : upto);
     root.dataset.frame = String(index);
-    root.dataset.epoch = frame ? String(frame.epoch) : "0";
+    // Live: the last epoch trained (the frame may be older); a replay: the frame's epoch.
+    root.dataset.epoch = live ? String(series.epoch.length ? series.epoch[series.epoch.length - 1] : 0) : frame ? String(frame.epoch) : "0";
     root.dataset.loss = frame && frame.loss !== null ? String(frame.loss) : "";
     root.dataset.state = status.state;
     const n = live ? series.epoch.length : upto;

@@ -134,6 +134,13 @@ class Recording:
         self.spent += time.perf_counter() - began
         return True
 
+    def catch_up(self) -> None:
+        """A frame of the last epoch trained, if the newest frame is older (the view pauses on
+        the model as it is, not as it was some epochs ago)."""
+        epochs = self.series["epoch"]
+        if epochs and (not self.frames or self.frames[-1]["epoch"] != epochs[-1]):
+            self.frames.append(self.frame(epochs[-1], self.series["loss"][-1], self.series["accuracy"][-1]))
+
     def _frame_due(self, epoch: int) -> bool:
         if epoch % self.stride and epoch != 1:
             return False
@@ -340,6 +347,7 @@ class LiveView:
         self.poll()
         while not self.controls.may_run(batch_starts_epoch):
             if self.status["state"] != "paused":  # once: the view needs no resend while it waits
+                self.recording.catch_up()
                 self._show("paused")
             time.sleep(0.05)
             self.poll()

@@ -42,9 +42,8 @@ CORE_FRIENDS = {
     "autograd.opentry": "makes op entries: attaches (and detaches) Value's methods through opcall",
 }
 
-# TEMPORARY: private uses that their owners are removing in issue 23 right now (the "tape",
-# "explorer" and "testing" developers). {(module, private name): who removes it}. The lead
-# shrinks this to {} at the end; an entry that no longer occurs fails `test_temporary_list_is_not_stale`.
+# TEMPORARY: private uses that are being removed, {(module, private name): who removes it}.
+# Empty since issue 23; an entry that no longer occurs fails `test_temporary_list_is_not_stale`.
 TEMPORARY: dict[tuple[str, str], str] = {
 }
 

@@ -140,6 +140,10 @@ def test_pause_step_epoch_and_stop_act_through_the_buttons_messages(monkeypatch)
     assert [p.data for p in model.parameters()] == [p.data for p in reference.parameters()]
     states = [u["status"]["state"] for u in widget.updates]
     assert "paused" in states and states[-1] == "stopped"
+    paused = [u for u in widget.updates if u["status"]["state"] == "paused" and u["series"]["epoch"]]
+    assert paused and all(
+        u["frame"]["epoch"] == u["series"]["epoch"][-1] for u in paused
+    )  # it pauses on the model as it is
 
 
 def test_stop_in_the_middle_of_an_epoch_keeps_the_steps_taken_and_records_the_partial_epoch(monkeypatch):
